@@ -1,0 +1,97 @@
+import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager,
+  type JetStreamClient, type JetStreamManager, type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { context } from '@opentelemetry/api';
+import { injectTrace, type HeaderCarrier } from '../telemetry/index.js';
+import { BUCKETS, STREAMS, SUBJECTS } from './subjects.js';
+
+export interface Bus {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  kvm: Kvm;
+  close(): Promise<void>;
+}
+
+export interface BusOptions {
+  url: string;
+  name: string;
+  /** Lifetime of an actor lease without renewal. */
+  leaseTtlMs: number;
+}
+
+const DAY_NS = 24 * 3600 * 1e9;
+
+const STREAM_CONFIGS: (Partial<StreamConfig> & { name: string })[] = [
+  { name: STREAMS.events, subjects: [SUBJECTS.eventsAll], retention: RetentionPolicy.Limits, storage: StorageType.File, max_age: 30 * DAY_NS, duplicate_window: 120 * 1e9 },
+  { name: STREAMS.assign, subjects: [SUBJECTS.assign], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: 120 * 1e9 },
+  { name: STREAMS.uploads, subjects: [SUBJECTS.upload], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: 600 * 1e9 },
+];
+
+export async function connectBus(opts: BusOptions): Promise<Bus> {
+  const nc = await connect({ servers: opts.url, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const js = jetstream(nc, { timeout: 5000 });
+  const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  const kvm = new Kvm(js);
+  const bus: Bus = {
+    nc, js, jsm, kvm,
+    async close() {
+      if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
+    },
+  };
+  await ensureTopology(bus, opts.leaseTtlMs);
+  return bus;
+}
+
+/** Creates streams and buckets if missing and aligns their configuration; safe to run from every service at start. */
+export async function ensureTopology(bus: Bus, leaseTtlMs: number): Promise<void> {
+  for (const cfg of STREAM_CONFIGS) {
+    try {
+      await bus.jsm.streams.info(cfg.name);
+      await bus.jsm.streams.update(cfg.name, cfg);
+    } catch (err) {
+      if (!/not found/i.test(String((err as Error).message))) throw err;
+      await bus.jsm.streams.add(cfg);
+    }
+  }
+  await openBucket(bus, BUCKETS.actors, { history: 1 });
+  await openBucket(bus, BUCKETS.timers, { history: 1 });
+  await openBucket(bus, BUCKETS.leases, { history: 1, ttl: leaseTtlMs });
+}
+
+async function openBucket(bus: Bus, name: string, opts: { history: number; ttl?: number }): Promise<KV> {
+  try {
+    return await bus.kvm.create(name, opts);
+  } catch {
+    // Exists with another TTL (configuration changed): keep using it as it is.
+    return bus.kvm.open(name);
+  }
+}
+
+export function bucket(bus: Bus, name: string): Promise<KV> {
+  return bus.kvm.open(name);
+}
+
+function carrier(h: MsgHdrs): HeaderCarrier {
+  return { get: (k) => h.get(k) || undefined, set: (k, v) => h.set(k, v) };
+}
+
+export function traceHeaders(): MsgHdrs {
+  const h = headers();
+  injectTrace(carrier(h), context.active());
+  return h;
+}
+
+export function headerCarrier(h: MsgHdrs | undefined): HeaderCarrier | undefined {
+  return h ? carrier(h) : undefined;
+}
+
+/** Appends an event or a work item to JetStream; msgID makes re-publishing within the duplicate window harmless. */
+export async function publishDurable<T>(bus: Bus, subject: string, payload: T, msgID?: string): Promise<void> {
+  await bus.js.publish(subject, JSON.stringify(payload), { headers: traceHeaders(), ...(msgID ? { msgID } : {}), timeout: 5000 });
+}
+
+export { AckPolicy, DeliverPolicy };

@@ -1,0 +1,250 @@
+// Every payload that crosses NATS. Producers and consumers import these types;
+// nothing else defines a message shape.
+
+export interface StreamRef {
+  domain: string;
+  app: string;
+  stream: string;
+}
+
+export type RecordFormat = 'm3u8' | 'cmaf' | 'flv' | 'mp4';
+export const RECORD_FORMATS: readonly RecordFormat[] = ['m3u8', 'cmaf', 'flv', 'mp4'];
+
+export interface CodecInfo {
+  /** h264, h265, mpeg4, or the FLV name of an unsupported codec; null when the stream has no video. */
+  video: string | null;
+  audio: string | null;
+  width: number;
+  height: number;
+  fps: number;
+  /** kbit/s from the encoder's metadata, 0 when unknown. */
+  videoBitrateKbps: number;
+}
+
+/** A publisher went live on an ingest node. */
+export interface IngestPublished {
+  stream: StreamRef;
+  sessionId: string;
+  nodeId: string;
+  clientAddress: string;
+  /** The host the encoder connected to (from the tcUrl), before domain mapping. */
+  host: string;
+  codecs: CodecInfo;
+  /** Publish URL query parameters, already URL-decoded. */
+  params: Record<string, string | string[]>;
+  /** Where a recorder pulls the live stream from. */
+  pullUrl: string;
+  at: number;
+}
+
+export interface IngestUnpublished {
+  stream: StreamRef;
+  sessionId: string;
+  nodeId: string;
+  at: number;
+}
+
+export type TriggerMode = 0 | 1 | 2 | 7;
+
+export interface StorageTarget {
+  kind: 'local' | 's3';
+  bucket: string;
+  endpoint: string;
+}
+
+export interface FormatPlan {
+  format: RecordFormat;
+  cycleSeconds: number;
+  /** Object key pattern of the format's files, without extension. */
+  filePattern: string;
+}
+
+/** What one recording writes: resolved from the template and trigger before the actor starts. */
+export interface RecordingPlan {
+  templateId: string;
+  trigger: TriggerMode;
+  delaySeconds: number;
+  sliceSeconds: number;
+  segmentContainer: 'ts' | 'fmp4';
+  /** Object key pattern of segments, without extension. */
+  segmentPattern: string;
+  formats: FormatPlan[];
+  storage: StorageTarget;
+  /** The publish URL's callback_* parameters, handed back in file callbacks. */
+  pushArgs: Record<string, string>;
+}
+
+export interface MatchDecision {
+  stream: StreamRef;
+  sessionId: string;
+  record: boolean;
+  /** Machine-readable reason: recording, no_template, unsupported_codec, ... */
+  reason: string;
+  detail: string;
+  templateId: string | null;
+  trigger: TriggerMode | null;
+  plan: RecordingPlan | null;
+  at: number;
+}
+
+/** Hands a live stream to a recorder worker (work queue: exactly one worker takes it). */
+export interface RecordAssignment {
+  recordingId: string;
+  plan: RecordingPlan;
+  publish: IngestPublished;
+  /** False for manual mode: the actor waits, live, for a start command. */
+  startRecording: boolean;
+}
+
+export type RecordCommand = 'start' | 'stop' | 'cancel_delay' | 'restart';
+export const RECORD_COMMANDS: readonly RecordCommand[] = ['start', 'stop', 'cancel_delay', 'restart'];
+
+/** Messages to one stream actor, on its inbox subject (request/reply). */
+export type ActorMessage =
+  | { type: 'publish'; publish: IngestPublished }
+  | { type: 'unpublish'; unpublish: IngestUnpublished }
+  | { type: 'command'; command: RecordCommand }
+  | { type: 'timer'; timerId: string }
+  | { type: 'status' };
+
+export type ActorReply =
+  | { ok: true; phase: string; recordingId: string }
+  | { ok: false; code: 'failed_precondition' | 'not_found' | 'internal'; message: string; phase?: string };
+
+export interface RecordingStateChanged {
+  stream: StreamRef;
+  recordingId: string;
+  phase: string;
+  previous: string;
+  reason: string;
+  at: number;
+}
+
+export interface SegmentMeta {
+  stream: StreamRef;
+  recordingId: string;
+  sequence: number;
+  startMs: number;
+  endMs: number;
+  durationMs: number;
+  discontinuity: boolean;
+}
+
+export interface FileMeta {
+  stream: StreamRef;
+  recordingId: string;
+  format: RecordFormat;
+  sequence: number;
+  startMs: number;
+  endMs: number;
+  durationMs: number;
+  width: number;
+  height: number;
+  segmentKeys: string[];
+  pushArgs: Record<string, string>;
+}
+
+export type UploadJob =
+  | { kind: 'segment'; id: string; spoolPath: string; objectKey: string; storage: StorageTarget; contentType: string; segment: SegmentMeta }
+  | { kind: 'file'; id: string; spoolPath: string; objectKey: string; storage: StorageTarget; contentType: string; file: FileMeta };
+
+export interface StoredObject {
+  objectKey: string;
+  storage: StorageTarget;
+  size: number;
+  sha256: string;
+  url: string;
+}
+
+export interface SegmentStored extends StoredObject { segment: SegmentMeta }
+export interface FileStored extends StoredObject { file: FileMeta }
+
+/** A durable deadline kept by the splice-timer. */
+export interface TimerEntry {
+  timerId: string;
+  stream: StreamRef;
+  deadline: number;
+}
+
+export interface RpcError {
+  code: 'invalid_argument' | 'not_found' | 'failed_precondition' | 'already_exists' | 'internal';
+  message: string;
+}
+export type RpcReply<T> = { ok: true; result: T } | { ok: false; error: RpcError };
+
+/** record_started, record_paused, record_resumed: the status notices of the callbacks. */
+export interface RecordingNotice {
+  stream: StreamRef;
+  recordingId: string;
+  notice: string;
+  pushArgs: Record<string, string>;
+  at: number;
+}
+
+/** A catalogued recording file as the index returns it. */
+export interface CatalogFile {
+  recordId: string;
+  stream: StreamRef;
+  recordingId: string;
+  format: RecordFormat;
+  sequence: number;
+  objectKey: string;
+  storage: StorageTarget;
+  url: string;
+  startMs: number;
+  endMs: number;
+  durationMs: number;
+  width: number;
+  height: number;
+  size: number;
+  createdMs: number;
+}
+
+export interface DescribeFilesQuery {
+  stream: StreamRef;
+  startMs: number;
+  endMs: number;
+  pageNum: number;
+  pageSize: number;
+  order: 'asc' | 'desc';
+}
+
+export interface DescribeFilesResult {
+  files: CatalogFile[];
+  total: number;
+}
+
+export interface DescribeFileQuery {
+  recordId: string;
+  /** When given, the record must belong to this stream. */
+  stream: StreamRef | null;
+}
+
+export interface TemplateFormat {
+  format: RecordFormat;
+  cycleSeconds: number;
+  /** Segment length (m3u8 and cmaf). */
+  sliceSeconds: number;
+  /** Naming convention of files, without extension. */
+  filePattern: string;
+  /** Naming convention of segments, without extension. */
+  segmentPattern: string;
+}
+
+/** A recording template: what to record for streams matching (domain, app, stream). */
+export interface RecordTemplate {
+  id: string;
+  /** Object storage (oss) or media library (vod) target. */
+  kind: 'oss' | 'vod';
+  domain: string;
+  app: string;
+  stream: string;
+  trigger: TriggerMode;
+  delaySeconds: number;
+  formats: TemplateFormat[];
+  storage: StorageTarget;
+  createdMs: number;
+}
+
+/** The formats this build's recorder packages; templates may ask only for these. */
+export const PACKAGED_FORMATS: readonly RecordFormat[] = ['m3u8'];

@@ -1,0 +1,66 @@
+import type { StreamRef } from './payloads.js';
+
+// Every subject, stream and bucket name of the system. Services never write
+// subject strings of their own.
+
+export const STREAMS = {
+  /** Durable, replayable log of everything that happened. */
+  events: 'LR_EVENTS',
+  /** Work queue: a live stream to be taken by one recorder worker. */
+  assign: 'LR_ASSIGN',
+  /** Work queue: spool files to move into storage. */
+  uploads: 'LR_UPLOADS',
+} as const;
+
+export const SUBJECTS = {
+  eventsAll: 'lr.evt.>',
+  ingestAll: 'lr.evt.ingest.>',
+  ingestPublish: 'lr.evt.ingest.publish',
+  ingestUnpublish: 'lr.evt.ingest.unpublish',
+  matchDecision: 'lr.evt.match.decision',
+  recordingState: 'lr.evt.recording.state',
+  recordingNotice: 'lr.evt.recording.notice',
+  storageAll: 'lr.evt.storage.>',
+  segmentStored: 'lr.evt.storage.segment',
+  fileStored: 'lr.evt.storage.file',
+  timerFired: 'lr.evt.timer.fired',
+  assign: 'lr.work.assign',
+  upload: 'lr.work.upload',
+  /** Request/reply inbox of one stream actor. */
+  actor: (token: string) => `lr.actor.${token}`,
+  /** Request/reply queries answered by the index service. */
+  indexRpc: (method: string) => `lr.rpc.index.${method}`,
+} as const;
+
+export const BUCKETS = {
+  /** Actor snapshots, one per live stream with a recording actor. */
+  actors: 'lr_actors',
+  /** Ownership leases of actors (TTL bucket, compare-and-set). */
+  leases: 'lr_leases',
+  /** Durable deadlines of the splice-timer. */
+  timers: 'lr_timers',
+} as const;
+
+export const CONSUMERS = {
+  matcher: 'matcher',
+  recorder: 'recorder',
+  uploader: 'storage-uploader',
+  index: 'index',
+} as const;
+
+/**
+ * A subject- and key-safe token for a stream. Domains contain dots, which NATS
+ * treats as separators, so the triple is base64url-encoded.
+ */
+export function streamToken(ref: StreamRef): string {
+  return Buffer.from(`${ref.domain}/${ref.app}/${ref.stream}`, 'utf8').toString('base64url');
+}
+
+export function streamFromToken(token: string): StreamRef {
+  const [domain, app, stream] = Buffer.from(token, 'base64url').toString('utf8').split('/');
+  return { domain, app, stream };
+}
+
+export function streamLabel(ref: StreamRef): string {
+  return `${ref.domain}/${ref.app}/${ref.stream}`;
+}

@@ -1,0 +1,48 @@
+// Every configuration key in one table: its dotted name (as used in a JSON config
+// file), the environment variable that overrides it, its type and its default.
+// Defaults that depend on the data directory are filled in by loadConfig.
+
+export type KeyType = 'string' | 'port' | 'int' | 'bool' | 'list' | 'map';
+
+export interface KeySpec {
+  key: string;
+  env: string;
+  type: KeyType;
+  default: string | number | boolean | string[] | Record<string, string> | null;
+  /** Allowed values for a string key. */
+  oneOf?: readonly string[];
+  min?: number;
+  max?: number;
+  secret?: boolean;
+  doc: string;
+}
+
+export const CONFIG_KEYS: readonly KeySpec[] = [
+  { key: 'dataDir', env: 'LR_DATA_DIR', type: 'string', default: './data', doc: 'Root of spool, storage, catalogue and NATS store' },
+  { key: 'bind', env: 'LR_BIND', type: 'string', default: '0.0.0.0', doc: 'Address the RTMP, gRPC and HTTP listeners bind to' },
+  { key: 'logLevel', env: 'LR_LOG_LEVEL', type: 'string', default: 'info', oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], doc: 'Log level' },
+  { key: 'nats.url', env: 'LR_NATS_URL', type: 'string', default: null, doc: 'NATS server URL; empty in embedded mode starts a local nats-server' },
+  { key: 'nats.port', env: 'LR_NATS_PORT', type: 'port', default: 4222, doc: 'Port of the embedded nats-server' },
+  { key: 'ingest.rtmpPort', env: 'LR_RTMP_PORT', type: 'port', default: 1935, doc: 'RTMP listen port' },
+  { key: 'ingest.pullHost', env: 'LR_INGEST_PULL_HOST', type: 'string', default: '127.0.0.1', doc: 'Host recorders use to pull streams from this ingest node' },
+  { key: 'ingest.nodeId', env: 'LR_INGEST_NODE_ID', type: 'string', default: '', doc: 'Name of this ingest node (default: hostname)' },
+  { key: 'ingest.codecWaitMs', env: 'LR_INGEST_CODEC_WAIT_MS', type: 'int', default: 3000, min: 100, max: 60000, doc: 'How long to wait for the second elementary stream before announcing a publish' },
+  { key: 'api.grpcPort', env: 'LR_GRPC_PORT', type: 'port', default: 50051, doc: 'gRPC listen port' },
+  { key: 'api.httpPort', env: 'LR_HTTP_PORT', type: 'port', default: 8080, doc: 'HTTP port: /healthz, /metrics, playback' },
+  { key: 'api.publicBaseUrl', env: 'LR_PUBLIC_BASE_URL', type: 'string', default: '', doc: 'Base URL of recordings on local disk (default http://localhost:{httpPort}/)' },
+  { key: 'domains.default', env: 'LR_DEFAULT_DOMAIN', type: 'string', default: 'localhost', doc: 'Domain of streams pushed to an unmapped host' },
+  { key: 'domains.aliases', env: 'LR_DOMAIN_ALIASES', type: 'map', default: {}, doc: 'host=domain pairs; 127.0.0.1 and localhost always map to the default domain' },
+  { key: 'defaultTemplate.enabled', env: 'LR_DEFAULT_TEMPLATE', type: 'bool', default: true, doc: 'Ship the catch-all automatic template (default domain, *, *)' },
+  { key: 'defaultTemplate.formats', env: 'LR_DEFAULT_TEMPLATE_FORMATS', type: 'list', default: ['m3u8'], doc: 'Formats of the catch-all template' },
+  { key: 'defaultTemplate.sliceSeconds', env: 'LR_DEFAULT_TEMPLATE_SLICE_SECONDS', type: 'int', default: 30, doc: 'Segment length of the catch-all template' },
+  { key: 'defaultTemplate.cycleSeconds', env: 'LR_DEFAULT_TEMPLATE_CYCLE_SECONDS', type: 'int', default: 10800, doc: 'Recording cycle of the catch-all template' },
+  { key: 'defaultTemplate.delaySeconds', env: 'LR_DEFAULT_TEMPLATE_DELAY_SECONDS', type: 'int', default: 180, doc: 'Reconnect window of the catch-all template' },
+  { key: 'limits.relaxed', env: 'LR_RELAXED_LIMITS', type: 'bool', default: false, doc: 'Test only: lower the minimum segment, cycle and reconnect durations to 1 s' },
+  { key: 'storage.root', env: 'LR_STORAGE_ROOT', type: 'string', default: '', doc: 'Local-disk storage root (default {dataDir}/storage)' },
+  { key: 'spool.dir', env: 'LR_SPOOL_DIR', type: 'string', default: '', doc: 'Spool for segments being written (default {dataDir}/spool)' },
+  { key: 'catalogue.driver', env: 'LR_CATALOGUE_DRIVER', type: 'string', default: 'sqlite', oneOf: ['sqlite', 'postgres'], doc: 'Catalogue database' },
+  { key: 'catalogue.sqlitePath', env: 'LR_SQLITE_PATH', type: 'string', default: '', doc: 'SQLite file (default {dataDir}/catalogue.sqlite)' },
+  { key: 'catalogue.postgresUrl', env: 'LR_POSTGRES_URL', type: 'string', default: '', secret: true, doc: 'PostgreSQL connection string when driver is postgres' },
+  { key: 'recorder.workerId', env: 'LR_WORKER_ID', type: 'string', default: '', doc: 'Recorder worker name (default hostname-pid)' },
+  { key: 'recorder.leaseTtlMs', env: 'LR_LEASE_TTL_MS', type: 'int', default: 15000, min: 3000, max: 600000, doc: 'How long an actor lease lives without renewal' },
+];

@@ -1,0 +1,76 @@
+import { connectBus, type Bus } from '../bus/index.js';
+import { loadConfig, redactConfig, type Config } from '../config/index.js';
+import { componentLogger, installTelemetry, shutdownMetrics } from '../telemetry/index.js';
+
+export interface Startable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface HostedProcess {
+  config: Config;
+  bus: Bus;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wiring shared by every main: configuration, telemetry, the bus, then the
+ * services in order; SIGTERM/SIGINT stop them in reverse order and exit.
+ */
+export async function hostServices(name: string, build: (bus: Bus, config: Config) => Startable[] | Promise<Startable[]>, opts: { natsUrl?: string; config?: Config } = {}): Promise<HostedProcess> {
+  const config = opts.config ?? loadConfig();
+  installTelemetry(`liverecord-${name}`, config.logLevel);
+  const log = componentLogger(name);
+  const url = opts.natsUrl ?? config.nats.url;
+  if (!url) throw new Error(`config nats.url (LR_NATS_URL) is required to run ${name} on its own`);
+  log.info({ config: redactConfig(config) }, 'starting');
+  const bus = await connectBus({ url, name: `liverecord-${name}`, leaseTtlMs: config.recorder.leaseTtlMs });
+  const services = await build(bus, config);
+  const started: Startable[] = [];
+  for (const s of services) {
+    await s.start();
+    started.push(s);
+  }
+  let stopping: Promise<void> | null = null;
+  const stop = () => (stopping ??= (async () => {
+    log.info('stopping');
+    let first: unknown = null;
+    for (const s of started.reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        first ??= err;
+        log.error({ err: (err as Error).message }, 'stop failed');
+      }
+    }
+    await bus.close();
+    await shutdownMetrics();
+    log.info('stopped');
+    if (first) throw first;
+  })());
+  return { config, bus, stop };
+}
+
+/** Stops the process cleanly on the first SIGTERM/SIGINT; a second one exits at once. */
+export function stopOnSignals(stop: () => Promise<void>): void {
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalled) process.exit(130);
+    signalled = true;
+    componentLogger('main').info({ signal: sig }, 'shutting down');
+    stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/** The whole life of a single-service process: host it, stop on signals, and explain a failed start. */
+export function runMain(name: string, build: (bus: Bus, config: Config) => Startable[] | Promise<Startable[]>): void {
+  hostServices(name, build).then(
+    (host) => stopOnSignals(host.stop),
+    (err) => {
+      componentLogger(name).fatal({ err: (err as Error).message }, 'could not start');
+      process.exit(1);
+    },
+  );
+}

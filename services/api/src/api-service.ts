@@ -1,0 +1,43 @@
+import type { Server as HttpServer } from 'node:http';
+import type * as grpc from '@grpc/grpc-js';
+import type { Bus } from '../../../libs/bus/index.js';
+import type { Config } from '../../../libs/config/index.js';
+import { LocalDiskStorage } from '../../../libs/storage/index.js';
+import { componentLogger } from '../../../libs/telemetry/index.js';
+import { startGrpcServer } from './grpc-server.js';
+import { startHttpServer } from './http-server.js';
+import { RecordHandlers } from './record-handlers.js';
+
+/** The public surface: gRPC on one port; health, metrics and playback over HTTP on another. */
+export class ApiService {
+  private readonly log = componentLogger('api');
+  private grpc: grpc.Server | null = null;
+  private http: HttpServer | null = null;
+  grpcPort = 0;
+
+  constructor(private bus: Bus, private config: Config) {}
+
+  async start(): Promise<void> {
+    const handlers = new RecordHandlers(this.bus);
+    const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, handlers, this.log);
+    this.grpc = g.server;
+    this.grpcPort = g.port;
+    this.http = await startHttpServer(this.config.bind, this.config.api.httpPort, {
+      storage: new LocalDiskStorage(this.config.storage.root, this.config.api.publicBaseUrl),
+      healthy: () => ({ ok: !this.bus.nc.isClosed(), detail: { nats: this.bus.nc.isClosed() ? 'closed' : 'connected' } }),
+      log: this.log,
+    });
+    this.log.info({ grpcPort: this.grpcPort, httpPort: this.config.api.httpPort }, 'api listening');
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((r) => (this.grpc ? this.grpc.tryShutdown(() => r()) : r()));
+    this.grpc = null;
+    await new Promise<void>((r) => {
+      if (!this.http) return r();
+      this.http.close(() => r());
+      this.http.closeAllConnections();
+    });
+    this.http = null;
+  }
+}

@@ -1,0 +1,92 @@
+import { status } from '@grpc/grpc-js';
+import {
+  RECORD_COMMANDS, SUBJECTS, call, isNoResponders, request, streamLabel, streamToken,
+  type ActorMessage, type ActorReply, type Bus, type CatalogFile, type DescribeFileQuery, type DescribeFilesQuery,
+  type DescribeFilesResult, type RecordCommand,
+} from '../../../libs/bus/index.js';
+import type {
+  DescribeLiveStreamRecordIndexFileRequest, DescribeLiveStreamRecordIndexFileResponse,
+  DescribeLiveStreamRecordIndexFilesRequest, DescribeLiveStreamRecordIndexFilesResponse,
+  RealTimeRecordCommandRequest, RealTimeRecordCommandResponse, RecordIndexInfo,
+} from '../../../libs/proto/index.js';
+import { ApiError, invalid, precondition } from './grpc-errors.js';
+import { formatTime, intInRange, nameField, parseTime, requireText, streamFields } from './request-fields.js';
+
+const INDEX_DESCRIBE_FILES = SUBJECTS.indexRpc('describe_files');
+const INDEX_DESCRIBE_FILE = SUBJECTS.indexRpc('describe_file');
+
+export function toRecordIndexInfo(f: CatalogFile): RecordIndexInfo {
+  return {
+    recordId: f.recordId,
+    recordUrl: f.url,
+    ossObject: f.objectKey,
+    ossBucket: f.storage.bucket,
+    ossEndpoint: f.storage.endpoint,
+    domainName: f.stream.domain,
+    appName: f.stream.app,
+    streamName: f.stream.stream,
+    format: f.format,
+    startTime: formatTime(f.startMs),
+    endTime: formatTime(f.endMs),
+    duration: f.durationMs / 1000,
+    width: f.width,
+    height: f.height,
+    createTime: formatTime(f.createdMs),
+    recordingId: f.recordingId,
+    sequence: f.sequence,
+  };
+}
+
+export class RecordHandlers {
+  constructor(private bus: Bus) {}
+
+  async describeFiles(req: DescribeLiveStreamRecordIndexFilesRequest): Promise<DescribeLiveStreamRecordIndexFilesResponse> {
+    const stream = streamFields(req);
+    const startMs = parseTime('start_time', req.startTime);
+    const endMs = parseTime('end_time', req.endTime);
+    if (endMs <= startMs) throw invalid('end_time', 'must be later than start_time');
+    const pageNum = intInRange('page_num', req.pageNum, 1, 1, 1_000_000);
+    const pageSize = intInRange('page_size', req.pageSize, 100, 1, 3000);
+    const order = (req.order || 'asc').toLowerCase();
+    if (order !== 'asc' && order !== 'desc') throw invalid('order', `must be asc or desc, got "${req.order}"`);
+    const result = await call<DescribeFilesQuery, DescribeFilesResult>(this.bus, INDEX_DESCRIBE_FILES, { stream, startMs, endMs, pageNum, pageSize, order });
+    return {
+      recordIndexInfoList: result.files.map(toRecordIndexInfo),
+      totalNum: result.total,
+      pageNum,
+      pageSize,
+      order,
+      totalPage: Math.ceil(result.total / pageSize),
+    };
+  }
+
+  async describeFile(req: DescribeLiveStreamRecordIndexFileRequest): Promise<DescribeLiveStreamRecordIndexFileResponse> {
+    const recordId = requireText('record_id', req.recordId);
+    const anyStreamField = req.domainName || req.appName || req.streamName;
+    const stream = anyStreamField ? streamFields(req) : null;
+    const file = await call<DescribeFileQuery, CatalogFile>(this.bus, INDEX_DESCRIBE_FILE, { recordId, stream });
+    return { recordIndexInfo: toRecordIndexInfo(file) };
+  }
+
+  async command(req: RealTimeRecordCommandRequest): Promise<RealTimeRecordCommandResponse> {
+    const stream = streamFields(req);
+    const command = requireText('command', req.command).toLowerCase();
+    if (!(RECORD_COMMANDS as readonly string[]).includes(command)) {
+      throw invalid('command', `must be one of ${RECORD_COMMANDS.join(', ')}, got "${req.command}"`);
+    }
+    nameField('app_name', req.appName);
+    let reply: ActorReply;
+    try {
+      reply = await request<ActorMessage, ActorReply>(this.bus, SUBJECTS.actor(streamToken(stream)), { type: 'command', command: command as RecordCommand }, 15000);
+    } catch (err) {
+      if (isNoResponders(err)) {
+        throw precondition(`stream ${streamLabel(stream)} has no recording: it is not live, or no recording template matched it`);
+      }
+      throw err;
+    }
+    if (!reply.ok) {
+      throw new ApiError(reply.code === 'failed_precondition' ? status.FAILED_PRECONDITION : status.INTERNAL, reply.message);
+    }
+    return { state: reply.phase, recordingId: reply.recordingId };
+  }
+}

@@ -1,0 +1,49 @@
+// node-media-server 4.x ships no typings; only what the ingest uses is declared.
+declare module 'node-media-server' {
+  export interface NmsSession {
+    id: string;
+    ip: string;
+    protocol: string;
+    streamHost: string;
+    streamApp: string;
+    streamName: string;
+    streamPath: string;
+    streamQuery: Record<string, string | string[]>;
+    videoWidth: number;
+    videoHeight: number;
+    videoFramerate: number;
+    videoDatarate: number;
+    close(): void;
+  }
+  export interface NmsConfig {
+    bind?: string;
+    rtmp?: { port: number };
+    http?: { port: number };
+    store?: { path: string };
+    auth?: { publish?: boolean; play?: boolean; secret?: string };
+  }
+  export default class NodeMediaServer {
+    constructor(config: NmsConfig);
+    on(event: 'prePublish' | 'postPublish' | 'donePublish' | 'prePlay' | 'postPlay' | 'donePlay', listener: (session: NmsSession) => void): void;
+    run(): Promise<void>;
+    stop(): Promise<void>;
+  }
+}
+
+declare module 'node-media-server/src/core/context.js' {
+  import type { NmsSession } from 'node-media-server';
+  export interface NmsPacket { codec_id: number; codec_type: number; flags: number; data: Buffer }
+  export interface NmsBroadcast {
+    publisher: NmsSession | null;
+    subscribers: Map<string, NmsSession>;
+    publishGraceMs: number;
+    broadcastMessage(packet: NmsPacket): void;
+  }
+  const Context: { broadcasts: Map<string, NmsBroadcast> };
+  export default Context;
+}
+
+declare module 'node-media-server/src/core/logger.js' {
+  const logger: { level: string };
+  export default logger;
+}

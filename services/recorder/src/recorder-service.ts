@@ -1,0 +1,216 @@
+import { join } from 'node:path';
+import type { KV } from '@nats-io/kv';
+import type { Subscription } from '@nats-io/transport-node';
+import {
+  BUCKETS, CONSUMERS, STREAMS, SUBJECTS, bucket, consumeDurable, publishDurable, streamLabel, streamToken,
+  type ActorMessage, type ActorReply, type Bus, type FileMeta, type RecordAssignment, type RecordingNotice,
+  type RecordingStateChanged, type Running, type TimerEntry, type UploadJob,
+} from '../../../libs/bus/index.js';
+import type { Config } from '../../../libs/config/index.js';
+import { ffmpegSegmenter, type SegmenterFactory } from '../../../libs/media/index.js';
+import { escapedTime, fileExtension, renderKey } from '../../../libs/naming/index.js';
+import { componentLogger, meter } from '../../../libs/telemetry/index.js';
+import { packagerFor } from './formats/index.js';
+import { initialState, type StreamEvent, type StreamState } from './stream-machine.js';
+import { StreamActor, type ActorPorts } from './stream-actor.js';
+
+interface Hosted {
+  token: string;
+  actor: StreamActor;
+  inbox: Subscription;
+  leaseRevision: number;
+}
+
+export interface RecorderOptions {
+  segmenterFactory?: SegmenterFactory;
+}
+
+export class RecorderService {
+  private readonly log = componentLogger('recorder');
+  private readonly actors = new Map<string, Hosted>();
+  private consumer: Running | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private snapshots!: KV;
+  private leases!: KV;
+  private timers!: KV;
+  private readonly activeGauge = meter('recorder').createUpDownCounter('liverecord_recorder_active_recordings', { description: 'Stream actors hosted by this worker' });
+  private readonly segmentsCounter = meter('recorder').createCounter('liverecord_recorder_segments_total', { description: 'Segments closed by the segmenters' });
+
+  constructor(private bus: Bus, private config: Config, private opts: RecorderOptions = {}) {}
+
+  async start(): Promise<void> {
+    this.snapshots = await bucket(this.bus, BUCKETS.actors);
+    this.leases = await bucket(this.bus, BUCKETS.leases);
+    this.timers = await bucket(this.bus, BUCKETS.timers);
+    this.consumer = await consumeDurable<RecordAssignment>(this.bus, {
+      stream: STREAMS.assign, durable: CONSUMERS.recorder, filterSubject: SUBJECTS.assign,
+      component: 'recorder', log: this.log, concurrency: 4,
+    }, (a) => this.adopt(a));
+    const renewEvery = Math.max(1000, Math.floor(this.config.recorder.leaseTtlMs / 3));
+    this.leaseTimer = setInterval(() => void this.renewLeases(), renewEvery);
+    this.log.info({ workerId: this.config.recorder.workerId }, 'recorder worker ready');
+  }
+
+  /** Takes a stream handed out by the matcher: lease it, host its actor, start recording if asked. */
+  private async adopt(a: RecordAssignment): Promise<void> {
+    const token = streamToken(a.publish.stream);
+    if (this.actors.has(token)) return;
+    let revision: number;
+    try {
+      revision = await this.leases.create(token, this.config.recorder.workerId);
+    } catch {
+      const owner = await this.leases.get(token);
+      this.log.warn({ stream: streamLabel(a.publish.stream), owner: owner?.string() }, 'stream already owned by another worker; assignment dropped');
+      return;
+    }
+    const state = initialState({
+      recordingId: a.recordingId,
+      stream: a.publish.stream,
+      plan: a.plan,
+      sessionId: a.publish.sessionId,
+      pullUrl: a.publish.pullUrl,
+      width: a.publish.codecs.width,
+      height: a.publish.codecs.height,
+    });
+    const actor = new StreamActor(state, this.portsFor(token));
+    const inbox = this.bus.nc.subscribe(SUBJECTS.actor(token), {
+      callback: (err, msg) => {
+        if (err) return;
+        void this.handleInbox(actor, msg.json<ActorMessage>()).then((reply) => msg.respond(JSON.stringify(reply)));
+      },
+    });
+    this.actors.set(token, { token, actor, inbox, leaseRevision: revision });
+    this.activeGauge.add(1);
+    await this.snapshots.put(token, JSON.stringify(state));
+    this.log.info({ stream: streamLabel(a.publish.stream), recordingId: a.recordingId, record: a.startRecording }, 'actor created');
+    if (a.startRecording) await actor.dispatch({ type: 'command', command: 'start' });
+  }
+
+  private async handleInbox(actor: StreamActor, m: ActorMessage): Promise<ActorReply> {
+    let event: StreamEvent | null = null;
+    switch (m.type) {
+      case 'publish': event = { type: 'publish', sessionId: m.publish.sessionId, pullUrl: m.publish.pullUrl }; break;
+      case 'unpublish': event = { type: 'unpublish', sessionId: m.unpublish.sessionId }; break;
+      case 'command': event = { type: 'command', command: m.command }; break;
+      case 'timer': event = { type: 'timer', timerId: m.timerId }; break;
+      case 'status': break;
+    }
+    try {
+      const reply = event ? await actor.dispatch(event) : { ok: true as const };
+      const s = actor.state;
+      return reply.ok ? { ok: true, phase: s.phase, recordingId: s.recordingId } : { ok: false, code: reply.code, message: reply.message, phase: s.phase };
+    } catch (err) {
+      return { ok: false, code: 'internal', message: (err as Error).message };
+    }
+  }
+
+  private portsFor(token: string): ActorPorts {
+    const bus = this.bus;
+    const log = this.log;
+    return {
+      now: () => Date.now(),
+      log,
+      segmenterFactory: this.opts.segmenterFactory ?? ffmpegSegmenter,
+      spoolDirOf: (recordingId) => join(this.config.spool.dir, recordingId),
+      persist: async (state) => {
+        await this.snapshots.put(token, JSON.stringify(state));
+      },
+      uploadSegment: async (state, segment) => {
+        this.segmentsCounter.add(1);
+        const job: UploadJob = {
+          kind: 'segment', id: `${state.recordingId}:seg:${segment.sequence}`, spoolPath: segment.spoolPath,
+          objectKey: segment.objectKey, storage: state.plan.storage,
+          contentType: state.plan.segmentContainer === 'fmp4' ? 'video/iso.segment' : 'video/mp2t',
+          segment: {
+            stream: state.stream, recordingId: state.recordingId, sequence: segment.sequence, startMs: segment.startMs,
+            endMs: segment.endMs, durationMs: segment.durationMs, discontinuity: segment.discontinuity,
+          },
+        };
+        await publishDurable(bus, SUBJECTS.upload, job, job.id);
+      },
+      finalizeFile: async (state, file) => {
+        const formatPlan = state.plan.formats.find((f) => f.format === file.format);
+        if (!formatPlan) throw new Error(`no plan for format ${file.format}`);
+        const endMs = file.segments[file.segments.length - 1].endMs;
+        const objectKey = renderKey(formatPlan.filePattern, {
+          AppName: state.stream.app, StreamName: state.stream.stream, DomainName: state.stream.domain,
+          EscapedStartTime: escapedTime(file.startMs), EscapedEndTime: escapedTime(endMs),
+          UnixTimestamp: Math.floor(file.startMs / 1000), Sequence: file.sequence, TranscodeTemplateID: '',
+        }, fileExtension(file.format));
+        const packager = packagerFor(file.format);
+        const spoolPath = await packager.package({ state, file, formatPlan, objectKey, spoolDir: join(this.config.spool.dir, state.recordingId) });
+        const meta: FileMeta = {
+          stream: state.stream, recordingId: state.recordingId, format: file.format, sequence: file.sequence,
+          startMs: file.startMs, endMs, durationMs: file.durationMs, width: state.width, height: state.height,
+          segmentKeys: file.segments.map((s) => s.objectKey), pushArgs: state.plan.pushArgs,
+        };
+        const job: UploadJob = {
+          kind: 'file', id: `${state.recordingId}:file:${file.format}:${file.sequence}`, spoolPath, objectKey,
+          storage: state.plan.storage, contentType: packager.contentType, file: meta,
+        };
+        await publishDurable(bus, SUBJECTS.upload, job, job.id);
+        log.info({ recordingId: state.recordingId, format: file.format, objectKey, segments: file.segments.length, durationMs: file.durationMs }, 'file finalized');
+      },
+      armTimer: async (state, timerId, deadline) => {
+        const entry: TimerEntry = { timerId, stream: state.stream, deadline };
+        await this.timers.put(timerId, JSON.stringify(entry));
+      },
+      cancelTimer: async (timerId) => {
+        await this.timers.delete(timerId);
+      },
+      stateChanged: async (state, previous, reason) => {
+        const ev: RecordingStateChanged = { stream: state.stream, recordingId: state.recordingId, phase: state.phase, previous, reason, at: Date.now() };
+        await publishDurable(bus, SUBJECTS.recordingState, ev);
+      },
+      statusNotice: async (state, notice) => {
+        const ev: RecordingNotice = { stream: state.stream, recordingId: state.recordingId, notice, pushArgs: state.plan.pushArgs, at: Date.now() };
+        await publishDurable(bus, SUBJECTS.recordingNotice, ev);
+      },
+      release: async () => {
+        await this.snapshots.delete(token).catch(() => undefined);
+        await this.leases.delete(token).catch(() => undefined);
+        this.unhost(token);
+      },
+    };
+  }
+
+  private unhost(token: string): void {
+    const hosted = this.actors.get(token);
+    if (!hosted) return;
+    hosted.inbox.unsubscribe();
+    this.actors.delete(token);
+    this.activeGauge.add(-1);
+  }
+
+  private async renewLeases(): Promise<void> {
+    for (const hosted of [...this.actors.values()]) {
+      try {
+        hosted.leaseRevision = await this.leases.update(hosted.token, this.config.recorder.workerId, hosted.leaseRevision);
+      } catch (err) {
+        if (this.bus.nc.isClosed()) return;
+        this.log.error({ stream: streamLabel(hosted.actor.state.stream), err: (err as Error).message }, 'lease lost; abandoning the stream to its new owner');
+        this.unhost(hosted.token);
+        await hosted.actor.abandon();
+      }
+    }
+  }
+
+  /** Live actors by state, for status queries and tests. */
+  hostedStates(): StreamState[] {
+    return [...this.actors.values()].map((h) => h.actor.state);
+  }
+
+  /** Closes open segments and finalizes the open files of every hosted stream. */
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    this.consumer = null;
+    const hosted = [...this.actors.values()];
+    await Promise.all(hosted.map(async (h) => {
+      await h.actor.dispatch({ type: 'shutdown' }).catch(() => undefined);
+      const timeout = new Promise<void>((r) => setTimeout(r, 20000).unref());
+      await Promise.race([h.actor.released, timeout]);
+    }));
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.leaseTimer = null;
+  }
+}

@@ -1,0 +1,78 @@
+import { rm, stat } from 'node:fs/promises';
+import {
+  CONSUMERS, STREAMS, SUBJECTS, consumeDurable, publishDurable,
+  type Bus, type FileStored, type Running, type SegmentStored, type StorageTarget, type UploadJob,
+} from '../../../libs/bus/index.js';
+import type { Config } from '../../../libs/config/index.js';
+import { SECONDS_BUCKETS, componentLogger, meter } from '../../../libs/telemetry/index.js';
+import { LocalDiskStorage, sha256File, type StorageBackend } from '../../../libs/storage/index.js';
+
+/**
+ * Moves closed segments and finalized files from the spool into storage. Work
+ * comes from a durable queue; the spool copy is deleted only after the stored
+ * object's size and checksum match it, so a crash at any point loses nothing.
+ */
+export class UploaderService {
+  private readonly log = componentLogger('storage-uploader');
+  private consumer: Running | null = null;
+  private readonly local: LocalDiskStorage;
+  private readonly uploaded = meter('storage-uploader').createCounter('liverecord_uploader_objects_total', { description: 'Objects stored' });
+  private readonly bytes = meter('storage-uploader').createCounter('liverecord_uploader_bytes_total', { description: 'Bytes stored' });
+  private readonly latency = meter('storage-uploader').createHistogram('liverecord_uploader_upload_seconds', { description: 'Time to store one object', unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
+
+  constructor(private bus: Bus, config: Config) {
+    this.local = new LocalDiskStorage(config.storage.root, config.api.publicBaseUrl);
+  }
+
+  backendFor(target: StorageTarget): StorageBackend {
+    if (target.kind === 'local') return this.local;
+    throw new Error(`storage backend ${target.kind} is not configured`);
+  }
+
+  async start(): Promise<void> {
+    this.consumer = await consumeDurable<UploadJob>(this.bus, {
+      stream: STREAMS.uploads, durable: CONSUMERS.uploader, filterSubject: SUBJECTS.upload,
+      component: 'storage-uploader', log: this.log, concurrency: 4, ackWaitMs: 60000,
+    }, (job) => this.handle(job));
+    this.log.info('storage uploader ready');
+  }
+
+  private async handle(job: UploadJob): Promise<void> {
+    const started = performance.now();
+    const backend = this.backendFor(job.storage);
+    const spoolExists = await stat(job.spoolPath).then(() => true, () => false);
+    let stored;
+    if (spoolExists) {
+      const local = await sha256File(job.spoolPath);
+      stored = await backend.put(job.objectKey, job.spoolPath, job.contentType);
+      if (stored.size !== local.size || stored.sha256 !== local.sha256) {
+        throw new Error(`stored ${job.objectKey} does not match its spool copy (size ${stored.size}/${local.size})`);
+      }
+    } else {
+      // Redelivered after the spool copy was removed: the object must already be stored.
+      stored = await backend.stat(job.objectKey);
+      if (!stored) {
+        this.log.error({ job: job.id, objectKey: job.objectKey }, 'spool file missing and object not stored; the data is lost');
+        return;
+      }
+    }
+    const base = { objectKey: job.objectKey, storage: job.storage, size: stored.size, sha256: stored.sha256, url: backend.urlOf(job.objectKey) };
+    if (job.kind === 'segment') {
+      const ev: SegmentStored = { ...base, segment: job.segment };
+      await publishDurable(this.bus, SUBJECTS.segmentStored, ev, `stored:${job.id}`);
+    } else {
+      const ev: FileStored = { ...base, file: job.file };
+      await publishDurable(this.bus, SUBJECTS.fileStored, ev, `stored:${job.id}`);
+    }
+    if (spoolExists) await rm(job.spoolPath, { force: true });
+    this.uploaded.add(1, { kind: job.kind });
+    this.bytes.add(stored.size, { kind: job.kind });
+    this.latency.record((performance.now() - started) / 1000, { kind: job.kind });
+    this.log.debug({ job: job.id, objectKey: job.objectKey, size: stored.size }, 'stored');
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    this.consumer = null;
+  }
+}
