@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect as tcpConnect } from 'node:net';
 
 export interface NatsServerProcess {
@@ -26,8 +27,12 @@ function portOpen(port: number): Promise<boolean> {
 /** Starts a JetStream-enabled nats-server on loopback as a child process; resolves once it accepts connections. */
 export async function startNatsServer(opts: { port: number; storeDir: string; log?: (line: string) => void }): Promise<NatsServerProcess> {
   mkdirSync(opts.storeDir, { recursive: true });
+  const pidFile = join(opts.storeDir, 'nats-server.pid');
+  await killStale(pidFile);
   if (await portOpen(opts.port)) throw new Error(`nats: port ${opts.port} is already in use (set LR_NATS_PORT or LR_NATS_URL)`);
-  const child = spawn('nats-server', ['-js', '-sd', opts.storeDir, '-a', '127.0.0.1', '-p', String(opts.port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Own process group: a terminal's Ctrl-C must not stop the broker before the services have flushed.
+  const child = spawn('nats-server', ['-js', '-sd', opts.storeDir, '-a', '127.0.0.1', '-p', String(opts.port)], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  if (child.pid) writeFileSync(pidFile, String(child.pid));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -53,6 +58,29 @@ export async function startNatsServer(opts: { port: number; storeDir: string; lo
       const t = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(t);
+      rmSync(pidFile, { force: true });
     },
   };
+}
+
+/** A broker left behind by a process that was killed: stop it before starting a new one on the same store. */
+async function killStale(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8'));
+  } catch {
+    return;
+  }
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('nats-server')) throw new Error('not ours');
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      process.kill(pid, 0);
+    }
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone or not ours */
+  }
+  rmSync(pidFile, { force: true });
 }

@@ -51,12 +51,19 @@ export async function hostServices(name: string, build: (bus: Bus, config: Confi
   return { config, bus, stop };
 }
 
-/** Stops the process cleanly on the first SIGTERM/SIGINT; a second one exits at once. */
+/**
+ * Stops the process cleanly on SIGTERM/SIGINT. Ctrl-C reaches a process both from
+ * the terminal and relayed by npm, so repeats within 3 s are the same request;
+ * a signal after that forces the exit.
+ */
 export function stopOnSignals(stop: () => Promise<void>): void {
-  let signalled = false;
+  let signalledAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) process.exit(130);
-    signalled = true;
+    if (signalledAt) {
+      if (Date.now() - signalledAt > 3000) process.exit(130);
+      return;
+    }
+    signalledAt = Date.now();
     componentLogger('main').info({ signal: sig }, 'shutting down');
     stop().then(() => process.exit(0), () => process.exit(1));
   };
