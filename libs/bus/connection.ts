@@ -59,6 +59,9 @@ export async function ensureTopology(bus: Bus, leaseTtlMs: number): Promise<void
   }
   await openBucket(bus, BUCKETS.actors, { history: 1 });
   await openBucket(bus, BUCKETS.timers, { history: 1 });
+  await openBucket(bus, BUCKETS.templates, { history: 5 });
+  await openBucket(bus, BUCKETS.notify, { history: 5 });
+  await openBucket(bus, BUCKETS.decisions, { history: 1 });
   await openBucket(bus, BUCKETS.leases, { history: 1, ttl: leaseTtlMs });
 }
 

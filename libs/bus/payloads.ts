@@ -231,8 +231,26 @@ export interface TemplateFormat {
   segmentPattern: string;
 }
 
+export interface VodFormatSettings {
+  format: RecordFormat;
+  autoCompose: boolean;
+  videoProcess: string[];
+  processMethod: string;
+  processTemplateId: string;
+  category: string;
+  tags: string[];
+}
+
+/** Media-library target of a vod template. */
+export interface VodSettings {
+  spaceId: string;
+  storageLocation: string;
+  formats: VodFormatSettings[];
+}
+
 /** A recording template: what to record for streams matching (domain, app, stream). */
 export interface RecordTemplate {
+  /** Derived from (domain, app, stream): one template per key, whatever its kind. */
   id: string;
   /** Object storage (oss) or media library (vod) target. */
   kind: 'oss' | 'vod';
@@ -241,10 +259,41 @@ export interface RecordTemplate {
   stream: string;
   trigger: TriggerMode;
   delaySeconds: number;
+  recordContent: ('raw' | 'transcode')[];
   formats: TemplateFormat[];
+  transcodeFormats: TemplateFormat[];
+  transcodeTemplates: string[];
   storage: StorageTarget;
+  vod: VodSettings | null;
   createdMs: number;
+  updatedMs: number;
+}
+
+/** Recording callbacks of one domain. */
+export interface NotifyConfig {
+  domain: string;
+  notifyUrl: string;
+  onDemandUrl: string;
+  needStatusNotify: boolean;
+  /** Secret: never logged, never returned by the API. */
+  authKey: string;
+  updatedMs: number;
 }
 
 /** The formats this build's recorder packages; templates may ask only for these. */
 export const PACKAGED_FORMATS: readonly RecordFormat[] = ['m3u8'];
+
+/** Management requests answered by the matcher (lr.rpc.matcher.*). */
+export interface TemplateListQuery {
+  kind: 'oss' | 'vod';
+  domain: string;
+  app: string;
+  stream: string;
+}
+
+export interface TemplateKeyQuery {
+  kind: 'oss' | 'vod';
+  domain: string;
+  app: string;
+  stream: string;
+}

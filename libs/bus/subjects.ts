@@ -30,6 +30,8 @@ export const SUBJECTS = {
   actor: (token: string) => `lr.actor.${token}`,
   /** Request/reply queries answered by the index service. */
   indexRpc: (method: string) => `lr.rpc.index.${method}`,
+  /** Request/reply template, callback and decision management answered by the matcher. */
+  matcherRpc: (method: string) => `lr.rpc.matcher.${method}`,
 } as const;
 
 export const BUCKETS = {
@@ -39,6 +41,12 @@ export const BUCKETS = {
   leases: 'lr_leases',
   /** Durable deadlines of the splice-timer. */
   timers: 'lr_timers',
+  /** Recording templates (object storage and media library), keyed by (domain, app, stream). */
+  templates: 'lr_templates',
+  /** Recording callback configuration per domain. */
+  notify: 'lr_notify',
+  /** The last publish decision per stream. */
+  decisions: 'lr_decisions',
 } as const;
 
 export const CONSUMERS = {

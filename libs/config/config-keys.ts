@@ -37,6 +37,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: 'defaultTemplate.sliceSeconds', env: 'LR_DEFAULT_TEMPLATE_SLICE_SECONDS', type: 'int', default: 30, doc: 'Segment length of the catch-all template' },
   { key: 'defaultTemplate.cycleSeconds', env: 'LR_DEFAULT_TEMPLATE_CYCLE_SECONDS', type: 'int', default: 10800, doc: 'Recording cycle of the catch-all template' },
   { key: 'defaultTemplate.delaySeconds', env: 'LR_DEFAULT_TEMPLATE_DELAY_SECONDS', type: 'int', default: 180, doc: 'Reconnect window of the catch-all template' },
+  { key: 'matcher.onDemandTimeoutMs', env: 'LR_ON_DEMAND_TIMEOUT_MS', type: 'int', default: 3000, min: 100, max: 30000, doc: 'How long the on-demand callback may take to answer' },
+  { key: 'matcher.onDemandFallback', env: 'LR_ON_DEMAND_FALLBACK', type: 'string', default: 'skip', oneOf: ['skip', 'record'], doc: 'What an unusable on-demand answer (error, timeout, garbage) means: skip or record' },
   { key: 'limits.relaxed', env: 'LR_RELAXED_LIMITS', type: 'bool', default: false, doc: 'Test only: lower the minimum segment, cycle and reconnect durations to 1 s' },
   { key: 'storage.root', env: 'LR_STORAGE_ROOT', type: 'string', default: '', doc: 'Local-disk storage root (default {dataDir}/storage)' },
   { key: 'spool.dir', env: 'LR_SPOOL_DIR', type: 'string', default: '', doc: 'Spool for segments being written (default {dataDir}/spool)' },

@@ -20,6 +20,7 @@ export interface Config {
   domains: { default: string; aliases: Record<string, string> };
   defaultTemplate: { enabled: boolean; formats: string[]; sliceSeconds: number; cycleSeconds: number; delaySeconds: number };
   limits: { relaxed: boolean };
+  matcher: { onDemandTimeoutMs: number; onDemandFallback: 'skip' | 'record' };
   storage: { root: string };
   spool: { dir: string };
   catalogue: { driver: 'sqlite' | 'postgres'; sqlitePath: string; postgresUrl: string };

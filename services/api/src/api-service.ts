@@ -7,6 +7,7 @@ import { componentLogger } from '../../../libs/telemetry/index.js';
 import { startGrpcServer } from './grpc-server.js';
 import { startHttpServer } from './http-server.js';
 import { RecordHandlers } from './record-handlers.js';
+import { TemplateHandlers } from './template-handlers.js';
 
 /** The public surface: gRPC on one port; health, metrics and playback over HTTP on another. */
 export class ApiService {
@@ -19,7 +20,7 @@ export class ApiService {
 
   async start(): Promise<void> {
     const handlers = new RecordHandlers(this.bus);
-    const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, handlers, this.log);
+    const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, handlers, new TemplateHandlers(this.bus), this.log);
     this.grpc = g.server;
     this.grpcPort = g.port;
     this.http = await startHttpServer(this.config.bind, this.config.api.httpPort, {

@@ -5,6 +5,7 @@ import { extractTrace, inSpan, type Logger } from '../../../libs/telemetry/index
 import { LiveRecordServiceService, PROTO_FILE, PROTO_ROOT, type LiveRecordServiceServer } from '../../../libs/proto/index.js';
 import { toServiceError } from './grpc-errors.js';
 import type { RecordHandlers } from './record-handlers.js';
+import type { TemplateHandlers } from './template-handlers.js';
 
 function metadataCarrier(md: grpc.Metadata) {
   return {
@@ -32,12 +33,23 @@ function unary<Req, Res>(name: string, log: Logger, fn: (req: Req) => Promise<Re
   };
 }
 
-export async function startGrpcServer(bind: string, port: number, handlers: RecordHandlers, log: Logger): Promise<{ server: grpc.Server; port: number }> {
+export async function startGrpcServer(bind: string, port: number, handlers: RecordHandlers, templates: TemplateHandlers, log: Logger): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server();
   const impl: LiveRecordServiceServer = {
     describeLiveStreamRecordIndexFiles: unary('DescribeLiveStreamRecordIndexFiles', log, (r) => handlers.describeFiles(r)),
     describeLiveStreamRecordIndexFile: unary('DescribeLiveStreamRecordIndexFile', log, (r) => handlers.describeFile(r)),
     realTimeRecordCommand: unary('RealTimeRecordCommand', log, (r) => handlers.command(r)),
+    describeLiveStreamRecordStatus: unary('DescribeLiveStreamRecordStatus', log, (r) => templates.status(r)),
+    addLiveAppRecordConfig: unary('AddLiveAppRecordConfig', log, (r) => templates.addOss(r)),
+    updateLiveAppRecordConfig: unary('UpdateLiveAppRecordConfig', log, (r) => templates.updateOss(r)),
+    deleteLiveAppRecordConfig: unary('DeleteLiveAppRecordConfig', log, (r) => templates.deleteOss(r)),
+    describeLiveRecordConfig: unary('DescribeLiveRecordConfig', log, (r) => templates.describeOss(r)),
+    addLiveRecordVodConfig: unary('AddLiveRecordVodConfig', log, (r) => templates.addVod(r)),
+    deleteLiveRecordVodConfig: unary('DeleteLiveRecordVodConfig', log, (r) => templates.deleteVod(r)),
+    describeLiveRecordVodConfigs: unary('DescribeLiveRecordVodConfigs', log, (r) => templates.describeVod(r)),
+    addLiveRecordNotifyConfig: unary('AddLiveRecordNotifyConfig', log, (r) => templates.addNotify(r)),
+    describeLiveRecordNotifyConfig: unary('DescribeLiveRecordNotifyConfig', log, (r) => templates.describeNotify(r)),
+    deleteLiveRecordNotifyConfig: unary('DeleteLiveRecordNotifyConfig', log, (r) => templates.deleteNotify(r)),
   };
   server.addService(LiveRecordServiceService, impl);
   const definition = protoLoader.loadSync(PROTO_FILE, { includeDirs: [PROTO_ROOT] });

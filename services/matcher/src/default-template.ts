@@ -33,7 +33,12 @@ export function defaultTemplate(config: Config, packaged: readonly RecordFormat[
       format: f as RecordFormat, cycleSeconds: d.cycleSeconds, sliceSeconds: d.sliceSeconds,
       filePattern: DEFAULT_FILE_PATTERN, segmentPattern: DEFAULT_SEGMENT_PATTERN,
     })),
+    transcodeFormats: [],
+    transcodeTemplates: [],
+    recordContent: ['raw'],
     storage: { kind: 'local', bucket: '', endpoint: '' },
+    vod: null,
     createdMs: 0,
+    updatedMs: 0,
   };
 }

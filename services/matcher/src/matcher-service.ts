@@ -1,16 +1,44 @@
 import { randomBytes } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import {
-  BUCKETS, CONSUMERS, PACKAGED_FORMATS, RetryLater, STREAMS, SUBJECTS, bucket, consumeDurable, isNoResponders,
-  publishDurable, request, streamLabel, streamToken,
+  BUCKETS, CONSUMERS, PACKAGED_FORMATS, RetryLater, RpcFailure, STREAMS, SUBJECTS, bucket, consumeDurable, isNoResponders,
+  publishDurable, request, serve, streamLabel, streamToken,
   type ActorMessage, type ActorReply, type Bus, type IngestPublished, type IngestUnpublished, type MatchDecision,
-  type RecordAssignment, type RecordTemplate, type Running,
+  type NotifyConfig, type RecordAssignment, type RecordTemplate, type Running, type StreamRef, type TemplateKeyQuery, type TemplateListQuery,
 } from '../../../libs/bus/index.js';
-import type { Config } from '../../../libs/config/index.js';
+import { recordLimits, type Config, type RecordLimits } from '../../../libs/config/index.js';
 import { unsupportedCodecReason } from '../../../libs/media/index.js';
+import type { AddLiveAppRecordConfigRequest, AddLiveRecordNotifyConfigRequest, AddLiveRecordVodConfigRequest } from '../../../libs/proto/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
 import { defaultTemplate } from './default-template.js';
+import { validateNotify } from './notify-validation.js';
+import { askOnDemand, OnDemandFailure } from './on-demand.js';
 import { matchTemplate, planFor } from './template-match.js';
+import { TemplateStore } from './template-store.js';
+import { LOCAL_ONLY, ValidationError, templateId, templateKeyFields, validateOssTemplate, validateVodTemplate } from './template-validation.js';
+import { decideTrigger, type OnDemandResult } from './trigger-decision.js';
+
+export const MATCHER_METHODS = {
+  addTemplate: 'add_template',
+  updateTemplate: 'update_template',
+  addVodTemplate: 'add_vod_template',
+  deleteTemplate: 'delete_template',
+  listTemplates: 'list_templates',
+  putNotify: 'put_notify',
+  getNotify: 'get_notify',
+  deleteNotify: 'delete_notify',
+  lastDecision: 'last_decision',
+} as const;
+
+/** Validation errors travel to the API as INVALID_ARGUMENT naming the field. */
+async function validated<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ValidationError) throw new RpcFailure({ code: 'invalid_argument', message: err.message });
+    throw err;
+  }
+}
 
 export function newRecordingId(now = Date.now()): string {
   return `r${now.toString(36)}${randomBytes(5).toString('hex')}`;
@@ -26,17 +54,31 @@ export class MatcherService {
   private consumer: Running | null = null;
   private snapshots!: KV;
   private leases!: KV;
-  private readonly templates: RecordTemplate[] = [];
+  private readonly fallbackTemplate: RecordTemplate | null;
+  private readonly store: TemplateStore;
+  private readonly limits: RecordLimits;
+  private servers: { stop(): void }[] = [];
   private readonly decisions = meter('matcher').createCounter('liverecord_matcher_decisions_total', { description: 'Publish decisions by reason' });
 
   constructor(private bus: Bus, private config: Config) {
-    const fallback = defaultTemplate(config, PACKAGED_FORMATS);
-    if (fallback) this.templates.push(fallback);
+    this.fallbackTemplate = defaultTemplate(config, PACKAGED_FORMATS);
+    this.store = new TemplateStore(bus, this.log);
+    this.limits = recordLimits(config.limits.relaxed);
+  }
+
+  /** Stored templates, and the configured catch-all unless a stored template has its key. */
+  private templates(): RecordTemplate[] {
+    const stored = this.store.matchable();
+    const f = this.fallbackTemplate;
+    if (!f || stored.some((t) => t.domain === f.domain && t.app === f.app && t.stream === f.stream)) return stored;
+    return [...stored, f];
   }
 
   async start(): Promise<void> {
     this.snapshots = await bucket(this.bus, BUCKETS.actors);
     this.leases = await bucket(this.bus, BUCKETS.leases);
+    await this.store.start();
+    this.serveManagement();
     this.consumer = await consumeDurable<IngestPublished | IngestUnpublished>(this.bus, {
       stream: STREAMS.events, durable: CONSUMERS.matcher, filterSubject: SUBJECTS.ingestAll,
       component: 'matcher', log: this.log, concurrency: 8, keyOf: (ev) => streamToken(ev.stream),
@@ -44,7 +86,55 @@ export class MatcherService {
       if (msg.subject === SUBJECTS.ingestPublish) await this.onPublish(ev as IngestPublished);
       else if (msg.subject === SUBJECTS.ingestUnpublish) await this.onUnpublish(ev as IngestUnpublished);
     });
-    this.log.info({ templates: this.templates.length }, 'matcher ready');
+    this.log.info({ templates: this.templates().length }, 'matcher ready');
+  }
+
+  private serveManagement(): void {
+    const rpc = <Req, Res>(method: string, fn: (req: Req) => Promise<Res>) =>
+      this.servers.push(serve<Req, Res>(this.bus, SUBJECTS.matcherRpc(method), 'matcher', this.log, (req) => validated(() => fn(req)), 'matcher'));
+    const caps = LOCAL_ONLY;
+    rpc<AddLiveAppRecordConfigRequest, RecordTemplate>(MATCHER_METHODS.addTemplate, async (req) => this.store.add(validateOssTemplate(req, this.limits, caps, Date.now())));
+    rpc<AddLiveAppRecordConfigRequest, RecordTemplate>(MATCHER_METHODS.updateTemplate, async (req) => this.store.update(validateOssTemplate(req, this.limits, caps, Date.now())));
+    rpc<AddLiveRecordVodConfigRequest, RecordTemplate>(MATCHER_METHODS.addVodTemplate, async (req) => this.store.add(validateVodTemplate(req, this.limits, caps, Date.now())));
+    rpc<TemplateKeyQuery, { deleted: true }>(MATCHER_METHODS.deleteTemplate, async (q) => {
+      const key = templateKeyFields({ domainName: q.domain, appName: q.app, streamName: q.stream });
+      await this.store.remove(q.kind, templateId(key), key);
+      return { deleted: true };
+    });
+    rpc<TemplateListQuery, RecordTemplate[]>(MATCHER_METHODS.listTemplates, async (q) =>
+      (await this.store.list(q.kind)).filter((t) => t.domain === q.domain && (!q.app || t.app === q.app) && (!q.stream || t.stream === q.stream)));
+    rpc<AddLiveRecordNotifyConfigRequest, NotifyConfig>(MATCHER_METHODS.putNotify, async (req) => {
+      const c = validateNotify(req, Date.now());
+      await this.store.putNotify(c);
+      this.log.info({ domain: c.domain, notifyUrl: c.notifyUrl, onDemandUrl: c.onDemandUrl, needStatusNotify: c.needStatusNotify, signed: !!c.authKey }, 'callback configuration saved');
+      return c;
+    });
+    rpc<{ domain: string }, NotifyConfig>(MATCHER_METHODS.getNotify, async (q) => {
+      const c = await this.store.getNotify(q.domain);
+      if (!c) throw new RpcFailure({ code: 'not_found', message: `no recording callback configuration for domain ${q.domain}` });
+      return c;
+    });
+    rpc<{ domain: string }, { deleted: true }>(MATCHER_METHODS.deleteNotify, async (q) => {
+      await this.store.deleteNotify(q.domain);
+      return { deleted: true };
+    });
+    rpc<StreamRef, MatchDecision | null>(MATCHER_METHODS.lastDecision, (s) => this.store.lastDecision(s));
+  }
+
+  private async askOnDemand(t: RecordTemplate, ev: IngestPublished): Promise<OnDemandResult | null> {
+    if (t.trigger !== 1) return null;
+    const notify = this.store.notifyFor(ev.stream.domain);
+    if (!notify?.onDemandUrl) return null;
+    try {
+      const answer = await askOnDemand(notify.onDemandUrl, {
+        domain: ev.stream.domain, app: ev.stream.app, stream: ev.stream.stream,
+        codec: ev.codecs.video ?? '', vbitrate: ev.codecs.videoBitrateKbps,
+      }, this.config.matcher.onDemandTimeoutMs, this.limits.intervalSeconds);
+      return { ok: true, answer };
+    } catch (err) {
+      if (err instanceof OnDemandFailure) return { ok: false, error: err.message };
+      throw err;
+    }
   }
 
   /** Sends a message to the stream's actor; null when no actor owns the stream any more. */
@@ -78,15 +168,21 @@ export class MatcherService {
       await this.decide(ev, { record: false, reason: 'unsupported_codec', detail: codecProblem, template: null });
       return;
     }
-    const template = matchTemplate(this.templates, ev.stream);
+    const template = matchTemplate(this.templates(), ev.stream);
     if (!template) {
       await this.decide(ev, { record: false, reason: 'no_template', detail: 'no recording template matches the stream', template: null });
       return;
     }
-    const plan = planFor(template, ev);
-    const assignment: RecordAssignment = { recordingId: newRecordingId(), plan, publish: ev, startRecording: true };
+    if (template.formats.length === 0) {
+      await this.decide(ev, { record: false, reason: 'transcode_unavailable', detail: 'the template records transcoded renditions only, and this deployment produces none', template });
+      return;
+    }
+    const outcome = decideTrigger(template, ev, await this.askOnDemand(template, ev), this.config.matcher.onDemandFallback);
+    const plan = planFor(template, ev, outcome.cycleOverrides, outcome.formats);
+    // The stream gets an actor even when not recording now, so that a start command can begin it.
+    const assignment: RecordAssignment = { recordingId: newRecordingId(), plan, publish: ev, startRecording: outcome.record };
     await publishDurable(this.bus, SUBJECTS.assign, assignment, `assign:${ev.sessionId}`);
-    await this.decide(ev, { record: true, reason: 'recording', detail: `template ${template.id}, automatic trigger`, template, plan: assignment.plan });
+    await this.decide(ev, { record: outcome.record, reason: outcome.reason, detail: `template ${template.domain}/${template.app}/${template.stream}: ${outcome.detail}`, template, plan });
   }
 
   private async onUnpublish(ev: IngestUnpublished): Promise<void> {
@@ -101,11 +197,15 @@ export class MatcherService {
     };
     this.decisions.add(1, { reason: d.reason });
     const log = d.record ? this.log.info.bind(this.log) : this.log.warn.bind(this.log);
-    log({ stream: streamLabel(ev.stream), sessionId: ev.sessionId, record: d.record, reason: d.reason, detail: d.detail, templateId: decision.templateId }, 'publish decision');
+    log({ stream: streamLabel(ev.stream), sessionId: ev.sessionId, record: d.record, reason: d.reason, detail: d.detail, templateId: decision.templateId, trigger: decision.trigger, formats: decision.plan?.formats }, 'publish decision');
     await publishDurable(this.bus, SUBJECTS.matchDecision, decision, `decision:${ev.sessionId}`);
+    await this.store.putDecision(decision);
   }
 
   async stop(): Promise<void> {
+    for (const s of this.servers) s.stop();
+    this.servers = [];
+    this.store.stop();
     await this.consumer?.stop();
     this.consumer = null;
   }

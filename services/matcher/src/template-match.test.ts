@@ -7,6 +7,7 @@ const tpl = (id: string, domain: string, app: string, stream: string, createdMs 
   id, kind: 'oss', domain, app, stream, trigger: 0, delaySeconds: 180, createdMs,
   formats: [{ format: 'm3u8', cycleSeconds: 3600, sliceSeconds: 10, filePattern: 'f/{StreamName}', segmentPattern: 's/{Sequence}' }],
   storage: { kind: 'local', bucket: '', endpoint: '' },
+  recordContent: ['raw'], transcodeFormats: [], transcodeTemplates: [], vod: null, updatedMs: createdMs,
 });
 
 describe('template matching', () => {

@@ -98,6 +98,258 @@ export interface RealTimeRecordCommandResponse {
   recordingId: string;
 }
 
+export interface DescribeLiveStreamRecordStatusRequest {
+  domainName: string;
+  appName: string;
+  streamName: string;
+}
+
+/** One format as the decision planned it. */
+export interface PlannedFormat {
+  format: string;
+  /** Seconds: the template's cycle, or the on-demand callback's Interval. */
+  cycleDuration: number;
+}
+
+export interface RecordDecision {
+  record: boolean;
+  /**
+   * recording, continued, manual_wait, no_template, unsupported_codec, on_demand_denied,
+   * on_demand_failed, on_demand_no_common_format, ingest_param_false, ingest_param_missing, ...
+   */
+  reason: string;
+  detail: string;
+  configId: string;
+  onDemand: number;
+  formats: PlannedFormat[];
+  sessionId: string;
+  decideTime: string;
+}
+
+export interface DescribeLiveStreamRecordStatusResponse {
+  /** True while a recording actor holds the stream (live, or in its reconnect window). */
+  hasActor: boolean;
+  /** idle, recording, reconnect_wait, finalizing; empty without an actor. */
+  state: string;
+  recordingId: string;
+  /** The decision taken at the stream's last publish; absent when it never published. */
+  lastDecision?: RecordDecision | undefined;
+}
+
+/** One output format of an object-storage template. */
+export interface RecordFormat {
+  /** m3u8, flv, mp4 or cmaf (m3u8 and cmaf are exclusive). */
+  format: string;
+  /** Naming convention of files, without extension; default record/{AppName}/{StreamName}/{EscapedStartTime}_{EscapedEndTime}. */
+  ossObjectPrefix: string;
+  /** Naming convention of segments (m3u8, cmaf); default record/{AppName}/{StreamName}/{UnixTimestamp}_{Sequence}. */
+  sliceOssObjectPrefix: string;
+  /** Recording cycle in seconds, 900..21600; default 10800. */
+  cycleDuration: number;
+  /** Segment length in seconds, 5..30, m3u8 and cmaf only; default 30. */
+  sliceDuration: number;
+}
+
+export interface LiveAppRecord {
+  configId: string;
+  domainName: string;
+  appName: string;
+  streamName: string;
+  ossEndpoint: string;
+  ossBucket: string;
+  onDemand: number;
+  delayTime: number;
+  recordFormat: RecordFormat[];
+  transcodeRecordFormat: RecordFormat[];
+  transcodeTemplates: string[];
+  createTime: string;
+}
+
+export interface AddLiveAppRecordConfigRequest {
+  domainName: string;
+  /** "*" for every app of the domain. */
+  appName: string;
+  /** "*" for every stream of the app. */
+  streamName: string;
+  /** Empty for the local-disk storage of the deployment. */
+  ossEndpoint: string;
+  ossBucket: string;
+  /** 0 automatic, 1 on-demand callback, 2 ingest parameter, 7 manual. */
+  onDemand: number;
+  /** Reconnect window in seconds, 15..21600; default 180. */
+  delayTime: number;
+  recordFormat: RecordFormat[];
+  transcodeRecordFormat: RecordFormat[];
+  /** Up to 10 transcoding template ids whose renditions are recorded too. */
+  transcodeTemplates: string[];
+}
+
+export interface AddLiveAppRecordConfigResponse {
+  config?: LiveAppRecord | undefined;
+}
+
+export interface UpdateLiveAppRecordConfigRequest {
+  domainName: string;
+  appName: string;
+  streamName: string;
+  ossEndpoint: string;
+  ossBucket: string;
+  onDemand: number;
+  delayTime: number;
+  recordFormat: RecordFormat[];
+  transcodeRecordFormat: RecordFormat[];
+  transcodeTemplates: string[];
+}
+
+export interface UpdateLiveAppRecordConfigResponse {
+  config?: LiveAppRecord | undefined;
+}
+
+export interface DeleteLiveAppRecordConfigRequest {
+  domainName: string;
+  appName: string;
+  streamName: string;
+}
+
+export interface DeleteLiveAppRecordConfigResponse {
+}
+
+export interface DescribeLiveRecordConfigRequest {
+  domainName: string;
+  /** Optional filters; "*" matches templates whose app (stream) is "*". */
+  appName: string;
+  streamName: string;
+  pageNum: number;
+  pageSize: number;
+  /** "asc" (default) or "desc" by creation time. */
+  order: string;
+}
+
+export interface DescribeLiveRecordConfigResponse {
+  liveAppRecordList: LiveAppRecord[];
+  totalNum: number;
+  pageNum: number;
+  pageSize: number;
+  order: string;
+  totalPage: number;
+}
+
+/** One output format of a media-library template. */
+export interface VodRecordFormat {
+  /** m3u8, flv or mp4. */
+  format: string;
+  /** Segment length in seconds, 5..30 (m3u8 only); default 30. */
+  sliceDuration: number;
+  /** Merge the cycle files into one asset after the stream ends (originals kept). */
+  autoCompose: boolean;
+  /** Which files are post-processed: "origin", "compose" or both. */
+  videoProcess: string[];
+  /** "transcode" or "workflow". */
+  processMethod: string;
+  processTemplateId: string;
+  category: string;
+  tags: string[];
+}
+
+export interface LiveRecordVodConfig {
+  configId: string;
+  domainName: string;
+  appName: string;
+  streamName: string;
+  spaceId: string;
+  storageLocation: string;
+  cycleDuration: number;
+  delayTime: number;
+  onDemand: number;
+  recordContent: string[];
+  transcodeTemplates: string[];
+  recordFormat: VodRecordFormat[];
+  createTime: string;
+}
+
+export interface AddLiveRecordVodConfigRequest {
+  domainName: string;
+  appName: string;
+  streamName: string;
+  /** Media-library space (workspace) the assets go to. */
+  spaceId: string;
+  storageLocation: string;
+  /** Recording cycle in seconds, 900..21600; default 10800. */
+  cycleDuration: number;
+  delayTime: number;
+  onDemand: number;
+  /** "raw" and/or "transcode"; default raw. */
+  recordContent: string[];
+  transcodeTemplates: string[];
+  recordFormat: VodRecordFormat[];
+}
+
+export interface AddLiveRecordVodConfigResponse {
+  config?: LiveRecordVodConfig | undefined;
+}
+
+export interface DeleteLiveRecordVodConfigRequest {
+  domainName: string;
+  appName: string;
+  streamName: string;
+}
+
+export interface DeleteLiveRecordVodConfigResponse {
+}
+
+export interface DescribeLiveRecordVodConfigsRequest {
+  domainName: string;
+  appName: string;
+  streamName: string;
+  pageNum: number;
+  pageSize: number;
+}
+
+export interface DescribeLiveRecordVodConfigsResponse {
+  liveRecordVodConfigs: LiveRecordVodConfig[];
+  totalNum: number;
+  pageNum: number;
+  pageSize: number;
+}
+
+export interface LiveRecordNotifyConfig {
+  domainName: string;
+  notifyUrl: string;
+  onDemandUrl: string;
+  needStatusNotify: boolean;
+  /** The auth key itself is never returned. */
+  authKeySet: boolean;
+}
+
+export interface AddLiveRecordNotifyConfigRequest {
+  domainName: string;
+  /** Receives a POST for every finalized file (and status notices when need_status_notify). */
+  notifyUrl: string;
+  /** Asked with GET ?domain=&app=&stream=&codec=&vbitrate= when a template's on_demand is 1. */
+  onDemandUrl: string;
+  needStatusNotify: boolean;
+  /** Shared key that signs callbacks; empty for unsigned. */
+  authKey: string;
+}
+
+export interface AddLiveRecordNotifyConfigResponse {
+}
+
+export interface DescribeLiveRecordNotifyConfigRequest {
+  domainName: string;
+}
+
+export interface DescribeLiveRecordNotifyConfigResponse {
+  liveRecordNotifyConfig?: LiveRecordNotifyConfig | undefined;
+}
+
+export interface DeleteLiveRecordNotifyConfigRequest {
+  domainName: string;
+}
+
+export interface DeleteLiveRecordNotifyConfigResponse {
+}
+
 function createBaseRecordIndexInfo(): RecordIndexInfo {
   return {
     recordId: "",
@@ -1320,6 +1572,4225 @@ export const RealTimeRecordCommandResponse: MessageFns<RealTimeRecordCommandResp
   },
 };
 
+function createBaseDescribeLiveStreamRecordStatusRequest(): DescribeLiveStreamRecordStatusRequest {
+  return { domainName: "", appName: "", streamName: "" };
+}
+
+export const DescribeLiveStreamRecordStatusRequest: MessageFns<DescribeLiveStreamRecordStatusRequest> = {
+  encode(message: DescribeLiveStreamRecordStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveStreamRecordStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveStreamRecordStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveStreamRecordStatusRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+    };
+  },
+
+  toJSON(message: DescribeLiveStreamRecordStatusRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveStreamRecordStatusRequest>, I>>(
+    base?: I,
+  ): DescribeLiveStreamRecordStatusRequest {
+    return DescribeLiveStreamRecordStatusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveStreamRecordStatusRequest>, I>>(
+    object: I,
+  ): DescribeLiveStreamRecordStatusRequest {
+    const message = createBaseDescribeLiveStreamRecordStatusRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    return message;
+  },
+};
+
+function createBasePlannedFormat(): PlannedFormat {
+  return { format: "", cycleDuration: 0 };
+}
+
+export const PlannedFormat: MessageFns<PlannedFormat> = {
+  encode(message: PlannedFormat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.format !== "") {
+      writer.uint32(10).string(message.format);
+    }
+    if (message.cycleDuration !== 0) {
+      writer.uint32(16).int32(message.cycleDuration);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlannedFormat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlannedFormat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cycleDuration = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlannedFormat {
+    return {
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      cycleDuration: isSet(object.cycleDuration)
+        ? globalThis.Number(object.cycleDuration)
+        : isSet(object.cycle_duration)
+        ? globalThis.Number(object.cycle_duration)
+        : 0,
+    };
+  },
+
+  toJSON(message: PlannedFormat): unknown {
+    const obj: any = {};
+    if (message.format !== "") {
+      obj.format = message.format;
+    }
+    if (message.cycleDuration !== 0) {
+      obj.cycleDuration = Math.round(message.cycleDuration);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlannedFormat>, I>>(base?: I): PlannedFormat {
+    return PlannedFormat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlannedFormat>, I>>(object: I): PlannedFormat {
+    const message = createBasePlannedFormat();
+    message.format = object.format ?? "";
+    message.cycleDuration = object.cycleDuration ?? 0;
+    return message;
+  },
+};
+
+function createBaseRecordDecision(): RecordDecision {
+  return {
+    record: false,
+    reason: "",
+    detail: "",
+    configId: "",
+    onDemand: 0,
+    formats: [],
+    sessionId: "",
+    decideTime: "",
+  };
+}
+
+export const RecordDecision: MessageFns<RecordDecision> = {
+  encode(message: RecordDecision, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.record !== false) {
+      writer.uint32(8).bool(message.record);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.detail !== "") {
+      writer.uint32(26).string(message.detail);
+    }
+    if (message.configId !== "") {
+      writer.uint32(34).string(message.configId);
+    }
+    if (message.onDemand !== 0) {
+      writer.uint32(40).int32(message.onDemand);
+    }
+    for (const v of message.formats) {
+      PlannedFormat.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.sessionId !== "") {
+      writer.uint32(58).string(message.sessionId);
+    }
+    if (message.decideTime !== "") {
+      writer.uint32(66).string(message.decideTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordDecision {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordDecision();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.record = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.configId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.onDemand = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.formats.push(PlannedFormat.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.decideTime = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordDecision {
+    return {
+      record: isSet(object.record) ? globalThis.Boolean(object.record) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      configId: isSet(object.configId)
+        ? globalThis.String(object.configId)
+        : isSet(object.config_id)
+        ? globalThis.String(object.config_id)
+        : "",
+      onDemand: isSet(object.onDemand)
+        ? globalThis.Number(object.onDemand)
+        : isSet(object.on_demand)
+        ? globalThis.Number(object.on_demand)
+        : 0,
+      formats: globalThis.Array.isArray(object?.formats)
+        ? object.formats.map((e: any) => PlannedFormat.fromJSON(e))
+        : [],
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      decideTime: isSet(object.decideTime)
+        ? globalThis.String(object.decideTime)
+        : isSet(object.decide_time)
+        ? globalThis.String(object.decide_time)
+        : "",
+    };
+  },
+
+  toJSON(message: RecordDecision): unknown {
+    const obj: any = {};
+    if (message.record !== false) {
+      obj.record = message.record;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    if (message.configId !== "") {
+      obj.configId = message.configId;
+    }
+    if (message.onDemand !== 0) {
+      obj.onDemand = Math.round(message.onDemand);
+    }
+    if (message.formats?.length) {
+      obj.formats = message.formats.map((e) => PlannedFormat.toJSON(e));
+    }
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.decideTime !== "") {
+      obj.decideTime = message.decideTime;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordDecision>, I>>(base?: I): RecordDecision {
+    return RecordDecision.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordDecision>, I>>(object: I): RecordDecision {
+    const message = createBaseRecordDecision();
+    message.record = object.record ?? false;
+    message.reason = object.reason ?? "";
+    message.detail = object.detail ?? "";
+    message.configId = object.configId ?? "";
+    message.onDemand = object.onDemand ?? 0;
+    message.formats = object.formats?.map((e) => PlannedFormat.fromPartial(e)) || [];
+    message.sessionId = object.sessionId ?? "";
+    message.decideTime = object.decideTime ?? "";
+    return message;
+  },
+};
+
+function createBaseDescribeLiveStreamRecordStatusResponse(): DescribeLiveStreamRecordStatusResponse {
+  return { hasActor: false, state: "", recordingId: "", lastDecision: undefined };
+}
+
+export const DescribeLiveStreamRecordStatusResponse: MessageFns<DescribeLiveStreamRecordStatusResponse> = {
+  encode(message: DescribeLiveStreamRecordStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hasActor !== false) {
+      writer.uint32(8).bool(message.hasActor);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.recordingId !== "") {
+      writer.uint32(26).string(message.recordingId);
+    }
+    if (message.lastDecision !== undefined) {
+      RecordDecision.encode(message.lastDecision, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveStreamRecordStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveStreamRecordStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.hasActor = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.recordingId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastDecision = RecordDecision.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveStreamRecordStatusResponse {
+    return {
+      hasActor: isSet(object.hasActor)
+        ? globalThis.Boolean(object.hasActor)
+        : isSet(object.has_actor)
+        ? globalThis.Boolean(object.has_actor)
+        : false,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      recordingId: isSet(object.recordingId)
+        ? globalThis.String(object.recordingId)
+        : isSet(object.recording_id)
+        ? globalThis.String(object.recording_id)
+        : "",
+      lastDecision: isSet(object.lastDecision)
+        ? RecordDecision.fromJSON(object.lastDecision)
+        : isSet(object.last_decision)
+        ? RecordDecision.fromJSON(object.last_decision)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DescribeLiveStreamRecordStatusResponse): unknown {
+    const obj: any = {};
+    if (message.hasActor !== false) {
+      obj.hasActor = message.hasActor;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.recordingId !== "") {
+      obj.recordingId = message.recordingId;
+    }
+    if (message.lastDecision !== undefined) {
+      obj.lastDecision = RecordDecision.toJSON(message.lastDecision);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveStreamRecordStatusResponse>, I>>(
+    base?: I,
+  ): DescribeLiveStreamRecordStatusResponse {
+    return DescribeLiveStreamRecordStatusResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveStreamRecordStatusResponse>, I>>(
+    object: I,
+  ): DescribeLiveStreamRecordStatusResponse {
+    const message = createBaseDescribeLiveStreamRecordStatusResponse();
+    message.hasActor = object.hasActor ?? false;
+    message.state = object.state ?? "";
+    message.recordingId = object.recordingId ?? "";
+    message.lastDecision = (object.lastDecision !== undefined && object.lastDecision !== null)
+      ? RecordDecision.fromPartial(object.lastDecision)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRecordFormat(): RecordFormat {
+  return { format: "", ossObjectPrefix: "", sliceOssObjectPrefix: "", cycleDuration: 0, sliceDuration: 0 };
+}
+
+export const RecordFormat: MessageFns<RecordFormat> = {
+  encode(message: RecordFormat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.format !== "") {
+      writer.uint32(10).string(message.format);
+    }
+    if (message.ossObjectPrefix !== "") {
+      writer.uint32(18).string(message.ossObjectPrefix);
+    }
+    if (message.sliceOssObjectPrefix !== "") {
+      writer.uint32(26).string(message.sliceOssObjectPrefix);
+    }
+    if (message.cycleDuration !== 0) {
+      writer.uint32(32).int32(message.cycleDuration);
+    }
+    if (message.sliceDuration !== 0) {
+      writer.uint32(40).int32(message.sliceDuration);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordFormat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordFormat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ossObjectPrefix = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sliceOssObjectPrefix = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.cycleDuration = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sliceDuration = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordFormat {
+    return {
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      ossObjectPrefix: isSet(object.ossObjectPrefix)
+        ? globalThis.String(object.ossObjectPrefix)
+        : isSet(object.oss_object_prefix)
+        ? globalThis.String(object.oss_object_prefix)
+        : "",
+      sliceOssObjectPrefix: isSet(object.sliceOssObjectPrefix)
+        ? globalThis.String(object.sliceOssObjectPrefix)
+        : isSet(object.slice_oss_object_prefix)
+        ? globalThis.String(object.slice_oss_object_prefix)
+        : "",
+      cycleDuration: isSet(object.cycleDuration)
+        ? globalThis.Number(object.cycleDuration)
+        : isSet(object.cycle_duration)
+        ? globalThis.Number(object.cycle_duration)
+        : 0,
+      sliceDuration: isSet(object.sliceDuration)
+        ? globalThis.Number(object.sliceDuration)
+        : isSet(object.slice_duration)
+        ? globalThis.Number(object.slice_duration)
+        : 0,
+    };
+  },
+
+  toJSON(message: RecordFormat): unknown {
+    const obj: any = {};
+    if (message.format !== "") {
+      obj.format = message.format;
+    }
+    if (message.ossObjectPrefix !== "") {
+      obj.ossObjectPrefix = message.ossObjectPrefix;
+    }
+    if (message.sliceOssObjectPrefix !== "") {
+      obj.sliceOssObjectPrefix = message.sliceOssObjectPrefix;
+    }
+    if (message.cycleDuration !== 0) {
+      obj.cycleDuration = Math.round(message.cycleDuration);
+    }
+    if (message.sliceDuration !== 0) {
+      obj.sliceDuration = Math.round(message.sliceDuration);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordFormat>, I>>(base?: I): RecordFormat {
+    return RecordFormat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordFormat>, I>>(object: I): RecordFormat {
+    const message = createBaseRecordFormat();
+    message.format = object.format ?? "";
+    message.ossObjectPrefix = object.ossObjectPrefix ?? "";
+    message.sliceOssObjectPrefix = object.sliceOssObjectPrefix ?? "";
+    message.cycleDuration = object.cycleDuration ?? 0;
+    message.sliceDuration = object.sliceDuration ?? 0;
+    return message;
+  },
+};
+
+function createBaseLiveAppRecord(): LiveAppRecord {
+  return {
+    configId: "",
+    domainName: "",
+    appName: "",
+    streamName: "",
+    ossEndpoint: "",
+    ossBucket: "",
+    onDemand: 0,
+    delayTime: 0,
+    recordFormat: [],
+    transcodeRecordFormat: [],
+    transcodeTemplates: [],
+    createTime: "",
+  };
+}
+
+export const LiveAppRecord: MessageFns<LiveAppRecord> = {
+  encode(message: LiveAppRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.configId !== "") {
+      writer.uint32(10).string(message.configId);
+    }
+    if (message.domainName !== "") {
+      writer.uint32(18).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(26).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(34).string(message.streamName);
+    }
+    if (message.ossEndpoint !== "") {
+      writer.uint32(42).string(message.ossEndpoint);
+    }
+    if (message.ossBucket !== "") {
+      writer.uint32(50).string(message.ossBucket);
+    }
+    if (message.onDemand !== 0) {
+      writer.uint32(56).int32(message.onDemand);
+    }
+    if (message.delayTime !== 0) {
+      writer.uint32(64).int32(message.delayTime);
+    }
+    for (const v of message.recordFormat) {
+      RecordFormat.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.transcodeRecordFormat) {
+      RecordFormat.encode(v!, writer.uint32(82).fork()).join();
+    }
+    for (const v of message.transcodeTemplates) {
+      writer.uint32(90).string(v!);
+    }
+    if (message.createTime !== "") {
+      writer.uint32(98).string(message.createTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LiveAppRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLiveAppRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.configId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ossEndpoint = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.ossBucket = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.onDemand = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.delayTime = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.recordFormat.push(RecordFormat.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.transcodeRecordFormat.push(RecordFormat.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.transcodeTemplates.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.createTime = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LiveAppRecord {
+    return {
+      configId: isSet(object.configId)
+        ? globalThis.String(object.configId)
+        : isSet(object.config_id)
+        ? globalThis.String(object.config_id)
+        : "",
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      ossEndpoint: isSet(object.ossEndpoint)
+        ? globalThis.String(object.ossEndpoint)
+        : isSet(object.oss_endpoint)
+        ? globalThis.String(object.oss_endpoint)
+        : "",
+      ossBucket: isSet(object.ossBucket)
+        ? globalThis.String(object.ossBucket)
+        : isSet(object.oss_bucket)
+        ? globalThis.String(object.oss_bucket)
+        : "",
+      onDemand: isSet(object.onDemand)
+        ? globalThis.Number(object.onDemand)
+        : isSet(object.on_demand)
+        ? globalThis.Number(object.on_demand)
+        : 0,
+      delayTime: isSet(object.delayTime)
+        ? globalThis.Number(object.delayTime)
+        : isSet(object.delay_time)
+        ? globalThis.Number(object.delay_time)
+        : 0,
+      recordFormat: globalThis.Array.isArray(object?.recordFormat)
+        ? object.recordFormat.map((e: any) => RecordFormat.fromJSON(e))
+        : globalThis.Array.isArray(object?.record_format)
+        ? object.record_format.map((e: any) => RecordFormat.fromJSON(e))
+        : [],
+      transcodeRecordFormat: globalThis.Array.isArray(object?.transcodeRecordFormat)
+        ? object.transcodeRecordFormat.map((e: any) => RecordFormat.fromJSON(e))
+        : globalThis.Array.isArray(object?.transcode_record_format)
+        ? object.transcode_record_format.map((e: any) => RecordFormat.fromJSON(e))
+        : [],
+      transcodeTemplates: globalThis.Array.isArray(object?.transcodeTemplates)
+        ? object.transcodeTemplates.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.transcode_templates)
+        ? object.transcode_templates.map((e: any) => globalThis.String(e))
+        : [],
+      createTime: isSet(object.createTime)
+        ? globalThis.String(object.createTime)
+        : isSet(object.create_time)
+        ? globalThis.String(object.create_time)
+        : "",
+    };
+  },
+
+  toJSON(message: LiveAppRecord): unknown {
+    const obj: any = {};
+    if (message.configId !== "") {
+      obj.configId = message.configId;
+    }
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.ossEndpoint !== "") {
+      obj.ossEndpoint = message.ossEndpoint;
+    }
+    if (message.ossBucket !== "") {
+      obj.ossBucket = message.ossBucket;
+    }
+    if (message.onDemand !== 0) {
+      obj.onDemand = Math.round(message.onDemand);
+    }
+    if (message.delayTime !== 0) {
+      obj.delayTime = Math.round(message.delayTime);
+    }
+    if (message.recordFormat?.length) {
+      obj.recordFormat = message.recordFormat.map((e) => RecordFormat.toJSON(e));
+    }
+    if (message.transcodeRecordFormat?.length) {
+      obj.transcodeRecordFormat = message.transcodeRecordFormat.map((e) => RecordFormat.toJSON(e));
+    }
+    if (message.transcodeTemplates?.length) {
+      obj.transcodeTemplates = message.transcodeTemplates;
+    }
+    if (message.createTime !== "") {
+      obj.createTime = message.createTime;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LiveAppRecord>, I>>(base?: I): LiveAppRecord {
+    return LiveAppRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LiveAppRecord>, I>>(object: I): LiveAppRecord {
+    const message = createBaseLiveAppRecord();
+    message.configId = object.configId ?? "";
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.ossEndpoint = object.ossEndpoint ?? "";
+    message.ossBucket = object.ossBucket ?? "";
+    message.onDemand = object.onDemand ?? 0;
+    message.delayTime = object.delayTime ?? 0;
+    message.recordFormat = object.recordFormat?.map((e) => RecordFormat.fromPartial(e)) || [];
+    message.transcodeRecordFormat = object.transcodeRecordFormat?.map((e) => RecordFormat.fromPartial(e)) || [];
+    message.transcodeTemplates = object.transcodeTemplates?.map((e) => e) || [];
+    message.createTime = object.createTime ?? "";
+    return message;
+  },
+};
+
+function createBaseAddLiveAppRecordConfigRequest(): AddLiveAppRecordConfigRequest {
+  return {
+    domainName: "",
+    appName: "",
+    streamName: "",
+    ossEndpoint: "",
+    ossBucket: "",
+    onDemand: 0,
+    delayTime: 0,
+    recordFormat: [],
+    transcodeRecordFormat: [],
+    transcodeTemplates: [],
+  };
+}
+
+export const AddLiveAppRecordConfigRequest: MessageFns<AddLiveAppRecordConfigRequest> = {
+  encode(message: AddLiveAppRecordConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    if (message.ossEndpoint !== "") {
+      writer.uint32(34).string(message.ossEndpoint);
+    }
+    if (message.ossBucket !== "") {
+      writer.uint32(42).string(message.ossBucket);
+    }
+    if (message.onDemand !== 0) {
+      writer.uint32(48).int32(message.onDemand);
+    }
+    if (message.delayTime !== 0) {
+      writer.uint32(56).int32(message.delayTime);
+    }
+    for (const v of message.recordFormat) {
+      RecordFormat.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.transcodeRecordFormat) {
+      RecordFormat.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.transcodeTemplates) {
+      writer.uint32(82).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddLiveAppRecordConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddLiveAppRecordConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ossEndpoint = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ossBucket = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.onDemand = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.delayTime = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.recordFormat.push(RecordFormat.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.transcodeRecordFormat.push(RecordFormat.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.transcodeTemplates.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddLiveAppRecordConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      ossEndpoint: isSet(object.ossEndpoint)
+        ? globalThis.String(object.ossEndpoint)
+        : isSet(object.oss_endpoint)
+        ? globalThis.String(object.oss_endpoint)
+        : "",
+      ossBucket: isSet(object.ossBucket)
+        ? globalThis.String(object.ossBucket)
+        : isSet(object.oss_bucket)
+        ? globalThis.String(object.oss_bucket)
+        : "",
+      onDemand: isSet(object.onDemand)
+        ? globalThis.Number(object.onDemand)
+        : isSet(object.on_demand)
+        ? globalThis.Number(object.on_demand)
+        : 0,
+      delayTime: isSet(object.delayTime)
+        ? globalThis.Number(object.delayTime)
+        : isSet(object.delay_time)
+        ? globalThis.Number(object.delay_time)
+        : 0,
+      recordFormat: globalThis.Array.isArray(object?.recordFormat)
+        ? object.recordFormat.map((e: any) => RecordFormat.fromJSON(e))
+        : globalThis.Array.isArray(object?.record_format)
+        ? object.record_format.map((e: any) => RecordFormat.fromJSON(e))
+        : [],
+      transcodeRecordFormat: globalThis.Array.isArray(object?.transcodeRecordFormat)
+        ? object.transcodeRecordFormat.map((e: any) => RecordFormat.fromJSON(e))
+        : globalThis.Array.isArray(object?.transcode_record_format)
+        ? object.transcode_record_format.map((e: any) => RecordFormat.fromJSON(e))
+        : [],
+      transcodeTemplates: globalThis.Array.isArray(object?.transcodeTemplates)
+        ? object.transcodeTemplates.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.transcode_templates)
+        ? object.transcode_templates.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AddLiveAppRecordConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.ossEndpoint !== "") {
+      obj.ossEndpoint = message.ossEndpoint;
+    }
+    if (message.ossBucket !== "") {
+      obj.ossBucket = message.ossBucket;
+    }
+    if (message.onDemand !== 0) {
+      obj.onDemand = Math.round(message.onDemand);
+    }
+    if (message.delayTime !== 0) {
+      obj.delayTime = Math.round(message.delayTime);
+    }
+    if (message.recordFormat?.length) {
+      obj.recordFormat = message.recordFormat.map((e) => RecordFormat.toJSON(e));
+    }
+    if (message.transcodeRecordFormat?.length) {
+      obj.transcodeRecordFormat = message.transcodeRecordFormat.map((e) => RecordFormat.toJSON(e));
+    }
+    if (message.transcodeTemplates?.length) {
+      obj.transcodeTemplates = message.transcodeTemplates;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddLiveAppRecordConfigRequest>, I>>(base?: I): AddLiveAppRecordConfigRequest {
+    return AddLiveAppRecordConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddLiveAppRecordConfigRequest>, I>>(
+    object: I,
+  ): AddLiveAppRecordConfigRequest {
+    const message = createBaseAddLiveAppRecordConfigRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.ossEndpoint = object.ossEndpoint ?? "";
+    message.ossBucket = object.ossBucket ?? "";
+    message.onDemand = object.onDemand ?? 0;
+    message.delayTime = object.delayTime ?? 0;
+    message.recordFormat = object.recordFormat?.map((e) => RecordFormat.fromPartial(e)) || [];
+    message.transcodeRecordFormat = object.transcodeRecordFormat?.map((e) => RecordFormat.fromPartial(e)) || [];
+    message.transcodeTemplates = object.transcodeTemplates?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseAddLiveAppRecordConfigResponse(): AddLiveAppRecordConfigResponse {
+  return { config: undefined };
+}
+
+export const AddLiveAppRecordConfigResponse: MessageFns<AddLiveAppRecordConfigResponse> = {
+  encode(message: AddLiveAppRecordConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.config !== undefined) {
+      LiveAppRecord.encode(message.config, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddLiveAppRecordConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddLiveAppRecordConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.config = LiveAppRecord.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddLiveAppRecordConfigResponse {
+    return { config: isSet(object.config) ? LiveAppRecord.fromJSON(object.config) : undefined };
+  },
+
+  toJSON(message: AddLiveAppRecordConfigResponse): unknown {
+    const obj: any = {};
+    if (message.config !== undefined) {
+      obj.config = LiveAppRecord.toJSON(message.config);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddLiveAppRecordConfigResponse>, I>>(base?: I): AddLiveAppRecordConfigResponse {
+    return AddLiveAppRecordConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddLiveAppRecordConfigResponse>, I>>(
+    object: I,
+  ): AddLiveAppRecordConfigResponse {
+    const message = createBaseAddLiveAppRecordConfigResponse();
+    message.config = (object.config !== undefined && object.config !== null)
+      ? LiveAppRecord.fromPartial(object.config)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateLiveAppRecordConfigRequest(): UpdateLiveAppRecordConfigRequest {
+  return {
+    domainName: "",
+    appName: "",
+    streamName: "",
+    ossEndpoint: "",
+    ossBucket: "",
+    onDemand: 0,
+    delayTime: 0,
+    recordFormat: [],
+    transcodeRecordFormat: [],
+    transcodeTemplates: [],
+  };
+}
+
+export const UpdateLiveAppRecordConfigRequest: MessageFns<UpdateLiveAppRecordConfigRequest> = {
+  encode(message: UpdateLiveAppRecordConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    if (message.ossEndpoint !== "") {
+      writer.uint32(34).string(message.ossEndpoint);
+    }
+    if (message.ossBucket !== "") {
+      writer.uint32(42).string(message.ossBucket);
+    }
+    if (message.onDemand !== 0) {
+      writer.uint32(48).int32(message.onDemand);
+    }
+    if (message.delayTime !== 0) {
+      writer.uint32(56).int32(message.delayTime);
+    }
+    for (const v of message.recordFormat) {
+      RecordFormat.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.transcodeRecordFormat) {
+      RecordFormat.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.transcodeTemplates) {
+      writer.uint32(82).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateLiveAppRecordConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateLiveAppRecordConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ossEndpoint = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ossBucket = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.onDemand = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.delayTime = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.recordFormat.push(RecordFormat.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.transcodeRecordFormat.push(RecordFormat.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.transcodeTemplates.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateLiveAppRecordConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      ossEndpoint: isSet(object.ossEndpoint)
+        ? globalThis.String(object.ossEndpoint)
+        : isSet(object.oss_endpoint)
+        ? globalThis.String(object.oss_endpoint)
+        : "",
+      ossBucket: isSet(object.ossBucket)
+        ? globalThis.String(object.ossBucket)
+        : isSet(object.oss_bucket)
+        ? globalThis.String(object.oss_bucket)
+        : "",
+      onDemand: isSet(object.onDemand)
+        ? globalThis.Number(object.onDemand)
+        : isSet(object.on_demand)
+        ? globalThis.Number(object.on_demand)
+        : 0,
+      delayTime: isSet(object.delayTime)
+        ? globalThis.Number(object.delayTime)
+        : isSet(object.delay_time)
+        ? globalThis.Number(object.delay_time)
+        : 0,
+      recordFormat: globalThis.Array.isArray(object?.recordFormat)
+        ? object.recordFormat.map((e: any) => RecordFormat.fromJSON(e))
+        : globalThis.Array.isArray(object?.record_format)
+        ? object.record_format.map((e: any) => RecordFormat.fromJSON(e))
+        : [],
+      transcodeRecordFormat: globalThis.Array.isArray(object?.transcodeRecordFormat)
+        ? object.transcodeRecordFormat.map((e: any) => RecordFormat.fromJSON(e))
+        : globalThis.Array.isArray(object?.transcode_record_format)
+        ? object.transcode_record_format.map((e: any) => RecordFormat.fromJSON(e))
+        : [],
+      transcodeTemplates: globalThis.Array.isArray(object?.transcodeTemplates)
+        ? object.transcodeTemplates.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.transcode_templates)
+        ? object.transcode_templates.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: UpdateLiveAppRecordConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.ossEndpoint !== "") {
+      obj.ossEndpoint = message.ossEndpoint;
+    }
+    if (message.ossBucket !== "") {
+      obj.ossBucket = message.ossBucket;
+    }
+    if (message.onDemand !== 0) {
+      obj.onDemand = Math.round(message.onDemand);
+    }
+    if (message.delayTime !== 0) {
+      obj.delayTime = Math.round(message.delayTime);
+    }
+    if (message.recordFormat?.length) {
+      obj.recordFormat = message.recordFormat.map((e) => RecordFormat.toJSON(e));
+    }
+    if (message.transcodeRecordFormat?.length) {
+      obj.transcodeRecordFormat = message.transcodeRecordFormat.map((e) => RecordFormat.toJSON(e));
+    }
+    if (message.transcodeTemplates?.length) {
+      obj.transcodeTemplates = message.transcodeTemplates;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateLiveAppRecordConfigRequest>, I>>(
+    base?: I,
+  ): UpdateLiveAppRecordConfigRequest {
+    return UpdateLiveAppRecordConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateLiveAppRecordConfigRequest>, I>>(
+    object: I,
+  ): UpdateLiveAppRecordConfigRequest {
+    const message = createBaseUpdateLiveAppRecordConfigRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.ossEndpoint = object.ossEndpoint ?? "";
+    message.ossBucket = object.ossBucket ?? "";
+    message.onDemand = object.onDemand ?? 0;
+    message.delayTime = object.delayTime ?? 0;
+    message.recordFormat = object.recordFormat?.map((e) => RecordFormat.fromPartial(e)) || [];
+    message.transcodeRecordFormat = object.transcodeRecordFormat?.map((e) => RecordFormat.fromPartial(e)) || [];
+    message.transcodeTemplates = object.transcodeTemplates?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseUpdateLiveAppRecordConfigResponse(): UpdateLiveAppRecordConfigResponse {
+  return { config: undefined };
+}
+
+export const UpdateLiveAppRecordConfigResponse: MessageFns<UpdateLiveAppRecordConfigResponse> = {
+  encode(message: UpdateLiveAppRecordConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.config !== undefined) {
+      LiveAppRecord.encode(message.config, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateLiveAppRecordConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateLiveAppRecordConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.config = LiveAppRecord.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateLiveAppRecordConfigResponse {
+    return { config: isSet(object.config) ? LiveAppRecord.fromJSON(object.config) : undefined };
+  },
+
+  toJSON(message: UpdateLiveAppRecordConfigResponse): unknown {
+    const obj: any = {};
+    if (message.config !== undefined) {
+      obj.config = LiveAppRecord.toJSON(message.config);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateLiveAppRecordConfigResponse>, I>>(
+    base?: I,
+  ): UpdateLiveAppRecordConfigResponse {
+    return UpdateLiveAppRecordConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateLiveAppRecordConfigResponse>, I>>(
+    object: I,
+  ): UpdateLiveAppRecordConfigResponse {
+    const message = createBaseUpdateLiveAppRecordConfigResponse();
+    message.config = (object.config !== undefined && object.config !== null)
+      ? LiveAppRecord.fromPartial(object.config)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteLiveAppRecordConfigRequest(): DeleteLiveAppRecordConfigRequest {
+  return { domainName: "", appName: "", streamName: "" };
+}
+
+export const DeleteLiveAppRecordConfigRequest: MessageFns<DeleteLiveAppRecordConfigRequest> = {
+  encode(message: DeleteLiveAppRecordConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveAppRecordConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveAppRecordConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteLiveAppRecordConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteLiveAppRecordConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveAppRecordConfigRequest>, I>>(
+    base?: I,
+  ): DeleteLiveAppRecordConfigRequest {
+    return DeleteLiveAppRecordConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveAppRecordConfigRequest>, I>>(
+    object: I,
+  ): DeleteLiveAppRecordConfigRequest {
+    const message = createBaseDeleteLiveAppRecordConfigRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteLiveAppRecordConfigResponse(): DeleteLiveAppRecordConfigResponse {
+  return {};
+}
+
+export const DeleteLiveAppRecordConfigResponse: MessageFns<DeleteLiveAppRecordConfigResponse> = {
+  encode(_: DeleteLiveAppRecordConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveAppRecordConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveAppRecordConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteLiveAppRecordConfigResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteLiveAppRecordConfigResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveAppRecordConfigResponse>, I>>(
+    base?: I,
+  ): DeleteLiveAppRecordConfigResponse {
+    return DeleteLiveAppRecordConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveAppRecordConfigResponse>, I>>(
+    _: I,
+  ): DeleteLiveAppRecordConfigResponse {
+    const message = createBaseDeleteLiveAppRecordConfigResponse();
+    return message;
+  },
+};
+
+function createBaseDescribeLiveRecordConfigRequest(): DescribeLiveRecordConfigRequest {
+  return { domainName: "", appName: "", streamName: "", pageNum: 0, pageSize: 0, order: "" };
+}
+
+export const DescribeLiveRecordConfigRequest: MessageFns<DescribeLiveRecordConfigRequest> = {
+  encode(message: DescribeLiveRecordConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    if (message.pageNum !== 0) {
+      writer.uint32(32).int32(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(40).int32(message.pageSize);
+    }
+    if (message.order !== "") {
+      writer.uint32(50).string(message.order);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveRecordConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveRecordConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageNum = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.order = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveRecordConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      pageNum: isSet(object.pageNum)
+        ? globalThis.Number(object.pageNum)
+        : isSet(object.page_num)
+        ? globalThis.Number(object.page_num)
+        : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      order: isSet(object.order) ? globalThis.String(object.order) : "",
+    };
+  },
+
+  toJSON(message: DescribeLiveRecordConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.pageNum !== 0) {
+      obj.pageNum = Math.round(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.order !== "") {
+      obj.order = message.order;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveRecordConfigRequest>, I>>(base?: I): DescribeLiveRecordConfigRequest {
+    return DescribeLiveRecordConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveRecordConfigRequest>, I>>(
+    object: I,
+  ): DescribeLiveRecordConfigRequest {
+    const message = createBaseDescribeLiveRecordConfigRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.pageNum = object.pageNum ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.order = object.order ?? "";
+    return message;
+  },
+};
+
+function createBaseDescribeLiveRecordConfigResponse(): DescribeLiveRecordConfigResponse {
+  return { liveAppRecordList: [], totalNum: 0, pageNum: 0, pageSize: 0, order: "", totalPage: 0 };
+}
+
+export const DescribeLiveRecordConfigResponse: MessageFns<DescribeLiveRecordConfigResponse> = {
+  encode(message: DescribeLiveRecordConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.liveAppRecordList) {
+      LiveAppRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.totalNum !== 0) {
+      writer.uint32(16).int32(message.totalNum);
+    }
+    if (message.pageNum !== 0) {
+      writer.uint32(24).int32(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).int32(message.pageSize);
+    }
+    if (message.order !== "") {
+      writer.uint32(42).string(message.order);
+    }
+    if (message.totalPage !== 0) {
+      writer.uint32(48).int32(message.totalPage);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveRecordConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveRecordConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.liveAppRecordList.push(LiveAppRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.totalNum = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageNum = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.order = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.totalPage = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveRecordConfigResponse {
+    return {
+      liveAppRecordList: globalThis.Array.isArray(object?.liveAppRecordList)
+        ? object.liveAppRecordList.map((e: any) => LiveAppRecord.fromJSON(e))
+        : globalThis.Array.isArray(object?.live_app_record_list)
+        ? object.live_app_record_list.map((e: any) => LiveAppRecord.fromJSON(e))
+        : [],
+      totalNum: isSet(object.totalNum)
+        ? globalThis.Number(object.totalNum)
+        : isSet(object.total_num)
+        ? globalThis.Number(object.total_num)
+        : 0,
+      pageNum: isSet(object.pageNum)
+        ? globalThis.Number(object.pageNum)
+        : isSet(object.page_num)
+        ? globalThis.Number(object.page_num)
+        : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      order: isSet(object.order) ? globalThis.String(object.order) : "",
+      totalPage: isSet(object.totalPage)
+        ? globalThis.Number(object.totalPage)
+        : isSet(object.total_page)
+        ? globalThis.Number(object.total_page)
+        : 0,
+    };
+  },
+
+  toJSON(message: DescribeLiveRecordConfigResponse): unknown {
+    const obj: any = {};
+    if (message.liveAppRecordList?.length) {
+      obj.liveAppRecordList = message.liveAppRecordList.map((e) => LiveAppRecord.toJSON(e));
+    }
+    if (message.totalNum !== 0) {
+      obj.totalNum = Math.round(message.totalNum);
+    }
+    if (message.pageNum !== 0) {
+      obj.pageNum = Math.round(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.order !== "") {
+      obj.order = message.order;
+    }
+    if (message.totalPage !== 0) {
+      obj.totalPage = Math.round(message.totalPage);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveRecordConfigResponse>, I>>(
+    base?: I,
+  ): DescribeLiveRecordConfigResponse {
+    return DescribeLiveRecordConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveRecordConfigResponse>, I>>(
+    object: I,
+  ): DescribeLiveRecordConfigResponse {
+    const message = createBaseDescribeLiveRecordConfigResponse();
+    message.liveAppRecordList = object.liveAppRecordList?.map((e) => LiveAppRecord.fromPartial(e)) || [];
+    message.totalNum = object.totalNum ?? 0;
+    message.pageNum = object.pageNum ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.order = object.order ?? "";
+    message.totalPage = object.totalPage ?? 0;
+    return message;
+  },
+};
+
+function createBaseVodRecordFormat(): VodRecordFormat {
+  return {
+    format: "",
+    sliceDuration: 0,
+    autoCompose: false,
+    videoProcess: [],
+    processMethod: "",
+    processTemplateId: "",
+    category: "",
+    tags: [],
+  };
+}
+
+export const VodRecordFormat: MessageFns<VodRecordFormat> = {
+  encode(message: VodRecordFormat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.format !== "") {
+      writer.uint32(10).string(message.format);
+    }
+    if (message.sliceDuration !== 0) {
+      writer.uint32(16).int32(message.sliceDuration);
+    }
+    if (message.autoCompose !== false) {
+      writer.uint32(24).bool(message.autoCompose);
+    }
+    for (const v of message.videoProcess) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.processMethod !== "") {
+      writer.uint32(42).string(message.processMethod);
+    }
+    if (message.processTemplateId !== "") {
+      writer.uint32(50).string(message.processTemplateId);
+    }
+    if (message.category !== "") {
+      writer.uint32(58).string(message.category);
+    }
+    for (const v of message.tags) {
+      writer.uint32(66).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VodRecordFormat {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVodRecordFormat();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sliceDuration = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.autoCompose = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.videoProcess.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.processMethod = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.processTemplateId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VodRecordFormat {
+    return {
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      sliceDuration: isSet(object.sliceDuration)
+        ? globalThis.Number(object.sliceDuration)
+        : isSet(object.slice_duration)
+        ? globalThis.Number(object.slice_duration)
+        : 0,
+      autoCompose: isSet(object.autoCompose)
+        ? globalThis.Boolean(object.autoCompose)
+        : isSet(object.auto_compose)
+        ? globalThis.Boolean(object.auto_compose)
+        : false,
+      videoProcess: globalThis.Array.isArray(object?.videoProcess)
+        ? object.videoProcess.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.video_process)
+        ? object.video_process.map((e: any) => globalThis.String(e))
+        : [],
+      processMethod: isSet(object.processMethod)
+        ? globalThis.String(object.processMethod)
+        : isSet(object.process_method)
+        ? globalThis.String(object.process_method)
+        : "",
+      processTemplateId: isSet(object.processTemplateId)
+        ? globalThis.String(object.processTemplateId)
+        : isSet(object.process_template_id)
+        ? globalThis.String(object.process_template_id)
+        : "",
+      category: isSet(object.category) ? globalThis.String(object.category) : "",
+      tags: globalThis.Array.isArray(object?.tags)
+        ? object.tags.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: VodRecordFormat): unknown {
+    const obj: any = {};
+    if (message.format !== "") {
+      obj.format = message.format;
+    }
+    if (message.sliceDuration !== 0) {
+      obj.sliceDuration = Math.round(message.sliceDuration);
+    }
+    if (message.autoCompose !== false) {
+      obj.autoCompose = message.autoCompose;
+    }
+    if (message.videoProcess?.length) {
+      obj.videoProcess = message.videoProcess;
+    }
+    if (message.processMethod !== "") {
+      obj.processMethod = message.processMethod;
+    }
+    if (message.processTemplateId !== "") {
+      obj.processTemplateId = message.processTemplateId;
+    }
+    if (message.category !== "") {
+      obj.category = message.category;
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VodRecordFormat>, I>>(base?: I): VodRecordFormat {
+    return VodRecordFormat.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VodRecordFormat>, I>>(object: I): VodRecordFormat {
+    const message = createBaseVodRecordFormat();
+    message.format = object.format ?? "";
+    message.sliceDuration = object.sliceDuration ?? 0;
+    message.autoCompose = object.autoCompose ?? false;
+    message.videoProcess = object.videoProcess?.map((e) => e) || [];
+    message.processMethod = object.processMethod ?? "";
+    message.processTemplateId = object.processTemplateId ?? "";
+    message.category = object.category ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseLiveRecordVodConfig(): LiveRecordVodConfig {
+  return {
+    configId: "",
+    domainName: "",
+    appName: "",
+    streamName: "",
+    spaceId: "",
+    storageLocation: "",
+    cycleDuration: 0,
+    delayTime: 0,
+    onDemand: 0,
+    recordContent: [],
+    transcodeTemplates: [],
+    recordFormat: [],
+    createTime: "",
+  };
+}
+
+export const LiveRecordVodConfig: MessageFns<LiveRecordVodConfig> = {
+  encode(message: LiveRecordVodConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.configId !== "") {
+      writer.uint32(10).string(message.configId);
+    }
+    if (message.domainName !== "") {
+      writer.uint32(18).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(26).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(34).string(message.streamName);
+    }
+    if (message.spaceId !== "") {
+      writer.uint32(42).string(message.spaceId);
+    }
+    if (message.storageLocation !== "") {
+      writer.uint32(50).string(message.storageLocation);
+    }
+    if (message.cycleDuration !== 0) {
+      writer.uint32(56).int32(message.cycleDuration);
+    }
+    if (message.delayTime !== 0) {
+      writer.uint32(64).int32(message.delayTime);
+    }
+    if (message.onDemand !== 0) {
+      writer.uint32(72).int32(message.onDemand);
+    }
+    for (const v of message.recordContent) {
+      writer.uint32(82).string(v!);
+    }
+    for (const v of message.transcodeTemplates) {
+      writer.uint32(90).string(v!);
+    }
+    for (const v of message.recordFormat) {
+      VodRecordFormat.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.createTime !== "") {
+      writer.uint32(106).string(message.createTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LiveRecordVodConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLiveRecordVodConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.configId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.spaceId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.storageLocation = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.cycleDuration = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.delayTime = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.onDemand = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.recordContent.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.transcodeTemplates.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.recordFormat.push(VodRecordFormat.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.createTime = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LiveRecordVodConfig {
+    return {
+      configId: isSet(object.configId)
+        ? globalThis.String(object.configId)
+        : isSet(object.config_id)
+        ? globalThis.String(object.config_id)
+        : "",
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      spaceId: isSet(object.spaceId)
+        ? globalThis.String(object.spaceId)
+        : isSet(object.space_id)
+        ? globalThis.String(object.space_id)
+        : "",
+      storageLocation: isSet(object.storageLocation)
+        ? globalThis.String(object.storageLocation)
+        : isSet(object.storage_location)
+        ? globalThis.String(object.storage_location)
+        : "",
+      cycleDuration: isSet(object.cycleDuration)
+        ? globalThis.Number(object.cycleDuration)
+        : isSet(object.cycle_duration)
+        ? globalThis.Number(object.cycle_duration)
+        : 0,
+      delayTime: isSet(object.delayTime)
+        ? globalThis.Number(object.delayTime)
+        : isSet(object.delay_time)
+        ? globalThis.Number(object.delay_time)
+        : 0,
+      onDemand: isSet(object.onDemand)
+        ? globalThis.Number(object.onDemand)
+        : isSet(object.on_demand)
+        ? globalThis.Number(object.on_demand)
+        : 0,
+      recordContent: globalThis.Array.isArray(object?.recordContent)
+        ? object.recordContent.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.record_content)
+        ? object.record_content.map((e: any) => globalThis.String(e))
+        : [],
+      transcodeTemplates: globalThis.Array.isArray(object?.transcodeTemplates)
+        ? object.transcodeTemplates.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.transcode_templates)
+        ? object.transcode_templates.map((e: any) => globalThis.String(e))
+        : [],
+      recordFormat: globalThis.Array.isArray(object?.recordFormat)
+        ? object.recordFormat.map((e: any) => VodRecordFormat.fromJSON(e))
+        : globalThis.Array.isArray(object?.record_format)
+        ? object.record_format.map((e: any) => VodRecordFormat.fromJSON(e))
+        : [],
+      createTime: isSet(object.createTime)
+        ? globalThis.String(object.createTime)
+        : isSet(object.create_time)
+        ? globalThis.String(object.create_time)
+        : "",
+    };
+  },
+
+  toJSON(message: LiveRecordVodConfig): unknown {
+    const obj: any = {};
+    if (message.configId !== "") {
+      obj.configId = message.configId;
+    }
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.spaceId !== "") {
+      obj.spaceId = message.spaceId;
+    }
+    if (message.storageLocation !== "") {
+      obj.storageLocation = message.storageLocation;
+    }
+    if (message.cycleDuration !== 0) {
+      obj.cycleDuration = Math.round(message.cycleDuration);
+    }
+    if (message.delayTime !== 0) {
+      obj.delayTime = Math.round(message.delayTime);
+    }
+    if (message.onDemand !== 0) {
+      obj.onDemand = Math.round(message.onDemand);
+    }
+    if (message.recordContent?.length) {
+      obj.recordContent = message.recordContent;
+    }
+    if (message.transcodeTemplates?.length) {
+      obj.transcodeTemplates = message.transcodeTemplates;
+    }
+    if (message.recordFormat?.length) {
+      obj.recordFormat = message.recordFormat.map((e) => VodRecordFormat.toJSON(e));
+    }
+    if (message.createTime !== "") {
+      obj.createTime = message.createTime;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LiveRecordVodConfig>, I>>(base?: I): LiveRecordVodConfig {
+    return LiveRecordVodConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LiveRecordVodConfig>, I>>(object: I): LiveRecordVodConfig {
+    const message = createBaseLiveRecordVodConfig();
+    message.configId = object.configId ?? "";
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.spaceId = object.spaceId ?? "";
+    message.storageLocation = object.storageLocation ?? "";
+    message.cycleDuration = object.cycleDuration ?? 0;
+    message.delayTime = object.delayTime ?? 0;
+    message.onDemand = object.onDemand ?? 0;
+    message.recordContent = object.recordContent?.map((e) => e) || [];
+    message.transcodeTemplates = object.transcodeTemplates?.map((e) => e) || [];
+    message.recordFormat = object.recordFormat?.map((e) => VodRecordFormat.fromPartial(e)) || [];
+    message.createTime = object.createTime ?? "";
+    return message;
+  },
+};
+
+function createBaseAddLiveRecordVodConfigRequest(): AddLiveRecordVodConfigRequest {
+  return {
+    domainName: "",
+    appName: "",
+    streamName: "",
+    spaceId: "",
+    storageLocation: "",
+    cycleDuration: 0,
+    delayTime: 0,
+    onDemand: 0,
+    recordContent: [],
+    transcodeTemplates: [],
+    recordFormat: [],
+  };
+}
+
+export const AddLiveRecordVodConfigRequest: MessageFns<AddLiveRecordVodConfigRequest> = {
+  encode(message: AddLiveRecordVodConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    if (message.spaceId !== "") {
+      writer.uint32(34).string(message.spaceId);
+    }
+    if (message.storageLocation !== "") {
+      writer.uint32(42).string(message.storageLocation);
+    }
+    if (message.cycleDuration !== 0) {
+      writer.uint32(48).int32(message.cycleDuration);
+    }
+    if (message.delayTime !== 0) {
+      writer.uint32(56).int32(message.delayTime);
+    }
+    if (message.onDemand !== 0) {
+      writer.uint32(64).int32(message.onDemand);
+    }
+    for (const v of message.recordContent) {
+      writer.uint32(74).string(v!);
+    }
+    for (const v of message.transcodeTemplates) {
+      writer.uint32(82).string(v!);
+    }
+    for (const v of message.recordFormat) {
+      VodRecordFormat.encode(v!, writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddLiveRecordVodConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddLiveRecordVodConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.spaceId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.storageLocation = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.cycleDuration = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.delayTime = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.onDemand = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.recordContent.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.transcodeTemplates.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.recordFormat.push(VodRecordFormat.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddLiveRecordVodConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      spaceId: isSet(object.spaceId)
+        ? globalThis.String(object.spaceId)
+        : isSet(object.space_id)
+        ? globalThis.String(object.space_id)
+        : "",
+      storageLocation: isSet(object.storageLocation)
+        ? globalThis.String(object.storageLocation)
+        : isSet(object.storage_location)
+        ? globalThis.String(object.storage_location)
+        : "",
+      cycleDuration: isSet(object.cycleDuration)
+        ? globalThis.Number(object.cycleDuration)
+        : isSet(object.cycle_duration)
+        ? globalThis.Number(object.cycle_duration)
+        : 0,
+      delayTime: isSet(object.delayTime)
+        ? globalThis.Number(object.delayTime)
+        : isSet(object.delay_time)
+        ? globalThis.Number(object.delay_time)
+        : 0,
+      onDemand: isSet(object.onDemand)
+        ? globalThis.Number(object.onDemand)
+        : isSet(object.on_demand)
+        ? globalThis.Number(object.on_demand)
+        : 0,
+      recordContent: globalThis.Array.isArray(object?.recordContent)
+        ? object.recordContent.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.record_content)
+        ? object.record_content.map((e: any) => globalThis.String(e))
+        : [],
+      transcodeTemplates: globalThis.Array.isArray(object?.transcodeTemplates)
+        ? object.transcodeTemplates.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.transcode_templates)
+        ? object.transcode_templates.map((e: any) => globalThis.String(e))
+        : [],
+      recordFormat: globalThis.Array.isArray(object?.recordFormat)
+        ? object.recordFormat.map((e: any) => VodRecordFormat.fromJSON(e))
+        : globalThis.Array.isArray(object?.record_format)
+        ? object.record_format.map((e: any) => VodRecordFormat.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AddLiveRecordVodConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.spaceId !== "") {
+      obj.spaceId = message.spaceId;
+    }
+    if (message.storageLocation !== "") {
+      obj.storageLocation = message.storageLocation;
+    }
+    if (message.cycleDuration !== 0) {
+      obj.cycleDuration = Math.round(message.cycleDuration);
+    }
+    if (message.delayTime !== 0) {
+      obj.delayTime = Math.round(message.delayTime);
+    }
+    if (message.onDemand !== 0) {
+      obj.onDemand = Math.round(message.onDemand);
+    }
+    if (message.recordContent?.length) {
+      obj.recordContent = message.recordContent;
+    }
+    if (message.transcodeTemplates?.length) {
+      obj.transcodeTemplates = message.transcodeTemplates;
+    }
+    if (message.recordFormat?.length) {
+      obj.recordFormat = message.recordFormat.map((e) => VodRecordFormat.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddLiveRecordVodConfigRequest>, I>>(base?: I): AddLiveRecordVodConfigRequest {
+    return AddLiveRecordVodConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddLiveRecordVodConfigRequest>, I>>(
+    object: I,
+  ): AddLiveRecordVodConfigRequest {
+    const message = createBaseAddLiveRecordVodConfigRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.spaceId = object.spaceId ?? "";
+    message.storageLocation = object.storageLocation ?? "";
+    message.cycleDuration = object.cycleDuration ?? 0;
+    message.delayTime = object.delayTime ?? 0;
+    message.onDemand = object.onDemand ?? 0;
+    message.recordContent = object.recordContent?.map((e) => e) || [];
+    message.transcodeTemplates = object.transcodeTemplates?.map((e) => e) || [];
+    message.recordFormat = object.recordFormat?.map((e) => VodRecordFormat.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAddLiveRecordVodConfigResponse(): AddLiveRecordVodConfigResponse {
+  return { config: undefined };
+}
+
+export const AddLiveRecordVodConfigResponse: MessageFns<AddLiveRecordVodConfigResponse> = {
+  encode(message: AddLiveRecordVodConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.config !== undefined) {
+      LiveRecordVodConfig.encode(message.config, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddLiveRecordVodConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddLiveRecordVodConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.config = LiveRecordVodConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddLiveRecordVodConfigResponse {
+    return { config: isSet(object.config) ? LiveRecordVodConfig.fromJSON(object.config) : undefined };
+  },
+
+  toJSON(message: AddLiveRecordVodConfigResponse): unknown {
+    const obj: any = {};
+    if (message.config !== undefined) {
+      obj.config = LiveRecordVodConfig.toJSON(message.config);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddLiveRecordVodConfigResponse>, I>>(base?: I): AddLiveRecordVodConfigResponse {
+    return AddLiveRecordVodConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddLiveRecordVodConfigResponse>, I>>(
+    object: I,
+  ): AddLiveRecordVodConfigResponse {
+    const message = createBaseAddLiveRecordVodConfigResponse();
+    message.config = (object.config !== undefined && object.config !== null)
+      ? LiveRecordVodConfig.fromPartial(object.config)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteLiveRecordVodConfigRequest(): DeleteLiveRecordVodConfigRequest {
+  return { domainName: "", appName: "", streamName: "" };
+}
+
+export const DeleteLiveRecordVodConfigRequest: MessageFns<DeleteLiveRecordVodConfigRequest> = {
+  encode(message: DeleteLiveRecordVodConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveRecordVodConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveRecordVodConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteLiveRecordVodConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteLiveRecordVodConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveRecordVodConfigRequest>, I>>(
+    base?: I,
+  ): DeleteLiveRecordVodConfigRequest {
+    return DeleteLiveRecordVodConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveRecordVodConfigRequest>, I>>(
+    object: I,
+  ): DeleteLiveRecordVodConfigRequest {
+    const message = createBaseDeleteLiveRecordVodConfigRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteLiveRecordVodConfigResponse(): DeleteLiveRecordVodConfigResponse {
+  return {};
+}
+
+export const DeleteLiveRecordVodConfigResponse: MessageFns<DeleteLiveRecordVodConfigResponse> = {
+  encode(_: DeleteLiveRecordVodConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveRecordVodConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveRecordVodConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteLiveRecordVodConfigResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteLiveRecordVodConfigResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveRecordVodConfigResponse>, I>>(
+    base?: I,
+  ): DeleteLiveRecordVodConfigResponse {
+    return DeleteLiveRecordVodConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveRecordVodConfigResponse>, I>>(
+    _: I,
+  ): DeleteLiveRecordVodConfigResponse {
+    const message = createBaseDeleteLiveRecordVodConfigResponse();
+    return message;
+  },
+};
+
+function createBaseDescribeLiveRecordVodConfigsRequest(): DescribeLiveRecordVodConfigsRequest {
+  return { domainName: "", appName: "", streamName: "", pageNum: 0, pageSize: 0 };
+}
+
+export const DescribeLiveRecordVodConfigsRequest: MessageFns<DescribeLiveRecordVodConfigsRequest> = {
+  encode(message: DescribeLiveRecordVodConfigsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    if (message.pageNum !== 0) {
+      writer.uint32(32).int32(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(40).int32(message.pageSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveRecordVodConfigsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveRecordVodConfigsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageNum = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveRecordVodConfigsRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      pageNum: isSet(object.pageNum)
+        ? globalThis.Number(object.pageNum)
+        : isSet(object.page_num)
+        ? globalThis.Number(object.page_num)
+        : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: DescribeLiveRecordVodConfigsRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.pageNum !== 0) {
+      obj.pageNum = Math.round(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveRecordVodConfigsRequest>, I>>(
+    base?: I,
+  ): DescribeLiveRecordVodConfigsRequest {
+    return DescribeLiveRecordVodConfigsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveRecordVodConfigsRequest>, I>>(
+    object: I,
+  ): DescribeLiveRecordVodConfigsRequest {
+    const message = createBaseDescribeLiveRecordVodConfigsRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.pageNum = object.pageNum ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseDescribeLiveRecordVodConfigsResponse(): DescribeLiveRecordVodConfigsResponse {
+  return { liveRecordVodConfigs: [], totalNum: 0, pageNum: 0, pageSize: 0 };
+}
+
+export const DescribeLiveRecordVodConfigsResponse: MessageFns<DescribeLiveRecordVodConfigsResponse> = {
+  encode(message: DescribeLiveRecordVodConfigsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.liveRecordVodConfigs) {
+      LiveRecordVodConfig.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.totalNum !== 0) {
+      writer.uint32(16).int32(message.totalNum);
+    }
+    if (message.pageNum !== 0) {
+      writer.uint32(24).int32(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).int32(message.pageSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveRecordVodConfigsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveRecordVodConfigsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.liveRecordVodConfigs.push(LiveRecordVodConfig.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.totalNum = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageNum = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveRecordVodConfigsResponse {
+    return {
+      liveRecordVodConfigs: globalThis.Array.isArray(object?.liveRecordVodConfigs)
+        ? object.liveRecordVodConfigs.map((e: any) => LiveRecordVodConfig.fromJSON(e))
+        : globalThis.Array.isArray(object?.live_record_vod_configs)
+        ? object.live_record_vod_configs.map((e: any) => LiveRecordVodConfig.fromJSON(e))
+        : [],
+      totalNum: isSet(object.totalNum)
+        ? globalThis.Number(object.totalNum)
+        : isSet(object.total_num)
+        ? globalThis.Number(object.total_num)
+        : 0,
+      pageNum: isSet(object.pageNum)
+        ? globalThis.Number(object.pageNum)
+        : isSet(object.page_num)
+        ? globalThis.Number(object.page_num)
+        : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: DescribeLiveRecordVodConfigsResponse): unknown {
+    const obj: any = {};
+    if (message.liveRecordVodConfigs?.length) {
+      obj.liveRecordVodConfigs = message.liveRecordVodConfigs.map((e) => LiveRecordVodConfig.toJSON(e));
+    }
+    if (message.totalNum !== 0) {
+      obj.totalNum = Math.round(message.totalNum);
+    }
+    if (message.pageNum !== 0) {
+      obj.pageNum = Math.round(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveRecordVodConfigsResponse>, I>>(
+    base?: I,
+  ): DescribeLiveRecordVodConfigsResponse {
+    return DescribeLiveRecordVodConfigsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveRecordVodConfigsResponse>, I>>(
+    object: I,
+  ): DescribeLiveRecordVodConfigsResponse {
+    const message = createBaseDescribeLiveRecordVodConfigsResponse();
+    message.liveRecordVodConfigs = object.liveRecordVodConfigs?.map((e) => LiveRecordVodConfig.fromPartial(e)) || [];
+    message.totalNum = object.totalNum ?? 0;
+    message.pageNum = object.pageNum ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseLiveRecordNotifyConfig(): LiveRecordNotifyConfig {
+  return { domainName: "", notifyUrl: "", onDemandUrl: "", needStatusNotify: false, authKeySet: false };
+}
+
+export const LiveRecordNotifyConfig: MessageFns<LiveRecordNotifyConfig> = {
+  encode(message: LiveRecordNotifyConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.notifyUrl !== "") {
+      writer.uint32(18).string(message.notifyUrl);
+    }
+    if (message.onDemandUrl !== "") {
+      writer.uint32(26).string(message.onDemandUrl);
+    }
+    if (message.needStatusNotify !== false) {
+      writer.uint32(32).bool(message.needStatusNotify);
+    }
+    if (message.authKeySet !== false) {
+      writer.uint32(40).bool(message.authKeySet);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LiveRecordNotifyConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLiveRecordNotifyConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.notifyUrl = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.onDemandUrl = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.needStatusNotify = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.authKeySet = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LiveRecordNotifyConfig {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      notifyUrl: isSet(object.notifyUrl)
+        ? globalThis.String(object.notifyUrl)
+        : isSet(object.notify_url)
+        ? globalThis.String(object.notify_url)
+        : "",
+      onDemandUrl: isSet(object.onDemandUrl)
+        ? globalThis.String(object.onDemandUrl)
+        : isSet(object.on_demand_url)
+        ? globalThis.String(object.on_demand_url)
+        : "",
+      needStatusNotify: isSet(object.needStatusNotify)
+        ? globalThis.Boolean(object.needStatusNotify)
+        : isSet(object.need_status_notify)
+        ? globalThis.Boolean(object.need_status_notify)
+        : false,
+      authKeySet: isSet(object.authKeySet)
+        ? globalThis.Boolean(object.authKeySet)
+        : isSet(object.auth_key_set)
+        ? globalThis.Boolean(object.auth_key_set)
+        : false,
+    };
+  },
+
+  toJSON(message: LiveRecordNotifyConfig): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.notifyUrl !== "") {
+      obj.notifyUrl = message.notifyUrl;
+    }
+    if (message.onDemandUrl !== "") {
+      obj.onDemandUrl = message.onDemandUrl;
+    }
+    if (message.needStatusNotify !== false) {
+      obj.needStatusNotify = message.needStatusNotify;
+    }
+    if (message.authKeySet !== false) {
+      obj.authKeySet = message.authKeySet;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LiveRecordNotifyConfig>, I>>(base?: I): LiveRecordNotifyConfig {
+    return LiveRecordNotifyConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LiveRecordNotifyConfig>, I>>(object: I): LiveRecordNotifyConfig {
+    const message = createBaseLiveRecordNotifyConfig();
+    message.domainName = object.domainName ?? "";
+    message.notifyUrl = object.notifyUrl ?? "";
+    message.onDemandUrl = object.onDemandUrl ?? "";
+    message.needStatusNotify = object.needStatusNotify ?? false;
+    message.authKeySet = object.authKeySet ?? false;
+    return message;
+  },
+};
+
+function createBaseAddLiveRecordNotifyConfigRequest(): AddLiveRecordNotifyConfigRequest {
+  return { domainName: "", notifyUrl: "", onDemandUrl: "", needStatusNotify: false, authKey: "" };
+}
+
+export const AddLiveRecordNotifyConfigRequest: MessageFns<AddLiveRecordNotifyConfigRequest> = {
+  encode(message: AddLiveRecordNotifyConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.notifyUrl !== "") {
+      writer.uint32(18).string(message.notifyUrl);
+    }
+    if (message.onDemandUrl !== "") {
+      writer.uint32(26).string(message.onDemandUrl);
+    }
+    if (message.needStatusNotify !== false) {
+      writer.uint32(32).bool(message.needStatusNotify);
+    }
+    if (message.authKey !== "") {
+      writer.uint32(42).string(message.authKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddLiveRecordNotifyConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddLiveRecordNotifyConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.notifyUrl = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.onDemandUrl = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.needStatusNotify = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.authKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddLiveRecordNotifyConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      notifyUrl: isSet(object.notifyUrl)
+        ? globalThis.String(object.notifyUrl)
+        : isSet(object.notify_url)
+        ? globalThis.String(object.notify_url)
+        : "",
+      onDemandUrl: isSet(object.onDemandUrl)
+        ? globalThis.String(object.onDemandUrl)
+        : isSet(object.on_demand_url)
+        ? globalThis.String(object.on_demand_url)
+        : "",
+      needStatusNotify: isSet(object.needStatusNotify)
+        ? globalThis.Boolean(object.needStatusNotify)
+        : isSet(object.need_status_notify)
+        ? globalThis.Boolean(object.need_status_notify)
+        : false,
+      authKey: isSet(object.authKey)
+        ? globalThis.String(object.authKey)
+        : isSet(object.auth_key)
+        ? globalThis.String(object.auth_key)
+        : "",
+    };
+  },
+
+  toJSON(message: AddLiveRecordNotifyConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.notifyUrl !== "") {
+      obj.notifyUrl = message.notifyUrl;
+    }
+    if (message.onDemandUrl !== "") {
+      obj.onDemandUrl = message.onDemandUrl;
+    }
+    if (message.needStatusNotify !== false) {
+      obj.needStatusNotify = message.needStatusNotify;
+    }
+    if (message.authKey !== "") {
+      obj.authKey = message.authKey;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddLiveRecordNotifyConfigRequest>, I>>(
+    base?: I,
+  ): AddLiveRecordNotifyConfigRequest {
+    return AddLiveRecordNotifyConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddLiveRecordNotifyConfigRequest>, I>>(
+    object: I,
+  ): AddLiveRecordNotifyConfigRequest {
+    const message = createBaseAddLiveRecordNotifyConfigRequest();
+    message.domainName = object.domainName ?? "";
+    message.notifyUrl = object.notifyUrl ?? "";
+    message.onDemandUrl = object.onDemandUrl ?? "";
+    message.needStatusNotify = object.needStatusNotify ?? false;
+    message.authKey = object.authKey ?? "";
+    return message;
+  },
+};
+
+function createBaseAddLiveRecordNotifyConfigResponse(): AddLiveRecordNotifyConfigResponse {
+  return {};
+}
+
+export const AddLiveRecordNotifyConfigResponse: MessageFns<AddLiveRecordNotifyConfigResponse> = {
+  encode(_: AddLiveRecordNotifyConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddLiveRecordNotifyConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddLiveRecordNotifyConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): AddLiveRecordNotifyConfigResponse {
+    return {};
+  },
+
+  toJSON(_: AddLiveRecordNotifyConfigResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddLiveRecordNotifyConfigResponse>, I>>(
+    base?: I,
+  ): AddLiveRecordNotifyConfigResponse {
+    return AddLiveRecordNotifyConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddLiveRecordNotifyConfigResponse>, I>>(
+    _: I,
+  ): AddLiveRecordNotifyConfigResponse {
+    const message = createBaseAddLiveRecordNotifyConfigResponse();
+    return message;
+  },
+};
+
+function createBaseDescribeLiveRecordNotifyConfigRequest(): DescribeLiveRecordNotifyConfigRequest {
+  return { domainName: "" };
+}
+
+export const DescribeLiveRecordNotifyConfigRequest: MessageFns<DescribeLiveRecordNotifyConfigRequest> = {
+  encode(message: DescribeLiveRecordNotifyConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveRecordNotifyConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveRecordNotifyConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveRecordNotifyConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+    };
+  },
+
+  toJSON(message: DescribeLiveRecordNotifyConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveRecordNotifyConfigRequest>, I>>(
+    base?: I,
+  ): DescribeLiveRecordNotifyConfigRequest {
+    return DescribeLiveRecordNotifyConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveRecordNotifyConfigRequest>, I>>(
+    object: I,
+  ): DescribeLiveRecordNotifyConfigRequest {
+    const message = createBaseDescribeLiveRecordNotifyConfigRequest();
+    message.domainName = object.domainName ?? "";
+    return message;
+  },
+};
+
+function createBaseDescribeLiveRecordNotifyConfigResponse(): DescribeLiveRecordNotifyConfigResponse {
+  return { liveRecordNotifyConfig: undefined };
+}
+
+export const DescribeLiveRecordNotifyConfigResponse: MessageFns<DescribeLiveRecordNotifyConfigResponse> = {
+  encode(message: DescribeLiveRecordNotifyConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.liveRecordNotifyConfig !== undefined) {
+      LiveRecordNotifyConfig.encode(message.liveRecordNotifyConfig, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveRecordNotifyConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveRecordNotifyConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.liveRecordNotifyConfig = LiveRecordNotifyConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveRecordNotifyConfigResponse {
+    return {
+      liveRecordNotifyConfig: isSet(object.liveRecordNotifyConfig)
+        ? LiveRecordNotifyConfig.fromJSON(object.liveRecordNotifyConfig)
+        : isSet(object.live_record_notify_config)
+        ? LiveRecordNotifyConfig.fromJSON(object.live_record_notify_config)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DescribeLiveRecordNotifyConfigResponse): unknown {
+    const obj: any = {};
+    if (message.liveRecordNotifyConfig !== undefined) {
+      obj.liveRecordNotifyConfig = LiveRecordNotifyConfig.toJSON(message.liveRecordNotifyConfig);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveRecordNotifyConfigResponse>, I>>(
+    base?: I,
+  ): DescribeLiveRecordNotifyConfigResponse {
+    return DescribeLiveRecordNotifyConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveRecordNotifyConfigResponse>, I>>(
+    object: I,
+  ): DescribeLiveRecordNotifyConfigResponse {
+    const message = createBaseDescribeLiveRecordNotifyConfigResponse();
+    message.liveRecordNotifyConfig =
+      (object.liveRecordNotifyConfig !== undefined && object.liveRecordNotifyConfig !== null)
+        ? LiveRecordNotifyConfig.fromPartial(object.liveRecordNotifyConfig)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteLiveRecordNotifyConfigRequest(): DeleteLiveRecordNotifyConfigRequest {
+  return { domainName: "" };
+}
+
+export const DeleteLiveRecordNotifyConfigRequest: MessageFns<DeleteLiveRecordNotifyConfigRequest> = {
+  encode(message: DeleteLiveRecordNotifyConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveRecordNotifyConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveRecordNotifyConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteLiveRecordNotifyConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteLiveRecordNotifyConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveRecordNotifyConfigRequest>, I>>(
+    base?: I,
+  ): DeleteLiveRecordNotifyConfigRequest {
+    return DeleteLiveRecordNotifyConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveRecordNotifyConfigRequest>, I>>(
+    object: I,
+  ): DeleteLiveRecordNotifyConfigRequest {
+    const message = createBaseDeleteLiveRecordNotifyConfigRequest();
+    message.domainName = object.domainName ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteLiveRecordNotifyConfigResponse(): DeleteLiveRecordNotifyConfigResponse {
+  return {};
+}
+
+export const DeleteLiveRecordNotifyConfigResponse: MessageFns<DeleteLiveRecordNotifyConfigResponse> = {
+  encode(_: DeleteLiveRecordNotifyConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveRecordNotifyConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveRecordNotifyConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteLiveRecordNotifyConfigResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteLiveRecordNotifyConfigResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveRecordNotifyConfigResponse>, I>>(
+    base?: I,
+  ): DeleteLiveRecordNotifyConfigResponse {
+    return DeleteLiveRecordNotifyConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveRecordNotifyConfigResponse>, I>>(
+    _: I,
+  ): DeleteLiveRecordNotifyConfigResponse {
+    const message = createBaseDeleteLiveRecordNotifyConfigResponse();
+    return message;
+  },
+};
+
 /**
  * The public API of liverecord. Method names follow the recording APIs of the
  * managed cloud service so that its users find their way; field names are the
@@ -1370,6 +5841,151 @@ export const LiveRecordServiceService = {
       Buffer.from(RealTimeRecordCommandResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RealTimeRecordCommandResponse => RealTimeRecordCommandResponse.decode(value),
   },
+  /** Why a stream is or is not recording: the decision taken at its publish and the actor's state. */
+  describeLiveStreamRecordStatus: {
+    path: "/liverecord.v1.LiveRecordService/DescribeLiveStreamRecordStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeLiveStreamRecordStatusRequest): Buffer =>
+      Buffer.from(DescribeLiveStreamRecordStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeLiveStreamRecordStatusRequest =>
+      DescribeLiveStreamRecordStatusRequest.decode(value),
+    responseSerialize: (value: DescribeLiveStreamRecordStatusResponse): Buffer =>
+      Buffer.from(DescribeLiveStreamRecordStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeLiveStreamRecordStatusResponse =>
+      DescribeLiveStreamRecordStatusResponse.decode(value),
+  },
+  /** Object-storage recording templates. */
+  addLiveAppRecordConfig: {
+    path: "/liverecord.v1.LiveRecordService/AddLiveAppRecordConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddLiveAppRecordConfigRequest): Buffer =>
+      Buffer.from(AddLiveAppRecordConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddLiveAppRecordConfigRequest => AddLiveAppRecordConfigRequest.decode(value),
+    responseSerialize: (value: AddLiveAppRecordConfigResponse): Buffer =>
+      Buffer.from(AddLiveAppRecordConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddLiveAppRecordConfigResponse =>
+      AddLiveAppRecordConfigResponse.decode(value),
+  },
+  updateLiveAppRecordConfig: {
+    path: "/liverecord.v1.LiveRecordService/UpdateLiveAppRecordConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateLiveAppRecordConfigRequest): Buffer =>
+      Buffer.from(UpdateLiveAppRecordConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateLiveAppRecordConfigRequest =>
+      UpdateLiveAppRecordConfigRequest.decode(value),
+    responseSerialize: (value: UpdateLiveAppRecordConfigResponse): Buffer =>
+      Buffer.from(UpdateLiveAppRecordConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateLiveAppRecordConfigResponse =>
+      UpdateLiveAppRecordConfigResponse.decode(value),
+  },
+  deleteLiveAppRecordConfig: {
+    path: "/liverecord.v1.LiveRecordService/DeleteLiveAppRecordConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteLiveAppRecordConfigRequest): Buffer =>
+      Buffer.from(DeleteLiveAppRecordConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteLiveAppRecordConfigRequest =>
+      DeleteLiveAppRecordConfigRequest.decode(value),
+    responseSerialize: (value: DeleteLiveAppRecordConfigResponse): Buffer =>
+      Buffer.from(DeleteLiveAppRecordConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteLiveAppRecordConfigResponse =>
+      DeleteLiveAppRecordConfigResponse.decode(value),
+  },
+  describeLiveRecordConfig: {
+    path: "/liverecord.v1.LiveRecordService/DescribeLiveRecordConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeLiveRecordConfigRequest): Buffer =>
+      Buffer.from(DescribeLiveRecordConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeLiveRecordConfigRequest =>
+      DescribeLiveRecordConfigRequest.decode(value),
+    responseSerialize: (value: DescribeLiveRecordConfigResponse): Buffer =>
+      Buffer.from(DescribeLiveRecordConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeLiveRecordConfigResponse =>
+      DescribeLiveRecordConfigResponse.decode(value),
+  },
+  /** Media-library recording templates. */
+  addLiveRecordVodConfig: {
+    path: "/liverecord.v1.LiveRecordService/AddLiveRecordVodConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddLiveRecordVodConfigRequest): Buffer =>
+      Buffer.from(AddLiveRecordVodConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddLiveRecordVodConfigRequest => AddLiveRecordVodConfigRequest.decode(value),
+    responseSerialize: (value: AddLiveRecordVodConfigResponse): Buffer =>
+      Buffer.from(AddLiveRecordVodConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddLiveRecordVodConfigResponse =>
+      AddLiveRecordVodConfigResponse.decode(value),
+  },
+  deleteLiveRecordVodConfig: {
+    path: "/liverecord.v1.LiveRecordService/DeleteLiveRecordVodConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteLiveRecordVodConfigRequest): Buffer =>
+      Buffer.from(DeleteLiveRecordVodConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteLiveRecordVodConfigRequest =>
+      DeleteLiveRecordVodConfigRequest.decode(value),
+    responseSerialize: (value: DeleteLiveRecordVodConfigResponse): Buffer =>
+      Buffer.from(DeleteLiveRecordVodConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteLiveRecordVodConfigResponse =>
+      DeleteLiveRecordVodConfigResponse.decode(value),
+  },
+  describeLiveRecordVodConfigs: {
+    path: "/liverecord.v1.LiveRecordService/DescribeLiveRecordVodConfigs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeLiveRecordVodConfigsRequest): Buffer =>
+      Buffer.from(DescribeLiveRecordVodConfigsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeLiveRecordVodConfigsRequest =>
+      DescribeLiveRecordVodConfigsRequest.decode(value),
+    responseSerialize: (value: DescribeLiveRecordVodConfigsResponse): Buffer =>
+      Buffer.from(DescribeLiveRecordVodConfigsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeLiveRecordVodConfigsResponse =>
+      DescribeLiveRecordVodConfigsResponse.decode(value),
+  },
+  /** Recording callbacks of a domain (file notices, status notices, on-demand decisions). */
+  addLiveRecordNotifyConfig: {
+    path: "/liverecord.v1.LiveRecordService/AddLiveRecordNotifyConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddLiveRecordNotifyConfigRequest): Buffer =>
+      Buffer.from(AddLiveRecordNotifyConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddLiveRecordNotifyConfigRequest =>
+      AddLiveRecordNotifyConfigRequest.decode(value),
+    responseSerialize: (value: AddLiveRecordNotifyConfigResponse): Buffer =>
+      Buffer.from(AddLiveRecordNotifyConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddLiveRecordNotifyConfigResponse =>
+      AddLiveRecordNotifyConfigResponse.decode(value),
+  },
+  describeLiveRecordNotifyConfig: {
+    path: "/liverecord.v1.LiveRecordService/DescribeLiveRecordNotifyConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeLiveRecordNotifyConfigRequest): Buffer =>
+      Buffer.from(DescribeLiveRecordNotifyConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeLiveRecordNotifyConfigRequest =>
+      DescribeLiveRecordNotifyConfigRequest.decode(value),
+    responseSerialize: (value: DescribeLiveRecordNotifyConfigResponse): Buffer =>
+      Buffer.from(DescribeLiveRecordNotifyConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeLiveRecordNotifyConfigResponse =>
+      DescribeLiveRecordNotifyConfigResponse.decode(value),
+  },
+  deleteLiveRecordNotifyConfig: {
+    path: "/liverecord.v1.LiveRecordService/DeleteLiveRecordNotifyConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteLiveRecordNotifyConfigRequest): Buffer =>
+      Buffer.from(DeleteLiveRecordNotifyConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteLiveRecordNotifyConfigRequest =>
+      DeleteLiveRecordNotifyConfigRequest.decode(value),
+    responseSerialize: (value: DeleteLiveRecordNotifyConfigResponse): Buffer =>
+      Buffer.from(DeleteLiveRecordNotifyConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteLiveRecordNotifyConfigResponse =>
+      DeleteLiveRecordNotifyConfigResponse.decode(value),
+  },
 } as const;
 
 export interface LiveRecordServiceServer extends UntypedServiceImplementation {
@@ -1385,6 +6001,33 @@ export interface LiveRecordServiceServer extends UntypedServiceImplementation {
   >;
   /** Start, stop, cancel_delay or restart the recording of a live stream. */
   realTimeRecordCommand: handleUnaryCall<RealTimeRecordCommandRequest, RealTimeRecordCommandResponse>;
+  /** Why a stream is or is not recording: the decision taken at its publish and the actor's state. */
+  describeLiveStreamRecordStatus: handleUnaryCall<
+    DescribeLiveStreamRecordStatusRequest,
+    DescribeLiveStreamRecordStatusResponse
+  >;
+  /** Object-storage recording templates. */
+  addLiveAppRecordConfig: handleUnaryCall<AddLiveAppRecordConfigRequest, AddLiveAppRecordConfigResponse>;
+  updateLiveAppRecordConfig: handleUnaryCall<UpdateLiveAppRecordConfigRequest, UpdateLiveAppRecordConfigResponse>;
+  deleteLiveAppRecordConfig: handleUnaryCall<DeleteLiveAppRecordConfigRequest, DeleteLiveAppRecordConfigResponse>;
+  describeLiveRecordConfig: handleUnaryCall<DescribeLiveRecordConfigRequest, DescribeLiveRecordConfigResponse>;
+  /** Media-library recording templates. */
+  addLiveRecordVodConfig: handleUnaryCall<AddLiveRecordVodConfigRequest, AddLiveRecordVodConfigResponse>;
+  deleteLiveRecordVodConfig: handleUnaryCall<DeleteLiveRecordVodConfigRequest, DeleteLiveRecordVodConfigResponse>;
+  describeLiveRecordVodConfigs: handleUnaryCall<
+    DescribeLiveRecordVodConfigsRequest,
+    DescribeLiveRecordVodConfigsResponse
+  >;
+  /** Recording callbacks of a domain (file notices, status notices, on-demand decisions). */
+  addLiveRecordNotifyConfig: handleUnaryCall<AddLiveRecordNotifyConfigRequest, AddLiveRecordNotifyConfigResponse>;
+  describeLiveRecordNotifyConfig: handleUnaryCall<
+    DescribeLiveRecordNotifyConfigRequest,
+    DescribeLiveRecordNotifyConfigResponse
+  >;
+  deleteLiveRecordNotifyConfig: handleUnaryCall<
+    DeleteLiveRecordNotifyConfigRequest,
+    DeleteLiveRecordNotifyConfigResponse
+  >;
 }
 
 export interface LiveRecordServiceClient extends Client {
@@ -1435,6 +6078,175 @@ export interface LiveRecordServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RealTimeRecordCommandResponse) => void,
+  ): ClientUnaryCall;
+  /** Why a stream is or is not recording: the decision taken at its publish and the actor's state. */
+  describeLiveStreamRecordStatus(
+    request: DescribeLiveStreamRecordStatusRequest,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamRecordStatusResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveStreamRecordStatus(
+    request: DescribeLiveStreamRecordStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamRecordStatusResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveStreamRecordStatus(
+    request: DescribeLiveStreamRecordStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamRecordStatusResponse) => void,
+  ): ClientUnaryCall;
+  /** Object-storage recording templates. */
+  addLiveAppRecordConfig(
+    request: AddLiveAppRecordConfigRequest,
+    callback: (error: ServiceError | null, response: AddLiveAppRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  addLiveAppRecordConfig(
+    request: AddLiveAppRecordConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddLiveAppRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  addLiveAppRecordConfig(
+    request: AddLiveAppRecordConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddLiveAppRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  updateLiveAppRecordConfig(
+    request: UpdateLiveAppRecordConfigRequest,
+    callback: (error: ServiceError | null, response: UpdateLiveAppRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  updateLiveAppRecordConfig(
+    request: UpdateLiveAppRecordConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateLiveAppRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  updateLiveAppRecordConfig(
+    request: UpdateLiveAppRecordConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateLiveAppRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveAppRecordConfig(
+    request: DeleteLiveAppRecordConfigRequest,
+    callback: (error: ServiceError | null, response: DeleteLiveAppRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveAppRecordConfig(
+    request: DeleteLiveAppRecordConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteLiveAppRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveAppRecordConfig(
+    request: DeleteLiveAppRecordConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteLiveAppRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveRecordConfig(
+    request: DescribeLiveRecordConfigRequest,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveRecordConfig(
+    request: DescribeLiveRecordConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveRecordConfig(
+    request: DescribeLiveRecordConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordConfigResponse) => void,
+  ): ClientUnaryCall;
+  /** Media-library recording templates. */
+  addLiveRecordVodConfig(
+    request: AddLiveRecordVodConfigRequest,
+    callback: (error: ServiceError | null, response: AddLiveRecordVodConfigResponse) => void,
+  ): ClientUnaryCall;
+  addLiveRecordVodConfig(
+    request: AddLiveRecordVodConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddLiveRecordVodConfigResponse) => void,
+  ): ClientUnaryCall;
+  addLiveRecordVodConfig(
+    request: AddLiveRecordVodConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddLiveRecordVodConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveRecordVodConfig(
+    request: DeleteLiveRecordVodConfigRequest,
+    callback: (error: ServiceError | null, response: DeleteLiveRecordVodConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveRecordVodConfig(
+    request: DeleteLiveRecordVodConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteLiveRecordVodConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveRecordVodConfig(
+    request: DeleteLiveRecordVodConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteLiveRecordVodConfigResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveRecordVodConfigs(
+    request: DescribeLiveRecordVodConfigsRequest,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordVodConfigsResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveRecordVodConfigs(
+    request: DescribeLiveRecordVodConfigsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordVodConfigsResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveRecordVodConfigs(
+    request: DescribeLiveRecordVodConfigsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordVodConfigsResponse) => void,
+  ): ClientUnaryCall;
+  /** Recording callbacks of a domain (file notices, status notices, on-demand decisions). */
+  addLiveRecordNotifyConfig(
+    request: AddLiveRecordNotifyConfigRequest,
+    callback: (error: ServiceError | null, response: AddLiveRecordNotifyConfigResponse) => void,
+  ): ClientUnaryCall;
+  addLiveRecordNotifyConfig(
+    request: AddLiveRecordNotifyConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddLiveRecordNotifyConfigResponse) => void,
+  ): ClientUnaryCall;
+  addLiveRecordNotifyConfig(
+    request: AddLiveRecordNotifyConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddLiveRecordNotifyConfigResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveRecordNotifyConfig(
+    request: DescribeLiveRecordNotifyConfigRequest,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordNotifyConfigResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveRecordNotifyConfig(
+    request: DescribeLiveRecordNotifyConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordNotifyConfigResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveRecordNotifyConfig(
+    request: DescribeLiveRecordNotifyConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordNotifyConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveRecordNotifyConfig(
+    request: DeleteLiveRecordNotifyConfigRequest,
+    callback: (error: ServiceError | null, response: DeleteLiveRecordNotifyConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveRecordNotifyConfig(
+    request: DeleteLiveRecordNotifyConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteLiveRecordNotifyConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveRecordNotifyConfig(
+    request: DeleteLiveRecordNotifyConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteLiveRecordNotifyConfigResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,131 @@
+import {
+  SUBJECTS, call, isNoResponders, request, streamToken,
+  type ActorMessage, type ActorReply, type Bus, type MatchDecision, type NotifyConfig, type RecordTemplate,
+  type StreamRef, type TemplateFormat, type TemplateKeyQuery, type TemplateListQuery,
+} from '../../../libs/bus/index.js';
+import type * as pb from '../../../libs/proto/index.js';
+import { invalid, notFound } from './grpc-errors.js';
+import { domainField, formatTime, intInRange, requireText, streamFields } from './request-fields.js';
+
+// Matcher method names (services/matcher owns templates; this is only the transport).
+const M = (method: string) => SUBJECTS.matcherRpc(method);
+
+function recordFormat(f: TemplateFormat): pb.RecordFormat {
+  const segmented = f.format === 'm3u8' || f.format === 'cmaf';
+  return { format: f.format, ossObjectPrefix: f.filePattern, sliceOssObjectPrefix: segmented ? f.segmentPattern : '', cycleDuration: f.cycleSeconds, sliceDuration: segmented ? f.sliceSeconds : 0 };
+}
+
+export function toLiveAppRecord(t: RecordTemplate): pb.LiveAppRecord {
+  return {
+    configId: t.id, domainName: t.domain, appName: t.app, streamName: t.stream,
+    ossEndpoint: t.storage.endpoint, ossBucket: t.storage.bucket, onDemand: t.trigger, delayTime: t.delaySeconds,
+    recordFormat: t.formats.map(recordFormat), transcodeRecordFormat: t.transcodeFormats.map(recordFormat),
+    transcodeTemplates: t.transcodeTemplates, createTime: formatTime(t.createdMs),
+  };
+}
+
+export function toVodConfig(t: RecordTemplate): pb.LiveRecordVodConfig {
+  const formats = t.formats.length ? t.formats : t.transcodeFormats;
+  return {
+    configId: t.id, domainName: t.domain, appName: t.app, streamName: t.stream,
+    spaceId: t.vod?.spaceId ?? '', storageLocation: t.vod?.storageLocation ?? '',
+    cycleDuration: formats[0]?.cycleSeconds ?? 0, delayTime: t.delaySeconds, onDemand: t.trigger,
+    recordContent: t.recordContent, transcodeTemplates: t.transcodeTemplates,
+    recordFormat: (t.vod?.formats ?? []).map((v) => ({
+      format: v.format, sliceDuration: v.format === 'm3u8' ? formats.find((f) => f.format === v.format)?.sliceSeconds ?? 0 : 0,
+      autoCompose: v.autoCompose, videoProcess: v.videoProcess, processMethod: v.processMethod,
+      processTemplateId: v.processTemplateId, category: v.category, tags: v.tags,
+    })),
+    createTime: formatTime(t.createdMs),
+  };
+}
+
+function keyQuery(kind: 'oss' | 'vod', req: { domainName?: string; appName?: string; streamName?: string }): TemplateKeyQuery {
+  return { kind, domain: domainField('domain_name', req.domainName), app: requireText('app_name', req.appName), stream: requireText('stream_name', req.streamName) };
+}
+
+function page<T>(items: T[], pageNum: number, pageSize: number): T[] {
+  return items.slice((pageNum - 1) * pageSize, pageNum * pageSize);
+}
+
+export class TemplateHandlers {
+  constructor(private bus: Bus) {}
+
+  async addOss(req: pb.AddLiveAppRecordConfigRequest): Promise<pb.AddLiveAppRecordConfigResponse> {
+    return { config: toLiveAppRecord(await call<pb.AddLiveAppRecordConfigRequest, RecordTemplate>(this.bus, M('add_template'), req)) };
+  }
+
+  async updateOss(req: pb.UpdateLiveAppRecordConfigRequest): Promise<pb.UpdateLiveAppRecordConfigResponse> {
+    return { config: toLiveAppRecord(await call<pb.UpdateLiveAppRecordConfigRequest, RecordTemplate>(this.bus, M('update_template'), req)) };
+  }
+
+  async deleteOss(req: pb.DeleteLiveAppRecordConfigRequest): Promise<pb.DeleteLiveAppRecordConfigResponse> {
+    await call(this.bus, M('delete_template'), keyQuery('oss', req));
+    return {};
+  }
+
+  async describeOss(req: pb.DescribeLiveRecordConfigRequest): Promise<pb.DescribeLiveRecordConfigResponse> {
+    const q: TemplateListQuery = { kind: 'oss', domain: domainField('domain_name', req.domainName), app: (req.appName ?? '').trim(), stream: (req.streamName ?? '').trim() };
+    const pageNum = intInRange('page_num', req.pageNum, 1, 1, 100000);
+    const pageSize = intInRange('page_size', req.pageSize, 10, 1, 100);
+    const order = (req.order || 'asc').toLowerCase();
+    if (order !== 'asc' && order !== 'desc') throw invalid('order', `must be asc or desc, got "${req.order}"`);
+    const all = await call<TemplateListQuery, RecordTemplate[]>(this.bus, M('list_templates'), q);
+    if (order === 'desc') all.reverse();
+    return { liveAppRecordList: page(all, pageNum, pageSize).map(toLiveAppRecord), totalNum: all.length, pageNum, pageSize, order, totalPage: Math.ceil(all.length / pageSize) };
+  }
+
+  async addVod(req: pb.AddLiveRecordVodConfigRequest): Promise<pb.AddLiveRecordVodConfigResponse> {
+    return { config: toVodConfig(await call<pb.AddLiveRecordVodConfigRequest, RecordTemplate>(this.bus, M('add_vod_template'), req)) };
+  }
+
+  async deleteVod(req: pb.DeleteLiveRecordVodConfigRequest): Promise<pb.DeleteLiveRecordVodConfigResponse> {
+    await call(this.bus, M('delete_template'), keyQuery('vod', req));
+    return {};
+  }
+
+  async describeVod(req: pb.DescribeLiveRecordVodConfigsRequest): Promise<pb.DescribeLiveRecordVodConfigsResponse> {
+    const q: TemplateListQuery = { kind: 'vod', domain: domainField('domain_name', req.domainName), app: (req.appName ?? '').trim(), stream: (req.streamName ?? '').trim() };
+    const pageNum = intInRange('page_num', req.pageNum, 1, 1, 100000);
+    const pageSize = intInRange('page_size', req.pageSize, 10, 1, 100);
+    const all = await call<TemplateListQuery, RecordTemplate[]>(this.bus, M('list_templates'), q);
+    return { liveRecordVodConfigs: page(all, pageNum, pageSize).map(toVodConfig), totalNum: all.length, pageNum, pageSize };
+  }
+
+  async addNotify(req: pb.AddLiveRecordNotifyConfigRequest): Promise<pb.AddLiveRecordNotifyConfigResponse> {
+    await call<pb.AddLiveRecordNotifyConfigRequest, NotifyConfig>(this.bus, M('put_notify'), req);
+    return {};
+  }
+
+  async describeNotify(req: pb.DescribeLiveRecordNotifyConfigRequest): Promise<pb.DescribeLiveRecordNotifyConfigResponse> {
+    const c = await call<{ domain: string }, NotifyConfig>(this.bus, M('get_notify'), { domain: domainField('domain_name', req.domainName) });
+    return { liveRecordNotifyConfig: { domainName: c.domain, notifyUrl: c.notifyUrl, onDemandUrl: c.onDemandUrl, needStatusNotify: c.needStatusNotify, authKeySet: !!c.authKey } };
+  }
+
+  async deleteNotify(req: pb.DeleteLiveRecordNotifyConfigRequest): Promise<pb.DeleteLiveRecordNotifyConfigResponse> {
+    await call(this.bus, M('delete_notify'), { domain: domainField('domain_name', req.domainName) });
+    return {};
+  }
+
+  async status(req: pb.DescribeLiveStreamRecordStatusRequest): Promise<pb.DescribeLiveStreamRecordStatusResponse> {
+    const stream: StreamRef = streamFields(req);
+    const decision = await call<StreamRef, MatchDecision | null>(this.bus, M('last_decision'), stream);
+    let actor: ActorReply | null = null;
+    try {
+      actor = await request<ActorMessage, ActorReply>(this.bus, SUBJECTS.actor(streamToken(stream)), { type: 'status' }, 5000);
+    } catch (err) {
+      if (!isNoResponders(err)) throw err;
+    }
+    if (!decision && !actor) throw notFound(`stream ${stream.domain}/${stream.app}/${stream.stream} has never published`);
+    return {
+      hasActor: !!actor?.ok,
+      state: actor?.ok ? actor.phase : '',
+      recordingId: actor?.ok ? actor.recordingId : '',
+      lastDecision: decision ? {
+        record: decision.record, reason: decision.reason, detail: decision.detail, configId: decision.templateId ?? '',
+        onDemand: decision.trigger ?? 0, sessionId: decision.sessionId, decideTime: formatTime(decision.at),
+        formats: (decision.plan?.formats ?? []).map((f) => ({ format: f.format, cycleDuration: f.cycleSeconds })),
+      } : undefined,
+    };
+  }
+}
