@@ -281,7 +281,7 @@ export interface NotifyConfig {
 }
 
 /** The formats this build's recorder packages; templates may ask only for these. */
-export const PACKAGED_FORMATS: readonly RecordFormat[] = ['m3u8'];
+export const PACKAGED_FORMATS: readonly RecordFormat[] = ['m3u8', 'flv', 'mp4'];
 
 /** Management requests answered by the matcher (lr.rpc.matcher.*). */
 export interface TemplateListQuery {

@@ -53,7 +53,6 @@ export class MatcherService {
   private readonly log = componentLogger('matcher');
   private consumer: Running | null = null;
   private snapshots!: KV;
-  private leases!: KV;
   private readonly fallbackTemplate: RecordTemplate | null;
   private readonly store: TemplateStore;
   private readonly limits: RecordLimits;
@@ -76,7 +75,6 @@ export class MatcherService {
 
   async start(): Promise<void> {
     this.snapshots = await bucket(this.bus, BUCKETS.actors);
-    this.leases = await bucket(this.bus, BUCKETS.leases);
     await this.store.start();
     this.serveManagement();
     this.consumer = await consumeDurable<IngestPublished | IngestUnpublished>(this.bus, {
@@ -146,12 +144,8 @@ export class MatcherService {
       return await request<ActorMessage, ActorReply>(this.bus, SUBJECTS.actor(token), message, 10000);
     } catch (err) {
       if (!isNoResponders(err)) throw err;
-      const lease = await this.leases.get(token);
-      if (lease && lease.operation === 'PUT') throw new RetryLater(`actor of ${streamLabel(ev.stream)} is leased but not answering`, 1000);
-      // Owner gone and lease expired: the snapshot is stale.
-      this.log.warn({ stream: streamLabel(ev.stream) }, 'stale actor snapshot without owner; removing');
-      await this.snapshots.delete(token);
-      return null;
+      // Owner busy, or gone and its actor not yet adopted by another worker: try again shortly.
+      throw new RetryLater(`actor of ${streamLabel(ev.stream)} is not answering (owner busy or being replaced)`, 1000);
     }
   }
 

@@ -1,3 +1,4 @@
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
@@ -10,8 +11,8 @@ import type { Config } from '../../../libs/config/index.js';
 import { ffmpegSegmenter, type SegmenterFactory } from '../../../libs/media/index.js';
 import { escapedTime, fileExtension, renderKey } from '../../../libs/naming/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
-import { packagerFor } from './formats/index.js';
-import { initialState, type StreamEvent, type StreamState } from './stream-machine.js';
+import { JOINED_FORMATS, keepForPackaging, packagerFor, releasePackCopies } from './formats/index.js';
+import { initialState, type OpenFile, type StreamEvent, type StreamState } from './stream-machine.js';
 import { StreamActor, type ActorPorts } from './stream-actor.js';
 
 interface Hosted {
@@ -28,6 +29,9 @@ export interface RecorderOptions {
 export class RecorderService {
   private readonly log = componentLogger('recorder');
   private readonly actors = new Map<string, Hosted>();
+  /** flv/mp4 files being joined in the background; shutdown waits for them. */
+  private readonly packaging = new Set<Promise<void>>();
+  private readonly packagingOf = new Map<string, number>();
   private consumer: Running | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private snapshots!: KV;
@@ -47,7 +51,8 @@ export class RecorderService {
       component: 'recorder', log: this.log, concurrency: 4,
     }, (a) => this.adopt(a));
     const renewEvery = Math.max(1000, Math.floor(this.config.recorder.leaseTtlMs / 3));
-    this.leaseTimer = setInterval(() => void this.renewLeases(), renewEvery);
+    this.leaseTimer = setInterval(() => void this.renewLeases().then(() => this.adoptOrphans()), renewEvery);
+    await this.adoptOrphans();
     this.log.info({ workerId: this.config.recorder.workerId }, 'recorder worker ready');
   }
 
@@ -72,6 +77,13 @@ export class RecorderService {
       width: a.publish.codecs.width,
       height: a.publish.codecs.height,
     });
+    const actor = this.host(token, state, revision);
+    await this.snapshots.put(token, JSON.stringify(state));
+    this.log.info({ stream: streamLabel(a.publish.stream), recordingId: a.recordingId, record: a.startRecording }, 'actor created');
+    if (a.startRecording) await actor.dispatch({ type: 'command', command: 'start' });
+  }
+
+  private host(token: string, state: StreamState, leaseRevision: number): StreamActor {
     const actor = new StreamActor(state, this.portsFor(token));
     const inbox = this.bus.nc.subscribe(SUBJECTS.actor(token), {
       callback: (err, msg) => {
@@ -79,11 +91,44 @@ export class RecorderService {
         void this.handleInbox(actor, msg.json<ActorMessage>()).then((reply) => msg.respond(JSON.stringify(reply)));
       },
     });
-    this.actors.set(token, { token, actor, inbox, leaseRevision: revision });
+    this.actors.set(token, { token, actor, inbox, leaseRevision });
     this.activeGauge.add(1);
-    await this.snapshots.put(token, JSON.stringify(state));
-    this.log.info({ stream: streamLabel(a.publish.stream), recordingId: a.recordingId, record: a.startRecording }, 'actor created');
-    if (a.startRecording) await actor.dispatch({ type: 'command', command: 'start' });
+    return actor;
+  }
+
+  /**
+   * Takes over actors whose owner died: a snapshot whose lease has expired. The
+   * lease is created with compare-and-set, so exactly one worker wins each.
+   */
+  private async adoptOrphans(): Promise<void> {
+    if (this.bus.nc.isClosed() || !this.consumer) return;
+    let keys: string[];
+    try {
+      keys = [];
+      for await (const k of await this.snapshots.keys()) keys.push(k);
+    } catch {
+      return;
+    }
+    for (const token of keys) {
+      if (this.actors.has(token)) continue;
+      const lease = await this.leases.get(token).catch(() => null);
+      if (lease && lease.operation === 'PUT') continue;
+      let revision: number;
+      try {
+        revision = await this.leases.create(token, this.config.recorder.workerId);
+      } catch {
+        continue;
+      }
+      const snap = await this.snapshots.get(token);
+      if (!snap || snap.operation !== 'PUT') {
+        await this.leases.delete(token).catch(() => undefined);
+        continue;
+      }
+      const state = snap.json<StreamState>();
+      this.log.warn({ stream: streamLabel(state.stream), recordingId: state.recordingId, phase: state.phase }, 'adopting an actor whose owner is gone');
+      const actor = this.host(token, { ...state, liveUnconfirmed: state.liveUnconfirmed ?? false }, revision);
+      await actor.dispatch({ type: 'adopted' });
+    }
   }
 
   private async handleInbox(actor: StreamActor, m: ActorMessage): Promise<ActorReply> {
@@ -117,6 +162,9 @@ export class RecorderService {
       },
       uploadSegment: async (state, segment) => {
         this.segmentsCounter.add(1);
+        if (state.plan.formats.some((f) => JOINED_FORMATS.includes(f.format))) {
+          await keepForPackaging(join(this.config.spool.dir, state.recordingId), segment.spoolPath);
+        }
         const job: UploadJob = {
           kind: 'segment', id: `${state.recordingId}:seg:${segment.sequence}`, spoolPath: segment.spoolPath,
           objectKey: segment.objectKey, storage: state.plan.storage,
@@ -129,27 +177,25 @@ export class RecorderService {
         await publishDurable(bus, SUBJECTS.upload, job, job.id);
       },
       finalizeFile: async (state, file) => {
-        const formatPlan = state.plan.formats.find((f) => f.format === file.format);
-        if (!formatPlan) throw new Error(`no plan for format ${file.format}`);
-        const endMs = file.segments[file.segments.length - 1].endMs;
-        const objectKey = renderKey(formatPlan.filePattern, {
-          AppName: state.stream.app, StreamName: state.stream.stream, DomainName: state.stream.domain,
-          EscapedStartTime: escapedTime(file.startMs), EscapedEndTime: escapedTime(endMs),
-          UnixTimestamp: Math.floor(file.startMs / 1000), Sequence: file.sequence, TranscodeTemplateID: '',
-        }, fileExtension(file.format));
-        const packager = packagerFor(file.format);
-        const spoolPath = await packager.package({ state, file, formatPlan, objectKey, spoolDir: join(this.config.spool.dir, state.recordingId) });
-        const meta: FileMeta = {
-          stream: state.stream, recordingId: state.recordingId, format: file.format, sequence: file.sequence,
-          startMs: file.startMs, endMs, durationMs: file.durationMs, width: state.width, height: state.height,
-          segmentKeys: file.segments.map((s) => s.objectKey), pushArgs: state.plan.pushArgs,
-        };
-        const job: UploadJob = {
-          kind: 'file', id: `${state.recordingId}:file:${file.format}:${file.sequence}`, spoolPath, objectKey,
-          storage: state.plan.storage, contentType: packager.contentType, file: meta,
-        };
-        await publishDurable(bus, SUBJECTS.upload, job, job.id);
-        log.info({ recordingId: state.recordingId, format: file.format, objectKey, segments: file.segments.length, durationMs: file.durationMs }, 'file finalized');
+        if (!JOINED_FORMATS.includes(file.format)) return this.finalizeFile(state, file);
+        // Joining hours of segments takes a while: do it beside the actor, not in its mailbox.
+        const job = this.finalizeFile(state, file)
+          .catch((err) => log.error({ recordingId: state.recordingId, format: file.format, sequence: file.sequence, err: (err as Error).message }, 'packaging failed'))
+          .finally(() => {
+            this.packaging.delete(job);
+            const inFlight = this.packagingOf.get(state.recordingId)! - 1;
+            this.packagingOf.set(state.recordingId, inFlight);
+            if (inFlight > 0) return;
+            // The last job of the recording to finish releases what no open file needs any more.
+            this.packagingOf.delete(state.recordingId);
+            const hosted = this.actors.get(token);
+            const open = hosted?.actor.state.files.filter((f) => JOINED_FORMATS.includes(f.format)).flatMap((f) => f.segments.map((x) => x.spoolPath)) ?? [];
+            void releasePackCopies(join(this.config.spool.dir, state.recordingId), open).then(() => {
+              if (!hosted) void this.tidySpool(state.recordingId);
+            });
+          });
+        this.packagingOf.set(state.recordingId, (this.packagingOf.get(state.recordingId) ?? 0) + 1);
+        this.packaging.add(job);
       },
       armTimer: async (state, timerId, deadline) => {
         const entry: TimerEntry = { timerId, stream: state.stream, deadline };
@@ -166,12 +212,45 @@ export class RecorderService {
         const ev: RecordingNotice = { stream: state.stream, recordingId: state.recordingId, notice, pushArgs: state.plan.pushArgs, at: Date.now() };
         await publishDurable(bus, SUBJECTS.recordingNotice, ev);
       },
-      release: async () => {
+      release: async (state) => {
         await this.snapshots.delete(token).catch(() => undefined);
         await this.leases.delete(token).catch(() => undefined);
         this.unhost(token);
+        if (!this.packagingOf.has(state.recordingId)) await this.tidySpool(state.recordingId);
       },
     };
+  }
+
+  /** Packages one finalized file into the spool and queues its upload. */
+  private async finalizeFile(state: StreamState, file: OpenFile): Promise<void> {
+    const formatPlan = state.plan.formats.find((f) => f.format === file.format);
+    if (!formatPlan) throw new Error(`no plan for format ${file.format}`);
+    const endMs = file.segments[file.segments.length - 1].endMs;
+    const objectKey = renderKey(formatPlan.filePattern, {
+      AppName: state.stream.app, StreamName: state.stream.stream, DomainName: state.stream.domain,
+      EscapedStartTime: escapedTime(file.startMs), EscapedEndTime: escapedTime(endMs),
+      UnixTimestamp: Math.floor(file.startMs / 1000), Sequence: file.sequence, TranscodeTemplateID: '',
+    }, fileExtension(file.format));
+    const packager = packagerFor(file.format);
+    const spoolPath = await packager.package({ state, file, formatPlan, objectKey, spoolDir: join(this.config.spool.dir, state.recordingId) });
+    const meta: FileMeta = {
+      stream: state.stream, recordingId: state.recordingId, format: file.format, sequence: file.sequence,
+      startMs: file.startMs, endMs, durationMs: file.durationMs, width: state.width, height: state.height,
+      segmentKeys: file.segments.map((s) => s.objectKey), pushArgs: state.plan.pushArgs,
+    };
+    const job: UploadJob = {
+      kind: 'file', id: `${state.recordingId}:file:${file.format}:${file.sequence}`, spoolPath, objectKey,
+      storage: state.plan.storage, contentType: packager.contentType, file: meta,
+    };
+    await publishDurable(this.bus, SUBJECTS.upload, job, job.id);
+    this.log.info({ recordingId: state.recordingId, format: file.format, objectKey, segments: file.segments.length, durationMs: file.durationMs }, 'file finalized');
+  }
+
+  /** Removes the empty folders of an ended recording; files still waiting for upload keep theirs. */
+  private async tidySpool(recordingId: string): Promise<void> {
+    const dir = join(this.config.spool.dir, recordingId);
+    await rm(join(dir, 'pack'), { recursive: true, force: true });
+    for (const d of [join(dir, 'files'), dir]) await rmdir(d).catch(() => undefined);
   }
 
   private unhost(token: string): void {
@@ -187,7 +266,7 @@ export class RecorderService {
       try {
         hosted.leaseRevision = await this.leases.update(hosted.token, this.config.recorder.workerId, hosted.leaseRevision);
       } catch (err) {
-        if (this.bus.nc.isClosed()) return;
+        if (this.bus.nc.isClosed() || !this.actors.has(hosted.token)) return;
         this.log.error({ stream: streamLabel(hosted.actor.state.stream), err: (err as Error).message }, 'lease lost; abandoning the stream to its new owner');
         this.unhost(hosted.token);
         await hosted.actor.abandon();
@@ -210,6 +289,7 @@ export class RecorderService {
       const timeout = new Promise<void>((r) => setTimeout(r, 20000).unref());
       await Promise.race([h.actor.released, timeout]);
     }));
+    await Promise.allSettled([...this.packaging]);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.leaseTimer = null;
   }

@@ -186,6 +186,33 @@ describe('stream machine', () => {
     assert.equal(finalized(r2.effects)[0].file.segments.length, 2);
   });
 
+  it('adopted while recording - restarts the pull with a discontinuity; a live publisher keeps it recording', () => {
+    const r1 = run(fresh(), [[0, start], seg(1, 10000)]);
+    const r2 = run(r1.state, [[20000, { type: 'adopted' }], seg(2, 30000)]);
+    assert.equal(r2.state.phase, 'recording');
+    assert.equal(r2.effects[0].type, 'start_segmenter');
+    assert.equal(r2.state.files[0].segments[1].discontinuity, true);
+    assert.equal(r2.state.liveUnconfirmed, false);
+  });
+
+  it('adopted while recording - no publisher any more: the reconnect window starts', () => {
+    const r1 = run(fresh(), [[0, start], seg(1, 10000)]);
+    const r2 = run(r1.state, [[20000, { type: 'adopted' }], exited(2, 25000)]);
+    assert.equal(r2.state.phase, 'reconnect_wait');
+    assert.ok(r2.effects.some((e) => e.type === 'arm_timer' && e.deadline === T0 + 25000 + 60000));
+  });
+
+  it('adopted while finalizing - finishes at once; in the window - keeps waiting', () => {
+    const f = run(fresh(), [[0, start], seg(1, 10000), [11000, { type: 'command', command: 'stop' }]]);
+    const r = run(f.state, [[12000, { type: 'adopted' }]]);
+    assert.equal(r.state.phase, 'idle');
+    assert.equal(finalized(r.effects).length, 1);
+    const w = run(fresh(), [[0, start], seg(1, 10000), [12000, { type: 'unpublish', sessionId: 'sess1' }]]);
+    const r2 = run(w.state, [[13000, { type: 'adopted' }]]);
+    assert.equal(r2.state.phase, 'reconnect_wait');
+    assert.equal(r2.effects.length, 0);
+  });
+
   // A command in each state: which are accepted.
   const table: [string, (s: StreamState) => StreamState, Record<string, boolean>][] = [
     ['idle', (s) => s, { start: true, stop: false, cancel_delay: false, restart: false }],

@@ -41,6 +41,8 @@ export interface StreamState {
   segmenterRunning: boolean;
   /** Consecutive segmenter exits that produced no segment while the publisher was live. */
   segmenterFailures: number;
+  /** Adopted from a lost worker while recording: the publisher may have gone meanwhile. */
+  liveUnconfirmed: boolean;
   nextSegmentSequence: number;
   lastSegmentEndMs: number | null;
   pendingDiscontinuity: boolean;
@@ -62,7 +64,9 @@ export type StreamEvent =
   | { type: 'timer'; timerId: string }
   | { type: 'command'; command: RecordCommand }
   /** The worker is shutting down: close what is open. */
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /** This worker took the stream over from one that lost its lease. */
+  | { type: 'adopted' };
 
 export type Effect =
   | { type: 'start_segmenter'; generation: number; pullUrl: string; startNumber: number; delayMs: number }
@@ -106,6 +110,7 @@ export function initialState(args: {
     generation: 0,
     segmenterRunning: false,
     segmenterFailures: 0,
+    liveUnconfirmed: false,
     nextSegmentSequence: 0,
     lastSegmentEndMs: null,
     pendingDiscontinuity: false,
@@ -233,7 +238,19 @@ class Builder {
       lastSegmentEndMs: segment.endMs,
       pendingDiscontinuity: false,
       segmenterFailures: 0,
+      liveUnconfirmed: false,
     });
+  }
+
+  /** The publisher is gone: keep the files open for the reconnect window. */
+  awaitReconnect(now: number, reason: string): void {
+    const windowCount = this.state.windowCount + 1;
+    const timerId = `${this.state.recordingId}.w${windowCount}`;
+    this.set({ windowTimerId: timerId, windowCount, live: false, sessionId: null, liveUnconfirmed: false });
+    this.emit({ type: 'arm_timer', timerId, deadline: now + this.state.plan.delaySeconds * 1000 });
+    this.stopSegmenter();
+    this.moveTo('reconnect_wait', reason);
+    this.emit({ type: 'status_notice', notice: 'record_paused' });
   }
 
   /** Finalizes every open file now; the segments still being written go to new files. */
@@ -266,6 +283,10 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
       b.set({ segmenterRunning: false });
       if (s.phase === 'finalizing') {
         b.completeFinish(s.reason);
+        return ok;
+      }
+      if (s.phase === 'recording' && s.liveUnconfirmed) {
+        b.awaitReconnect(now, 'publisher not found after adoption');
         return ok;
       }
       if (s.phase === 'recording' && s.live) {
@@ -301,13 +322,7 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
         b.moveTo('ended', 'publisher left');
         b.emit({ type: 'release' });
       } else if (s.phase === 'recording') {
-        const windowCount = s.windowCount + 1;
-        const timerId = `${s.recordingId}.w${windowCount}`;
-        b.set({ windowTimerId: timerId, windowCount });
-        b.emit({ type: 'arm_timer', timerId, deadline: now + s.plan.delaySeconds * 1000 });
-        b.stopSegmenter();
-        b.moveTo('reconnect_wait', 'publisher left');
-        b.emit({ type: 'status_notice', notice: 'record_paused' });
+        b.awaitReconnect(now, 'publisher left');
       } else if (s.phase === 'finalizing' && s.afterFinalize === 'idle') {
         b.set({ afterFinalize: 'end' });
       }
@@ -318,6 +333,18 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
       if (s.phase !== 'reconnect_wait' || event.timerId !== s.windowTimerId) return ok;
       b.set({ windowTimerId: null });
       b.finish('end', 'reconnect window expired');
+      return ok;
+    }
+
+    case 'adopted': {
+      // The previous owner's segmenter died with it; what it was writing is lost.
+      b.set({ segmenterRunning: false });
+      if (s.phase === 'recording') {
+        b.set({ pendingDiscontinuity: true, liveUnconfirmed: true });
+        b.startSegmenter();
+      } else if (s.phase === 'finalizing') {
+        b.completeFinish(s.reason);
+      }
       return ok;
     }
 
