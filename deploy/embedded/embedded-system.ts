@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { CONSUMERS, STREAMS, type Bus } from '../../libs/bus/index.js';
-import { loadConfig, type Config } from '../../libs/config/index.js';
+import { ConfigError, loadConfig, type Config } from '../../libs/config/index.js';
 import { missingMediaBinaries } from '../../libs/media/index.js';
 import { hostServices, startNatsServer, waitConsumerIdle, type Startable } from '../../libs/runtime/index.js';
 import { componentLogger } from '../../libs/telemetry/index.js';
@@ -8,19 +8,47 @@ import { ApiService } from '../../services/api/src/api-service.js';
 import { IndexService } from '../../services/index/src/index-service.js';
 import { IngestService } from '../../services/ingest/src/ingest-service.js';
 import { MatcherService } from '../../services/matcher/src/matcher-service.js';
+import { NotifierService } from '../../services/notifier/src/notifier-service.js';
 import { RecorderService } from '../../services/recorder/src/recorder-service.js';
 import { SpliceTimerService } from '../../services/splice-timer/src/splice-timer-service.js';
 import { UploaderService } from '../../services/storage-uploader/src/uploader-service.js';
 
-/** Stops nothing itself: on the way down it waits until what the recorder flushed is stored and catalogued. */
-function drainBarrier(bus: Bus): Startable {
+/** Stops nothing itself: on the way down it waits until what the recorder flushed is stored, catalogued and announced. */
+function drainBarrier(bus: Bus, services: string[]): Startable {
   return {
     async start() {},
     async stop() {
-      await waitConsumerIdle(bus, STREAMS.uploads, CONSUMERS.uploader, 30000);
-      await waitConsumerIdle(bus, STREAMS.events, CONSUMERS.index, 15000);
+      if (services.includes('storage-uploader')) await waitConsumerIdle(bus, STREAMS.uploads, CONSUMERS.uploader, 30000);
+      if (services.includes('index')) await waitConsumerIdle(bus, STREAMS.events, CONSUMERS.index, 15000);
+      if (services.includes('notifier')) await waitConsumerIdle(bus, STREAMS.events, 'notifier-files', 10000);
     },
   };
+}
+
+export const EMBEDDABLE = ['index', 'storage-uploader', 'notifier', 'splice-timer', 'recorder', 'matcher', 'ingest', 'api'] as const;
+
+/** The services in start order; they stop in reverse, the drain barrier between producers and consumers. */
+function buildServices(bus: Bus, cfg: Config): Startable[] {
+  const wanted = cfg.embedded.services;
+  for (const name of wanted) {
+    if (!(EMBEDDABLE as readonly string[]).includes(name)) throw new ConfigError('embedded.services', 'LR_EMBEDDED_SERVICES', `unknown service "${name}" (one of ${EMBEDDABLE.join(', ')})`);
+  }
+  const make: Record<(typeof EMBEDDABLE)[number], () => Startable> = {
+    index: () => new IndexService(bus, cfg),
+    'storage-uploader': () => new UploaderService(bus, cfg),
+    notifier: () => new NotifierService(bus, cfg),
+    'splice-timer': () => new SpliceTimerService(bus),
+    recorder: () => new RecorderService(bus, cfg),
+    matcher: () => new MatcherService(bus, cfg),
+    ingest: () => new IngestService(bus, cfg),
+    api: () => new ApiService(bus, cfg),
+  };
+  const out: Startable[] = [];
+  for (const name of EMBEDDABLE) {
+    if (wanted.includes(name)) out.push(make[name]());
+    if (name === 'notifier') out.push(drainBarrier(bus, wanted));
+  }
+  return out;
 }
 
 export interface EmbeddedSystem {
@@ -36,16 +64,7 @@ export async function startEmbedded(config: Config = loadConfig()): Promise<Embe
   const nats = config.nats.url ? null : await startNatsServer({ port: config.nats.port, storeDir: join(config.dataDir, 'nats') });
   if (nats) log.info({ url: nats.url }, 'nats-server started');
   try {
-    const host = await hostServices('embedded', (bus, cfg) => [
-      new IndexService(bus, cfg),
-      new UploaderService(bus, cfg),
-      drainBarrier(bus),
-      new SpliceTimerService(bus),
-      new RecorderService(bus, cfg),
-      new MatcherService(bus, cfg),
-      new IngestService(bus, cfg),
-      new ApiService(bus, cfg),
-    ], { natsUrl: nats?.url ?? config.nats.url!, config });
+    const host = await hostServices('embedded', buildServices, { natsUrl: nats?.url ?? config.nats.url!, config });
     log.info({ rtmp: config.ingest.rtmpPort, grpc: config.api.grpcPort, http: config.api.httpPort, dataDir: config.dataDir }, 'liverecord is up');
     return {
       config,

@@ -145,6 +145,7 @@ export interface FileMeta {
 }
 
 export type UploadJob =
+  | { kind: 'init'; id: string; spoolPath: string; objectKey: string; storage: StorageTarget; contentType: string }
   | { kind: 'segment'; id: string; spoolPath: string; objectKey: string; storage: StorageTarget; contentType: string; segment: SegmentMeta }
   | { kind: 'file'; id: string; spoolPath: string; objectKey: string; storage: StorageTarget; contentType: string; file: FileMeta };
 
@@ -281,7 +282,7 @@ export interface NotifyConfig {
 }
 
 /** The formats this build's recorder packages; templates may ask only for these. */
-export const PACKAGED_FORMATS: readonly RecordFormat[] = ['m3u8', 'flv', 'mp4'];
+export const PACKAGED_FORMATS: readonly RecordFormat[] = ['m3u8', 'cmaf', 'flv', 'mp4'];
 
 /** Management requests answered by the matcher (lr.rpc.matcher.*). */
 export interface TemplateListQuery {

@@ -24,6 +24,7 @@ export const SUBJECTS = {
   segmentStored: 'lr.evt.storage.segment',
   fileStored: 'lr.evt.storage.file',
   timerFired: 'lr.evt.timer.fired',
+  callbackFailed: 'lr.evt.callback.failed',
   assign: 'lr.work.assign',
   upload: 'lr.work.upload',
   /** Request/reply inbox of one stream actor. */

@@ -21,6 +21,8 @@ export interface Config {
   defaultTemplate: { enabled: boolean; formats: string[]; sliceSeconds: number; cycleSeconds: number; delaySeconds: number };
   limits: { relaxed: boolean };
   matcher: { onDemandTimeoutMs: number; onDemandFallback: 'skip' | 'record' };
+  embedded: { services: string[] };
+  notifier: { timeoutMs: number; maxAttempts: number; firstBackoffMs: number; maxBackoffMs: number };
   storage: { root: string };
   spool: { dir: string };
   catalogue: { driver: 'sqlite' | 'postgres'; sqlitePath: string; postgresUrl: string };

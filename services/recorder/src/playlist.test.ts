@@ -33,16 +33,18 @@ describe('playlist', () => {
   it('uses ../ for segments under another folder, the URL for another bucket, and EXT-X-MAP for fMP4', () => {
     const text = composePlaylist({
       playlistKey: 'files/live/x.m3u8',
-      initKey: 'segs/live/init.mp4',
       segments: [
-        { objectKey: 'segs/live/1.m4s', startMs: T0, durationMs: 6000, discontinuity: false },
-        { objectKey: 'segs/live/2.m4s', url: 'http://other/segs/live/2.m4s', startMs: T0 + 6000, durationMs: 6000, discontinuity: false },
+        { objectKey: 'segs/live/1.m4s', startMs: T0, durationMs: 6000, discontinuity: false, initKey: 'segs/live/init.mp4' },
+        { objectKey: 'segs/live/2.m4s', url: 'http://other/segs/live/2.m4s', startMs: T0 + 6000, durationMs: 6000, discontinuity: false, initKey: 'segs/live/init.mp4' },
+        { objectKey: 'segs/live/3.m4s', startMs: T0 + 20000, durationMs: 6000, discontinuity: true, initKey: 'segs/live/init2.mp4' },
       ],
     });
     assert.match(text, /#EXT-X-VERSION:7/);
     assert.match(text, /#EXT-X-MAP:URI="..\/..\/segs\/live\/init.mp4"/);
     assert.match(text, /\n..\/..\/segs\/live\/1.m4s\n/);
     assert.match(text, /\nhttp:\/\/other\/segs\/live\/2.m4s\n/);
+    assert.equal(text.match(/EXT-X-MAP/g)?.length, 2, 'a new init segment after the discontinuity');
+    assert.match(text, /#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="..\/..\/segs\/live\/init2.mp4"/);
   });
 
   it('refuses an empty playlist', () => {

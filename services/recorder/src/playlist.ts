@@ -8,13 +8,13 @@ export interface PlaylistSegment {
   startMs: number;
   durationMs: number;
   discontinuity: boolean;
+  /** fMP4 segments: the init segment's key, referenced by EXT-X-MAP. */
+  initKey?: string;
 }
 
 export interface PlaylistOptions {
   playlistKey: string;
   segments: PlaylistSegment[];
-  /** fMP4 segments: the init segment's key, referenced by EXT-X-MAP. */
-  initKey?: string;
 }
 
 function isoMs(ms: number): string {
@@ -25,16 +25,21 @@ export function composePlaylist(opts: PlaylistOptions): string {
   const { segments } = opts;
   if (segments.length === 0) throw new Error('a playlist needs at least one segment');
   const target = Math.max(1, ...segments.map((s) => Math.ceil(s.durationMs / 1000)));
+  const fmp4 = segments.some((s) => s.initKey);
   const lines = [
     '#EXTM3U',
-    `#EXT-X-VERSION:${opts.initKey ? 7 : 3}`,
+    `#EXT-X-VERSION:${fmp4 ? 7 : 3}`,
     `#EXT-X-TARGETDURATION:${target}`,
     '#EXT-X-MEDIA-SEQUENCE:0',
     '#EXT-X-PLAYLIST-TYPE:VOD',
   ];
-  if (opts.initKey) lines.push(`#EXT-X-MAP:URI="${relativeKey(opts.playlistKey, opts.initKey)}"`);
+  let currentInit: string | undefined;
   segments.forEach((seg, i) => {
     if (i > 0 && seg.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    if (seg.initKey && seg.initKey !== currentInit) {
+      lines.push(`#EXT-X-MAP:URI="${relativeKey(opts.playlistKey, seg.initKey)}"`);
+      currentInit = seg.initKey;
+    }
     if (i === 0 || seg.discontinuity) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${isoMs(seg.startMs)}`);
     lines.push(`#EXTINF:${(seg.durationMs / 1000).toFixed(3)},`);
     lines.push(seg.url ?? relativeKey(opts.playlistKey, seg.objectKey));

@@ -1,4 +1,4 @@
-import { rm, rmdir } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
@@ -163,7 +163,7 @@ export class RecorderService {
       uploadSegment: async (state, segment) => {
         this.segmentsCounter.add(1);
         if (state.plan.formats.some((f) => JOINED_FORMATS.includes(f.format))) {
-          await keepForPackaging(join(this.config.spool.dir, state.recordingId), segment.spoolPath);
+          await keepForPackaging(join(this.config.spool.dir, state.recordingId), segment.spoolPath, segment.initSpoolPath);
         }
         const job: UploadJob = {
           kind: 'segment', id: `${state.recordingId}:seg:${segment.sequence}`, spoolPath: segment.spoolPath,
@@ -174,6 +174,10 @@ export class RecorderService {
             endMs: segment.endMs, durationMs: segment.durationMs, discontinuity: segment.discontinuity,
           },
         };
+        await publishDurable(bus, SUBJECTS.upload, job, job.id);
+      },
+      uploadInit: async (state, spoolPath, objectKey) => {
+        const job: UploadJob = { kind: 'init', id: `${state.recordingId}:init:${objectKey}`, spoolPath, objectKey, storage: state.plan.storage, contentType: 'video/mp4' };
         await publishDurable(bus, SUBJECTS.upload, job, job.id);
       },
       finalizeFile: async (state, file) => {
@@ -189,7 +193,8 @@ export class RecorderService {
             // The last job of the recording to finish releases what no open file needs any more.
             this.packagingOf.delete(state.recordingId);
             const hosted = this.actors.get(token);
-            const open = hosted?.actor.state.files.filter((f) => JOINED_FORMATS.includes(f.format)).flatMap((f) => f.segments.map((x) => x.spoolPath)) ?? [];
+            const open = hosted?.actor.state.files.filter((f) => JOINED_FORMATS.includes(f.format))
+              .flatMap((f) => f.segments.flatMap((x) => (x.initSpoolPath ? [x.spoolPath, x.initSpoolPath] : [x.spoolPath]))) ?? [];
             void releasePackCopies(join(this.config.spool.dir, state.recordingId), open).then(() => {
               if (!hosted) void this.tidySpool(state.recordingId);
             });
@@ -250,6 +255,10 @@ export class RecorderService {
   private async tidySpool(recordingId: string): Promise<void> {
     const dir = join(this.config.spool.dir, recordingId);
     await rm(join(dir, 'pack'), { recursive: true, force: true });
+    // What the fMP4 segmenter leaves behind: its init segments and working playlists.
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (/^(init-g\d+\.mp4|live-g\d+\.m3u8(\.tmp)?)$/.test(name)) await rm(join(dir, name), { force: true });
+    }
     for (const d of [join(dir, 'files'), dir]) await rmdir(d).catch(() => undefined);
   }
 

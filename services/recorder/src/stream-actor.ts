@@ -13,6 +13,7 @@ export interface ActorPorts {
   spoolDirOf(recordingId: string): string;
   persist(state: StreamState): Promise<void>;
   uploadSegment(state: StreamState, segment: SegmentRecord): Promise<void>;
+  uploadInit(state: StreamState, spoolPath: string, objectKey: string): Promise<void>;
   finalizeFile(state: StreamState, file: OpenFile): Promise<void>;
   armTimer(state: StreamState, timerId: string, deadline: number): Promise<void>;
   cancelTimer(timerId: string): Promise<void>;
@@ -76,6 +77,8 @@ export class StreamActor {
       }
       case 'upload_segment':
         return p.uploadSegment(this.current, effect.segment);
+      case 'upload_init':
+        return p.uploadInit(this.current, effect.spoolPath, effect.objectKey);
       case 'finalize_file':
         return p.finalizeFile(this.current, effect.file);
       case 'arm_timer':
@@ -102,10 +105,11 @@ export class StreamActor {
       dir: this.ports.spoolDirOf(s.recordingId),
       sliceSeconds: s.plan.sliceSeconds,
       startNumber,
+      generation,
       container: s.plan.segmentContainer,
       log: this.ports.log,
       onSegment: (closed) => {
-        void this.dispatch({ type: 'segment_closed', generation, spoolPath: closed.path, durationMs: closed.durationMs, closedAtMs: this.ports.now() });
+        void this.dispatch({ type: 'segment_closed', generation, spoolPath: closed.path, durationMs: closed.durationMs, closedAtMs: this.ports.now(), ...(closed.initPath ? { initPath: closed.initPath } : {}) });
       },
       onExit: ({ error, warnings }) => {
         this.segmenters.delete(generation);

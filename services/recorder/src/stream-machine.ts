@@ -15,6 +15,9 @@ export interface SegmentRecord {
   durationMs: number;
   /** The segment follows a gap in the timeline (reconnect or segmenter restart). */
   discontinuity: boolean;
+  /** fMP4: object key and spool path of the init segment it needs. */
+  initKey?: string;
+  initSpoolPath?: string;
 }
 
 export interface OpenFile {
@@ -46,6 +49,8 @@ export interface StreamState {
   nextSegmentSequence: number;
   lastSegmentEndMs: number | null;
   pendingDiscontinuity: boolean;
+  /** fMP4: the init segment of the running segmenter, once uploaded. */
+  currentInit: { generation: number; objectKey: string } | null;
   files: OpenFile[];
   nextFileSequence: Partial<Record<RecordFormat, number>>;
   windowTimerId: string | null;
@@ -59,7 +64,7 @@ export interface StreamState {
 export type StreamEvent =
   | { type: 'publish'; sessionId: string; pullUrl: string }
   | { type: 'unpublish'; sessionId: string }
-  | { type: 'segment_closed'; generation: number; spoolPath: string; durationMs: number; closedAtMs: number }
+  | { type: 'segment_closed'; generation: number; spoolPath: string; durationMs: number; closedAtMs: number; initPath?: string }
   | { type: 'segmenter_exited'; generation: number; error: string | null; warnings: string[] }
   | { type: 'timer'; timerId: string }
   | { type: 'command'; command: RecordCommand }
@@ -72,6 +77,7 @@ export type Effect =
   | { type: 'start_segmenter'; generation: number; pullUrl: string; startNumber: number; delayMs: number }
   | { type: 'stop_segmenter'; generation: number }
   | { type: 'upload_segment'; segment: SegmentRecord }
+  | { type: 'upload_init'; spoolPath: string; objectKey: string }
   | { type: 'finalize_file'; file: OpenFile }
   | { type: 'arm_timer'; timerId: string; deadline: number }
   | { type: 'cancel_timer'; timerId: string }
@@ -114,6 +120,7 @@ export function initialState(args: {
     nextSegmentSequence: 0,
     lastSegmentEndMs: null,
     pendingDiscontinuity: false,
+    currentInit: null,
     files: [],
     nextFileSequence: {},
     windowTimerId: null,
@@ -197,21 +204,33 @@ class Builder {
     }
   }
 
-  addSegment(spoolPath: string, durationMs: number, closedAtMs: number): void {
+  addSegment(spoolPath: string, durationMs: number, closedAtMs: number, initPath?: string): void {
     const s = this.state;
     const startMs = s.lastSegmentEndMs !== null && !s.pendingDiscontinuity ? s.lastSegmentEndMs : closedAtMs - durationMs;
     const sequence = s.nextSegmentSequence;
-    const objectKey = renderKey(s.plan.segmentPattern, {
+    const vars = {
       AppName: s.stream.app,
       StreamName: s.stream.stream,
       DomainName: s.stream.domain,
       UnixTimestamp: Math.floor(startMs / 1000),
       Sequence: sequence,
       TranscodeTemplateID: '',
-    }, segmentExtension(s.plan.segmentContainer));
+    };
+    const objectKey = renderKey(s.plan.segmentPattern, vars, segmentExtension(s.plan.segmentContainer));
+    let initKey: string | undefined;
+    if (initPath) {
+      // Each segmenter run writes its own init segment; it is stored once, before its first segment.
+      if (s.currentInit?.generation !== s.generation) {
+        const key = renderKey(s.plan.segmentPattern, { ...vars, Sequence: `${sequence}_init` }, '.mp4');
+        this.emit({ type: 'upload_init', spoolPath: initPath, objectKey: key });
+        this.set({ currentInit: { generation: s.generation, objectKey: key } });
+      }
+      initKey = this.state.currentInit!.objectKey;
+    }
     const segment: SegmentRecord = {
       sequence, objectKey, spoolPath, startMs, endMs: startMs + durationMs, durationMs,
       discontinuity: s.pendingDiscontinuity,
+      ...(initKey ? { initKey, initSpoolPath: initPath } : {}),
     };
     this.emit({ type: 'upload_segment', segment });
 
@@ -274,7 +293,7 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
   switch (event.type) {
     case 'segment_closed': {
       if (event.generation !== s.generation) return ok;
-      b.addSegment(event.spoolPath, event.durationMs, event.closedAtMs);
+      b.addSegment(event.spoolPath, event.durationMs, event.closedAtMs, event.initPath);
       return ok;
     }
 

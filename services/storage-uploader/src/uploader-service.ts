@@ -56,6 +56,12 @@ export class UploaderService {
         return;
       }
     }
+    if (job.kind === 'init') {
+      // The playlists reference it; nothing catalogues it on its own. Its spool copy stays
+      // for the recorder, which prefixes it to fMP4 segments it joins into flv/mp4.
+      this.uploaded.add(1, { kind: job.kind });
+      return;
+    }
     const base = { objectKey: job.objectKey, storage: job.storage, size: stored.size, sha256: stored.sha256, url: backend.urlOf(job.objectKey) };
     if (job.kind === 'segment') {
       const ev: SegmentStored = { ...base, segment: job.segment };

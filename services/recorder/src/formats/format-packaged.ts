@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageSegments } from '../../../../libs/media/index.js';
 import type { FormatPackager } from './format.js';
-import { packCopyOf } from './pack-copies.js';
+import { joinInputs } from './pack-copies.js';
 
 function packagedFormat(format: 'flv' | 'mp4', contentType: string): FormatPackager {
   return {
@@ -12,7 +12,12 @@ function packagedFormat(format: 'flv' | 'mp4', contentType: string): FormatPacka
       const dir = join(ctx.spoolDir, 'files');
       await mkdir(dir, { recursive: true });
       const out = join(dir, `${format}-${ctx.file.sequence}.${format}`);
-      await packageSegments(ctx.file.segments.map((s) => packCopyOf(ctx.spoolDir, s.spoolPath)), out, format);
+      const { inputs, temporary } = await joinInputs(ctx.spoolDir, ctx.file.segments, `${format}-${ctx.file.sequence}`);
+      try {
+        await packageSegments(inputs, out, format);
+      } finally {
+        await Promise.all(temporary.map((t) => rm(t, { force: true })));
+      }
       return out;
     },
   };

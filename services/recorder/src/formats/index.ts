@@ -14,12 +14,11 @@ export const JOINED_FORMATS: readonly RecordFormat[] = ['flv', 'mp4'];
 export function packagerFor(format: RecordFormat): FormatPackager {
   switch (format) {
     case 'm3u8':
+    case 'cmaf':
       return m3u8Packager;
     case 'flv':
       return flvPackager;
     case 'mp4':
       return mp4Packager;
-    default:
-      throw new Error(`format ${format} is not packaged by this build`);
   }
 }

@@ -1,0 +1,98 @@
+import type { KV } from '@nats-io/kv';
+import type { JsMsg } from '@nats-io/jetstream';
+import {
+  BUCKETS, RetryLater, STREAMS, SUBJECTS, bucket, consumeDurable, publishDurable, streamLabel,
+  type Bus, type FileStored, type NotifyConfig, type RecordingNotice, type Running,
+} from '../../../libs/bus/index.js';
+import type { Config } from '../../../libs/config/index.js';
+import { componentLogger, meter } from '../../../libs/telemetry/index.js';
+import { fileCallbackBody, noticeCallbackBody } from './callback-body.js';
+import { HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signCallback } from './callback-signing.js';
+
+export interface CallbackFailed {
+  id: string;
+  url: string;
+  attempts: number;
+  error: string;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Delivers the recording callbacks: a POST for every stored file, and the
+ * status notices when the domain asks for them. Work comes from durable
+ * consumers of the event log, so a restart loses none; a failed delivery is
+ * retried with exponential backoff; the callback id is stable across retries
+ * so receivers can drop repeats.
+ */
+export class NotifierService {
+  private readonly log = componentLogger('notifier');
+  private consumers: Running[] = [];
+  private notify!: KV;
+  private readonly delivered = meter('notifier').createCounter('liverecord_callbacks_total', { description: 'Callback deliveries by outcome' });
+
+  constructor(private bus: Bus, private config: Config) {}
+
+  async start(): Promise<void> {
+    this.notify = await bucket(this.bus, BUCKETS.notify);
+    const common = { stream: STREAMS.events, component: 'notifier', log: this.log, concurrency: 8, deliverNew: true, ackWaitMs: this.config.notifier.timeoutMs * 3 };
+    this.consumers.push(
+      await consumeDurable<FileStored>(this.bus, { ...common, durable: 'notifier-files', filterSubject: SUBJECTS.fileStored }, async (ev, msg) => {
+        const c = await this.configFor(ev.file.stream.domain);
+        if (!c?.notifyUrl) return;
+        await this.deliver(c, msg, fileCallbackBody(this.idOf(msg), ev));
+      }),
+      await consumeDurable<RecordingNotice>(this.bus, { ...common, durable: 'notifier-status', filterSubject: SUBJECTS.recordingNotice }, async (ev, msg) => {
+        const c = await this.configFor(ev.stream.domain);
+        if (!c?.notifyUrl || !c.needStatusNotify) return;
+        await this.deliver(c, msg, noticeCallbackBody(this.idOf(msg), ev));
+      }),
+    );
+    this.log.info('notifier ready');
+  }
+
+  /** Stable across redeliveries: the event's position in the log. */
+  private idOf(msg: JsMsg): string {
+    return `lr-${msg.info.streamSequence}`;
+  }
+
+  private async configFor(domain: string): Promise<NotifyConfig | null> {
+    const e = await this.notify.get(domain);
+    return e && e.operation === 'PUT' ? e.json<NotifyConfig>() : null;
+  }
+
+  private async deliver(c: NotifyConfig, msg: JsMsg, body: Record<string, unknown>): Promise<void> {
+    const text = JSON.stringify(body);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers: Record<string, string> = { 'content-type': 'application/json', [HEADER_ID]: String(body.id), [HEADER_TIMESTAMP]: String(timestamp) };
+    if (c.authKey) headers[HEADER_SIGNATURE] = signCallback(c.authKey, timestamp, text);
+    const attempt = msg.info.deliveryCount;
+    let error: string;
+    try {
+      const res = await fetch(c.notifyUrl, { method: 'POST', headers, body: text, signal: AbortSignal.timeout(this.config.notifier.timeoutMs), redirect: 'error' });
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status >= 200 && res.status < 300) {
+        this.delivered.add(1, { outcome: 'delivered', event: String(body.event) });
+        this.log.info({ id: body.id, event: body.event, stream: `${body.domain}/${body.app}/${body.stream}`, attempt }, 'callback delivered');
+        return;
+      }
+      error = `HTTP ${res.status}`;
+    } catch (err) {
+      error = (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.notifier.timeoutMs} ms` : (err as Error).message;
+    }
+    if (attempt >= this.config.notifier.maxAttempts) {
+      this.delivered.add(1, { outcome: 'abandoned', event: String(body.event) });
+      this.log.error({ id: body.id, url: c.notifyUrl, attempts: attempt, error }, 'callback abandoned after the last attempt');
+      const failed: CallbackFailed = { id: String(body.id), url: c.notifyUrl, attempts: attempt, error, body };
+      await publishDurable(this.bus, SUBJECTS.callbackFailed, failed, `callback-failed:${body.id}`);
+      return;
+    }
+    this.delivered.add(1, { outcome: 'retried', event: String(body.event) });
+    const delay = Math.min(this.config.notifier.maxBackoffMs, this.config.notifier.firstBackoffMs * 2 ** (attempt - 1));
+    throw new RetryLater(`callback ${body.id} to ${streamLabel({ domain: String(body.domain), app: String(body.app), stream: String(body.stream) })} failed (${error})`, delay);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.stop()));
+    this.consumers = [];
+  }
+}
