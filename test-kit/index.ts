@@ -165,3 +165,4 @@ export function unary<Req, Res>(client: grpc.Client, method: string, req: Req): 
     (client as unknown as Record<string, (r: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void>)[method](req, (err, res) => (err ? reject(err) : resolve(res)));
   });
 }
+export { eventsOn } from './events.js';

@@ -51,5 +51,6 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: 'catalogue.sqlitePath', env: 'LR_SQLITE_PATH', type: 'string', default: '', doc: 'SQLite file (default {dataDir}/catalogue.sqlite)' },
   { key: 'catalogue.postgresUrl', env: 'LR_POSTGRES_URL', type: 'string', default: '', secret: true, doc: 'PostgreSQL connection string when driver is postgres' },
   { key: 'recorder.workerId', env: 'LR_WORKER_ID', type: 'string', default: '', doc: 'Recorder worker name (default hostname-pid)' },
+  { key: 'recorder.shutdown', env: 'LR_RECORDER_SHUTDOWN', type: 'string', default: 'finalize', oneOf: ['finalize', 'handover'], doc: 'On SIGTERM: finalize open files, or hand recordings over (snapshot kept) so the next worker continues them' },
   { key: 'recorder.leaseTtlMs', env: 'LR_LEASE_TTL_MS', type: 'int', default: 15000, min: 3000, max: 600000, doc: 'How long an actor lease lives without renewal' },
 ];

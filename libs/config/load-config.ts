@@ -26,7 +26,7 @@ export interface Config {
   storage: { root: string };
   spool: { dir: string };
   catalogue: { driver: 'sqlite' | 'postgres'; sqlitePath: string; postgresUrl: string };
-  recorder: { workerId: string; leaseTtlMs: number };
+  recorder: { workerId: string; leaseTtlMs: number; shutdown: 'finalize' | 'handover' };
 }
 
 type Raw = string | number | boolean | string[] | Record<string, string> | null | undefined;

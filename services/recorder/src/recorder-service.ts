@@ -217,6 +217,12 @@ export class RecorderService {
         const ev: RecordingNotice = { stream: state.stream, recordingId: state.recordingId, notice, pushArgs: state.plan.pushArgs, at: Date.now() };
         await publishDurable(bus, SUBJECTS.recordingNotice, ev);
       },
+      handOver: async (state) => {
+        await this.snapshots.put(token, JSON.stringify(state));
+        await this.leases.delete(token).catch(() => undefined);
+        this.unhost(token);
+        log.info({ stream: streamLabel(state.stream), recordingId: state.recordingId, phase: state.phase }, 'recording handed over; its snapshot waits for adoption');
+      },
       release: async (state) => {
         await this.snapshots.delete(token).catch(() => undefined);
         await this.leases.delete(token).catch(() => undefined);
@@ -288,13 +294,18 @@ export class RecorderService {
     return [...this.actors.values()].map((h) => h.actor.state);
   }
 
-  /** Closes open segments and finalizes the open files of every hosted stream. */
+  /**
+   * Closes the open segment of every hosted stream, then either finalizes its
+   * files (shutdown mode finalize) or hands the recording over with its
+   * snapshot, so that the next worker to start continues the same files.
+   */
   async stop(): Promise<void> {
     await this.consumer?.stop();
     this.consumer = null;
     const hosted = [...this.actors.values()];
+    const event: StreamEvent = this.config.recorder.shutdown === 'handover' ? { type: 'suspend' } : { type: 'shutdown' };
     await Promise.all(hosted.map(async (h) => {
-      await h.actor.dispatch({ type: 'shutdown' }).catch(() => undefined);
+      await h.actor.dispatch(event).catch(() => undefined);
       const timeout = new Promise<void>((r) => setTimeout(r, 20000).unref());
       await Promise.race([h.actor.released, timeout]);
     }));

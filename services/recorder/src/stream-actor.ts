@@ -20,6 +20,7 @@ export interface ActorPorts {
   stateChanged(state: StreamState, previous: string, reason: string): Promise<void>;
   statusNotice(state: StreamState, notice: string): Promise<void>;
   release(state: StreamState): Promise<void>;
+  handOver(state: StreamState): Promise<void>;
 }
 
 export class StreamActor {
@@ -92,6 +93,10 @@ export class StreamActor {
         return p.statusNotice(this.current, effect.notice);
       case 'release':
         await p.release(this.current);
+        this.releasedResolve();
+        return;
+      case 'hand_over':
+        await p.handOver(this.current);
         this.releasedResolve();
         return;
     }

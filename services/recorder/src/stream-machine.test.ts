@@ -213,6 +213,19 @@ describe('stream machine', () => {
     assert.equal(r2.effects.length, 0);
   });
 
+  it('suspend - closes the open segment, then hands over without finalizing', () => {
+    const r1 = run(fresh(), [[0, start], seg(1, 10000), [11000, { type: 'suspend' }]]);
+    assert.deepEqual(types(r1.effects).slice(-1), ['stop_segmenter']);
+    const r2 = run(r1.state, [seg(1, 11100, 1100), exited(1, 11200)]);
+    assert.equal(r2.state.phase, 'recording');
+    assert.equal(finalized(r2.effects).length, 0);
+    assert.equal(r2.effects[r2.effects.length - 1].type, 'hand_over');
+    assert.equal(r2.state.files[0].segments.length, 2);
+    const r3 = run(r2.state, [[30000, { type: 'adopted' }]]);
+    assert.equal(r3.state.suspending, false);
+    assert.equal(r3.effects[0].type, 'start_segmenter');
+  });
+
   // A command in each state: which are accepted.
   const table: [string, (s: StreamState) => StreamState, Record<string, boolean>][] = [
     ['idle', (s) => s, { start: true, stop: false, cancel_delay: false, restart: false }],

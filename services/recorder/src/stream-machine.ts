@@ -46,6 +46,8 @@ export interface StreamState {
   segmenterFailures: number;
   /** Adopted from a lost worker while recording: the publisher may have gone meanwhile. */
   liveUnconfirmed: boolean;
+  /** Being handed over to another worker (or this one after a restart). */
+  suspending: boolean;
   nextSegmentSequence: number;
   lastSegmentEndMs: number | null;
   pendingDiscontinuity: boolean;
@@ -71,7 +73,9 @@ export type StreamEvent =
   /** The worker is shutting down: close what is open. */
   | { type: 'shutdown' }
   /** This worker took the stream over from one that lost its lease. */
-  | { type: 'adopted' };
+  | { type: 'adopted' }
+  /** The worker stops but the recording goes on elsewhere: close the open segment and hand over. */
+  | { type: 'suspend' };
 
 export type Effect =
   | { type: 'start_segmenter'; generation: number; pullUrl: string; startNumber: number; delayMs: number }
@@ -83,7 +87,9 @@ export type Effect =
   | { type: 'cancel_timer'; timerId: string }
   | { type: 'state_changed'; previous: Phase; phase: Phase; reason: string }
   | { type: 'status_notice'; notice: 'record_started' | 'record_paused' | 'record_resumed' }
-  | { type: 'release' };
+  | { type: 'release' }
+  /** Give up ownership, keeping the snapshot for whoever adopts it. */
+  | { type: 'hand_over' };
 
 export type Reply = { ok: true } | { ok: false; code: 'failed_precondition'; message: string };
 
@@ -117,6 +123,7 @@ export function initialState(args: {
     segmenterRunning: false,
     segmenterFailures: 0,
     liveUnconfirmed: false,
+    suspending: false,
     nextSegmentSequence: 0,
     lastSegmentEndMs: null,
     pendingDiscontinuity: false,
@@ -300,6 +307,10 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
     case 'segmenter_exited': {
       if (event.generation !== s.generation || !s.segmenterRunning) return ok;
       b.set({ segmenterRunning: false });
+      if (s.suspending) {
+        b.emit({ type: 'hand_over' });
+        return ok;
+      }
       if (s.phase === 'finalizing') {
         b.completeFinish(s.reason);
         return ok;
@@ -357,13 +368,21 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
 
     case 'adopted': {
       // The previous owner's segmenter died with it; what it was writing is lost.
-      b.set({ segmenterRunning: false });
+      b.set({ segmenterRunning: false, suspending: false });
       if (s.phase === 'recording') {
         b.set({ pendingDiscontinuity: true, liveUnconfirmed: true });
         b.startSegmenter();
       } else if (s.phase === 'finalizing') {
         b.completeFinish(s.reason);
       }
+      return ok;
+    }
+
+    case 'suspend': {
+      if (s.suspending) return ok;
+      b.set({ suspending: true });
+      if (s.segmenterRunning) b.stopSegmenter();
+      else b.emit({ type: 'hand_over' });
       return ok;
     }
 
