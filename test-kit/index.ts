@@ -166,3 +166,4 @@ export function unary<Req, Res>(client: grpc.Client, method: string, req: Req): 
   });
 }
 export { eventsOn } from './events.js';
+export { startPostgres, type ThrowawayPostgres } from './postgres.js';

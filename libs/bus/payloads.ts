@@ -298,3 +298,48 @@ export interface TemplateKeyQuery {
   app: string;
   stream: string;
 }
+
+export interface CreateIndexQuery {
+  stream: StreamRef;
+  startMs: number;
+  endMs: number;
+  endIncluded: boolean;
+  target: StorageTarget;
+  objectKey: string;
+}
+
+export interface CreateIndexResult {
+  file: CatalogFile;
+  segmentCount: number;
+  discontinuityCount: number;
+}
+
+export interface DeleteRecordsQuery {
+  stream: StreamRef;
+  recordIds: string[];
+  removeFile: boolean;
+}
+
+export interface DeleteRecordsResult {
+  results: { recordId: string; message: 'OK' | 'NOT_FOUND' }[];
+  deletedObjects: number;
+}
+
+export interface ContentQuery {
+  stream: StreamRef;
+  startMs: number;
+  endMs: number;
+}
+
+export interface ContentRange {
+  startMs: number;
+  endMs: number;
+}
+
+/** The spool is above (or back under) its size limit: storage is falling behind. */
+export interface SpoolPressure {
+  bytes: number;
+  limit: number;
+  full: boolean;
+  at: number;
+}

@@ -25,6 +25,7 @@ export const SUBJECTS = {
   fileStored: 'lr.evt.storage.file',
   timerFired: 'lr.evt.timer.fired',
   callbackFailed: 'lr.evt.callback.failed',
+  spoolPressure: 'lr.evt.spool.pressure',
   assign: 'lr.work.assign',
   upload: 'lr.work.upload',
   /** Request/reply inbox of one stream actor. */

@@ -18,13 +18,14 @@ export interface Config {
   ingest: { rtmpPort: number; pullHost: string; nodeId: string; codecWaitMs: number };
   api: { grpcPort: number; httpPort: number; publicBaseUrl: string };
   domains: { default: string; aliases: Record<string, string> };
-  defaultTemplate: { enabled: boolean; formats: string[]; sliceSeconds: number; cycleSeconds: number; delaySeconds: number };
+  defaultTemplate: { bucket: string; enabled: boolean; formats: string[]; sliceSeconds: number; cycleSeconds: number; delaySeconds: number };
   limits: { relaxed: boolean };
   matcher: { onDemandTimeoutMs: number; onDemandFallback: 'skip' | 'record' };
   embedded: { services: string[] };
   notifier: { timeoutMs: number; maxAttempts: number; firstBackoffMs: number; maxBackoffMs: number };
-  storage: { root: string };
-  spool: { dir: string };
+  storage: { root: string; s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean; partSizeBytes: number } };
+  spool: { dir: string; maxBytes: number };
+  retention: { fileDays: number; segmentDays: number; domains: Record<string, string>; deleteObjects: boolean; sweepSeconds: number };
   catalogue: { driver: 'sqlite' | 'postgres'; sqlitePath: string; postgresUrl: string };
   recorder: { workerId: string; leaseTtlMs: number; shutdown: 'finalize' | 'handover' };
 }
@@ -127,6 +128,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   config.ingest.nodeId ||= hostname();
   config.recorder.workerId ||= `${hostname()}-${process.pid}`;
   config.nats.url ||= null;
+  for (const [domain, spec] of Object.entries(config.retention.domains)) {
+    if (!/^\d+:\d+$/.test(spec)) throw new ConfigError('retention.domains', 'LR_RETENTION_DOMAINS', `"${domain}=${spec}" must be domain=fileDays:segmentDays`);
+  }
+  if (config.defaultTemplate.bucket && !config.storage.s3.endpoint) {
+    throw new ConfigError('defaultTemplate.bucket', 'LR_DEFAULT_TEMPLATE_BUCKET', 'needs an S3 endpoint (LR_S3_ENDPOINT)');
+  }
   if (config.catalogue.driver === 'postgres' && !config.catalogue.postgresUrl) {
     throw new ConfigError('catalogue.postgresUrl', 'environment LR_POSTGRES_URL', 'required when catalogue.driver is postgres');
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isSafeKey } from '../naming/index.js';
@@ -39,6 +39,15 @@ export class LocalDiskStorage implements StorageBackend {
     // Copy then rename: a reader never sees half an object, and a retry simply replaces it.
     const tmp = `${target}.part-${process.pid}-${Date.now()}`;
     await copyFile(localPath, tmp);
+    await rename(tmp, target);
+    return sha256File(target);
+  }
+
+  async putBytes(key: string, body: Buffer): Promise<StoredInfo> {
+    const target = this.pathOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}.part-${process.pid}-${Date.now()}`;
+    await writeFile(tmp, body);
     await rename(tmp, target);
     return sha256File(target);
   }

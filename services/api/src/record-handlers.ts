@@ -2,8 +2,11 @@ import { status } from '@grpc/grpc-js';
 import {
   RECORD_COMMANDS, SUBJECTS, call, isNoResponders, request, streamLabel, streamToken,
   type ActorMessage, type ActorReply, type Bus, type CatalogFile, type DescribeFileQuery, type DescribeFilesQuery,
-  type DescribeFilesResult, type RecordCommand,
+  type DescribeFilesResult, type RecordCommand, type StorageTarget, type CreateIndexQuery, type CreateIndexResult,
+  type DeleteRecordsQuery, type DeleteRecordsResult, type ContentQuery, type ContentRange,
 } from '../../../libs/bus/index.js';
+import { isSafeKey } from '../../../libs/naming/index.js';
+import type * as pb from '../../../libs/proto/index.js';
 import type {
   DescribeLiveStreamRecordIndexFileRequest, DescribeLiveStreamRecordIndexFileResponse,
   DescribeLiveStreamRecordIndexFilesRequest, DescribeLiveStreamRecordIndexFilesResponse,
@@ -14,6 +17,9 @@ import { formatTime, intInRange, nameField, parseTime, requireText, streamFields
 
 const INDEX_DESCRIBE_FILES = SUBJECTS.indexRpc('describe_files');
 const INDEX_DESCRIBE_FILE = SUBJECTS.indexRpc('describe_file');
+const INDEX_CREATE = SUBJECTS.indexRpc('create_index_file');
+const INDEX_DELETE = SUBJECTS.indexRpc('delete_records');
+const INDEX_CONTENT = SUBJECTS.indexRpc('content');
 
 export function toRecordIndexInfo(f: CatalogFile): RecordIndexInfo {
   return {
@@ -38,7 +44,7 @@ export function toRecordIndexInfo(f: CatalogFile): RecordIndexInfo {
 }
 
 export class RecordHandlers {
-  constructor(private bus: Bus) {}
+  constructor(private bus: Bus, private s3Configured: boolean) {}
 
   async describeFiles(req: DescribeLiveStreamRecordIndexFilesRequest): Promise<DescribeLiveStreamRecordIndexFilesResponse> {
     const stream = streamFields(req);
@@ -66,6 +72,41 @@ export class RecordHandlers {
     const stream = anyStreamField ? streamFields(req) : null;
     const file = await call<DescribeFileQuery, CatalogFile>(this.bus, INDEX_DESCRIBE_FILE, { recordId, stream });
     return { recordIndexInfo: toRecordIndexInfo(file) };
+  }
+
+  async createIndexFile(req: pb.CreateLiveStreamRecordIndexFilesRequest): Promise<pb.CreateLiveStreamRecordIndexFilesResponse> {
+    const stream = streamFields(req);
+    const startMs = parseTime('start_time', req.startTime);
+    const endMs = parseTime('end_time', req.endTime);
+    if (endMs <= startMs) throw invalid('end_time', 'must be later than start_time');
+    let objectKey = requireText('oss_object', req.ossObject).replace(/^\/+/, '');
+    if (!objectKey.endsWith('.m3u8')) objectKey += '.m3u8';
+    if (!isSafeKey(objectKey)) throw invalid('oss_object', `is not a safe object key: "${req.ossObject}"`);
+    const bucket = (req.ossBucket ?? '').trim();
+    const endpoint = (req.ossEndpoint ?? '').trim();
+    if (endpoint && !bucket) throw invalid('oss_bucket', 'is required when oss_endpoint is given');
+    if (bucket && !this.s3Configured) throw invalid('oss_bucket', 'no S3-compatible object storage is configured in this deployment');
+    const target: StorageTarget = bucket ? { kind: 's3', bucket, endpoint } : { kind: 'local', bucket: '', endpoint: '' };
+    const r = await call<CreateIndexQuery, CreateIndexResult>(this.bus, INDEX_CREATE, { stream, startMs, endMs, endIncluded: !!req.endTimeIncluded, target, objectKey }, 30000);
+    return { recordInfo: toRecordIndexInfo(r.file), segmentCount: r.segmentCount, discontinuityCount: r.discontinuityCount };
+  }
+
+  async deleteRecords(req: pb.DeleteLiveStreamRecordIndexFilesRequest): Promise<pb.DeleteLiveStreamRecordIndexFilesResponse> {
+    const stream = streamFields(req);
+    const ids = (req.recordId ?? []).map((id) => id.trim()).filter(Boolean);
+    if (ids.length === 0) throw invalid('record_id', 'at least one record id is required');
+    if (ids.length > 1000) throw invalid('record_id', `at most 1000 record ids per call, got ${ids.length}`);
+    const r = await call<DeleteRecordsQuery, DeleteRecordsResult>(this.bus, INDEX_DELETE, { stream, recordIds: ids, removeFile: !!req.removeFile }, 60000);
+    return { recordDeleteInfoList: r.results, deletedObjects: r.deletedObjects };
+  }
+
+  async content(req: pb.DescribeLiveStreamRecordContentRequest): Promise<pb.DescribeLiveStreamRecordContentResponse> {
+    const stream = streamFields(req);
+    const startMs = parseTime('start_time', req.startTime);
+    const endMs = parseTime('end_time', req.endTime);
+    if (endMs <= startMs) throw invalid('end_time', 'must be later than start_time');
+    const ranges = await call<ContentQuery, ContentRange[]>(this.bus, INDEX_CONTENT, { stream, startMs, endMs }, 30000);
+    return { contentInfoList: ranges.map((r) => ({ startTime: formatTime(r.startMs), endTime: formatTime(r.endMs), duration: (r.endMs - r.startMs) / 1000 })) };
   }
 
   async command(req: RealTimeRecordCommandRequest): Promise<RealTimeRecordCommandResponse> {

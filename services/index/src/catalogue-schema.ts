@@ -47,8 +47,15 @@ export interface SegmentsTable {
   created_ms: number;
 }
 
+/** Which segment objects a file (or a created index file) references: deletion keeps those still referenced. */
+export interface FileSegmentsTable {
+  record_id: string;
+  segment_key: string;
+}
+
 export interface CatalogueDb {
   record_files: RecordFilesTable;
   segments: SegmentsTable;
+  file_segments: FileSegmentsTable;
   schema_version: { version: number; applied_ms: Generated<number> };
 }

@@ -3,8 +3,8 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { CatalogFile, DescribeFilesQuery, DescribeFilesResult, FileStored, SegmentStored } from '../../../libs/bus/index.js';
-import type { CatalogueDb, RecordFilesTable } from './catalogue-schema.js';
+import type { CatalogFile, DescribeFilesQuery, DescribeFilesResult, FileStored, SegmentStored, StreamRef } from '../../../libs/bus/index.js';
+import type { CatalogueDb, RecordFilesTable, SegmentsTable } from './catalogue-schema.js';
 
 export type CatalogueDriver = { driver: 'sqlite'; path: string } | { driver: 'postgres'; url: string };
 
@@ -82,6 +82,14 @@ export class CatalogueStore {
       .execute();
     await this.db.schema.createIndex('segments_stream_start').ifNotExists().on('segments')
       .columns(['domain', 'app', 'stream', 'start_ms']).execute();
+    await this.db.schema.createIndex('segments_end').ifNotExists().on('segments').column('end_ms').execute();
+    await this.db.schema.createIndex('record_files_end').ifNotExists().on('record_files').column('end_ms').execute();
+    await this.db.schema.createTable('file_segments').ifNotExists()
+      .addColumn('record_id', 'text', (c) => c.notNull())
+      .addColumn('segment_key', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('file_segments_pk', ['record_id', 'segment_key'])
+      .execute();
+    await this.db.schema.createIndex('file_segments_key').ifNotExists().on('file_segments').column('segment_key').execute();
   }
 
   async addSegment(ev: SegmentStored, now = Date.now()): Promise<void> {
@@ -95,17 +103,102 @@ export class CatalogueStore {
     }).onConflict((oc) => oc.column('segment_id').doNothing()).execute();
   }
 
-  async addFile(ev: FileStored, now = Date.now()): Promise<string> {
+  async addFile(ev: FileStored, now = Date.now(), recordId = fileRecordId(ev.file.recordingId, ev.file.format, ev.file.sequence)): Promise<string> {
     const f = ev.file;
-    const recordId = fileRecordId(f.recordingId, f.format, f.sequence);
-    await this.db.insertInto('record_files').values({
+    await this.db.transaction().execute(async (tx) => {
+      const inserted = await tx.insertInto('record_files').values({
       record_id: recordId,
       domain: f.stream.domain, app: f.stream.app, stream: f.stream.stream, recording_id: f.recordingId,
       format: f.format, sequence: f.sequence, object_key: ev.objectKey, storage_kind: ev.storage.kind,
       bucket: ev.storage.bucket, endpoint: ev.storage.endpoint, url: ev.url, start_ms: f.startMs, end_ms: f.endMs,
       duration_ms: f.durationMs, width: f.width, height: f.height, size: ev.size, sha256: ev.sha256, created_ms: now,
-    }).onConflict((oc) => oc.column('record_id').doNothing()).execute();
+      }).onConflict((oc) => oc.column('record_id').doNothing()).executeTakeFirst();
+      const keys = [...new Set(f.segmentKeys)];
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 && keys.length > 0) {
+        for (let i = 0; i < keys.length; i += 500) {
+          await tx.insertInto('file_segments').values(keys.slice(i, i + 500).map((k) => ({ record_id: recordId, segment_key: k })))
+            .onConflict((oc) => oc.columns(['record_id', 'segment_key']).doNothing()).execute();
+        }
+      }
+    });
     return recordId;
+  }
+
+  /** Segments of a stream overlapping [startMs, endMs), in time order. */
+  async segmentsOverlapping(stream: StreamRef, startMs: number, endMs: number): Promise<SegmentsTable[]> {
+    const rows = await this.db.selectFrom('segments').selectAll()
+      .where('domain', '=', stream.domain).where('app', '=', stream.app).where('stream', '=', stream.stream)
+      .where('start_ms', '<', endMs).where('end_ms', '>', startMs)
+      .orderBy('start_ms').orderBy('recording_id').orderBy('sequence')
+      .execute();
+    return rows.map((r) => ({ ...r, start_ms: Number(r.start_ms), end_ms: Number(r.end_ms), duration_ms: Number(r.duration_ms), sequence: Number(r.sequence), size: Number(r.size), discontinuity: Number(r.discontinuity) }));
+  }
+
+  async hasSegments(stream: StreamRef): Promise<boolean> {
+    const row = await this.db.selectFrom('segments').select('segment_id')
+      .where('domain', '=', stream.domain).where('app', '=', stream.app).where('stream', '=', stream.stream)
+      .limit(1).executeTakeFirst();
+    return !!row;
+  }
+
+  /** Width and height of a recording, from any of its files. */
+  async dimensionsOf(recordingId: string): Promise<{ width: number; height: number }> {
+    const row = await this.db.selectFrom('record_files').select(['width', 'height']).where('recording_id', '=', recordingId).limit(1).executeTakeFirst();
+    return { width: Number(row?.width ?? 0), height: Number(row?.height ?? 0) };
+  }
+
+  async fileRow(recordId: string): Promise<RecordFilesTable | undefined> {
+    return this.db.selectFrom('record_files').selectAll().where('record_id', '=', recordId).executeTakeFirst();
+  }
+
+  async segmentKeysOf(recordId: string): Promise<string[]> {
+    return (await this.db.selectFrom('file_segments').select('segment_key').where('record_id', '=', recordId).execute()).map((r) => r.segment_key);
+  }
+
+  /** Removes a file record; returns the segment keys that no remaining record references. */
+  async removeFile(recordId: string): Promise<string[]> {
+    return this.db.transaction().execute(async (tx) => {
+      const keys = (await tx.selectFrom('file_segments').select('segment_key').where('record_id', '=', recordId).execute()).map((r) => r.segment_key);
+      await tx.deleteFrom('file_segments').where('record_id', '=', recordId).execute();
+      await tx.deleteFrom('record_files').where('record_id', '=', recordId).execute();
+      const orphans: string[] = [];
+      for (const key of keys) {
+        const other = await tx.selectFrom('file_segments').select('record_id').where('segment_key', '=', key).limit(1).executeTakeFirst();
+        if (!other) orphans.push(key);
+      }
+      return orphans;
+    });
+  }
+
+  async segmentRowByKey(key: string): Promise<SegmentsTable | undefined> {
+    return this.db.selectFrom('segments').selectAll().where('object_key', '=', key).limit(1).executeTakeFirst();
+  }
+
+  async removeSegmentsByKey(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 500) await this.db.deleteFrom('segments').where('object_key', 'in', keys.slice(i, i + 500)).execute();
+  }
+
+  async isSegmentReferenced(key: string): Promise<boolean> {
+    return !!(await this.db.selectFrom('file_segments').select('record_id').where('segment_key', '=', key).limit(1).executeTakeFirst());
+  }
+
+  /** Up to `limit` file records of a domain set that ended before the cutoff. */
+  async expiredFiles(cutoffMs: number, domains: { only?: string; except?: string[] }, limit: number): Promise<RecordFilesTable[]> {
+    let q = this.db.selectFrom('record_files').selectAll().where('end_ms', '<', cutoffMs);
+    if (domains.only) q = q.where('domain', '=', domains.only);
+    if (domains.except?.length) q = q.where('domain', 'not in', domains.except);
+    return q.limit(limit).execute();
+  }
+
+  async expiredSegments(cutoffMs: number, domains: { only?: string; except?: string[] }, limit: number): Promise<SegmentsTable[]> {
+    let q = this.db.selectFrom('segments').selectAll().where('end_ms', '<', cutoffMs);
+    if (domains.only) q = q.where('domain', '=', domains.only);
+    if (domains.except?.length) q = q.where('domain', 'not in', domains.except);
+    return q.limit(limit).execute();
+  }
+
+  async removeSegmentIds(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) await this.db.deleteFrom('segments').where('segment_id', 'in', ids.slice(i, i + 500)).execute();
   }
 
   async describeFiles(q: DescribeFilesQuery): Promise<DescribeFilesResult> {
@@ -135,7 +228,7 @@ export class CatalogueStore {
   }
 }
 
-function toCatalogFile(r: RecordFilesTable): CatalogFile {
+export function toCatalogFile(r: RecordFilesTable): CatalogFile {
   return {
     recordId: r.record_id,
     stream: { domain: r.domain, app: r.app, stream: r.stream },

@@ -36,7 +36,7 @@ export function defaultTemplate(config: Config, packaged: readonly RecordFormat[
     transcodeFormats: [],
     transcodeTemplates: [],
     recordContent: ['raw'],
-    storage: { kind: 'local', bucket: '', endpoint: '' },
+    storage: d.bucket ? { kind: 's3', bucket: d.bucket, endpoint: '' } : { kind: 'local', bucket: '', endpoint: '' },
     vod: null,
     createdMs: 0,
     updatedMs: 0,

@@ -90,7 +90,7 @@ export class MatcherService {
   private serveManagement(): void {
     const rpc = <Req, Res>(method: string, fn: (req: Req) => Promise<Res>) =>
       this.servers.push(serve<Req, Res>(this.bus, SUBJECTS.matcherRpc(method), 'matcher', this.log, (req) => validated(() => fn(req)), 'matcher'));
-    const caps = LOCAL_ONLY;
+    const caps = { ...LOCAL_ONLY, s3: !!this.config.storage.s3.endpoint };
     rpc<AddLiveAppRecordConfigRequest, RecordTemplate>(MATCHER_METHODS.addTemplate, async (req) => this.store.add(validateOssTemplate(req, this.limits, caps, Date.now())));
     rpc<AddLiveAppRecordConfigRequest, RecordTemplate>(MATCHER_METHODS.updateTemplate, async (req) => this.store.update(validateOssTemplate(req, this.limits, caps, Date.now())));
     rpc<AddLiveRecordVodConfigRequest, RecordTemplate>(MATCHER_METHODS.addVodTemplate, async (req) => this.store.add(validateVodTemplate(req, this.limits, caps, Date.now())));

@@ -5,7 +5,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import {
   BUCKETS, CONSUMERS, STREAMS, SUBJECTS, bucket, consumeDurable, publishDurable, streamLabel, streamToken,
   type ActorMessage, type ActorReply, type Bus, type FileMeta, type RecordAssignment, type RecordingNotice,
-  type RecordingStateChanged, type Running, type TimerEntry, type UploadJob,
+  type RecordingStateChanged, type Running, type SpoolPressure, type TimerEntry, type UploadJob,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { ffmpegSegmenter, type SegmenterFactory } from '../../../libs/media/index.js';
@@ -32,6 +32,8 @@ export class RecorderService {
   /** flv/mp4 files being joined in the background; shutdown waits for them. */
   private readonly packaging = new Set<Promise<void>>();
   private readonly packagingOf = new Map<string, number>();
+  private pressureSub: Subscription | null = null;
+  private spoolFull = false;
   private consumer: Running | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private snapshots!: KV;
@@ -53,6 +55,16 @@ export class RecorderService {
     const renewEvery = Math.max(1000, Math.floor(this.config.recorder.leaseTtlMs / 3));
     this.leaseTimer = setInterval(() => void this.renewLeases().then(() => this.adoptOrphans()), renewEvery);
     await this.adoptOrphans();
+    // Storage falling behind is the recorder's to know; it keeps recording (nothing is dropped) and says so.
+    this.pressureSub = this.bus.nc.subscribe(SUBJECTS.spoolPressure, {
+      callback: (err, msg) => {
+        if (err) return;
+        const p = msg.json<SpoolPressure>();
+        this.spoolFull = p.full;
+        if (p.full) this.log.error({ bytes: p.bytes, limit: p.limit, recordings: this.actors.size }, 'spool full: uploads are falling behind; recordings continue');
+      },
+    });
+    meter('recorder').createObservableGauge('liverecord_recorder_spool_full', { description: '1 while the uploader reports the spool over its limit' }).addCallback((r) => r.observe(this.spoolFull ? 1 : 0));
     this.log.info({ workerId: this.config.recorder.workerId }, 'recorder worker ready');
   }
 
@@ -300,6 +312,7 @@ export class RecorderService {
    * snapshot, so that the next worker to start continues the same files.
    */
   async stop(): Promise<void> {
+    this.pressureSub?.unsubscribe();
     await this.consumer?.stop();
     this.consumer = null;
     const hosted = [...this.actors.values()];

@@ -1,11 +1,11 @@
 import { rm, stat } from 'node:fs/promises';
 import {
   CONSUMERS, STREAMS, SUBJECTS, consumeDurable, publishDurable,
-  type Bus, type FileStored, type Running, type SegmentStored, type StorageTarget, type UploadJob,
+  type Bus, type FileStored, type Running, type SegmentStored, type SpoolPressure, type StorageTarget, type UploadJob,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { SECONDS_BUCKETS, componentLogger, meter } from '../../../libs/telemetry/index.js';
-import { LocalDiskStorage, sha256File, type StorageBackend } from '../../../libs/storage/index.js';
+import { StorageRegistry, dirSize, sha256File, type StorageBackend } from '../../../libs/storage/index.js';
 
 /**
  * Moves closed segments and finalized files from the spool into storage. Work
@@ -15,18 +15,20 @@ import { LocalDiskStorage, sha256File, type StorageBackend } from '../../../libs
 export class UploaderService {
   private readonly log = componentLogger('storage-uploader');
   private consumer: Running | null = null;
-  private readonly local: LocalDiskStorage;
+  private readonly storage: StorageRegistry;
+  private spoolTimer: NodeJS.Timeout | null = null;
+  private spoolFull = false;
+  private spoolBytes = 0;
   private readonly uploaded = meter('storage-uploader').createCounter('liverecord_uploader_objects_total', { description: 'Objects stored' });
   private readonly bytes = meter('storage-uploader').createCounter('liverecord_uploader_bytes_total', { description: 'Bytes stored' });
   private readonly latency = meter('storage-uploader').createHistogram('liverecord_uploader_upload_seconds', { description: 'Time to store one object', unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
 
-  constructor(private bus: Bus, config: Config) {
-    this.local = new LocalDiskStorage(config.storage.root, config.api.publicBaseUrl);
+  constructor(private bus: Bus, private config: Config) {
+    this.storage = new StorageRegistry(config);
   }
 
   backendFor(target: StorageTarget): StorageBackend {
-    if (target.kind === 'local') return this.local;
-    throw new Error(`storage backend ${target.kind} is not configured`);
+    return this.storage.backendFor(target);
   }
 
   async start(): Promise<void> {
@@ -34,7 +36,20 @@ export class UploaderService {
       stream: STREAMS.uploads, durable: CONSUMERS.uploader, filterSubject: SUBJECTS.upload,
       component: 'storage-uploader', log: this.log, concurrency: 4, ackWaitMs: 60000,
     }, (job) => this.handle(job));
+    meter('storage-uploader').createObservableGauge('liverecord_spool_bytes', { description: 'Bytes waiting in the spool' }).addCallback((r) => r.observe(this.spoolBytes));
+    this.spoolTimer = setInterval(() => void this.watchSpool(), 5000);
     this.log.info('storage uploader ready');
+  }
+
+  /** Tells the recorders when uploads fall behind so far that the spool passes its limit (nothing is dropped). */
+  private async watchSpool(): Promise<void> {
+    this.spoolBytes = await dirSize(this.config.spool.dir);
+    const full = this.spoolBytes > this.config.spool.maxBytes;
+    if (full === this.spoolFull) return;
+    this.spoolFull = full;
+    const ev: SpoolPressure = { bytes: this.spoolBytes, limit: this.config.spool.maxBytes, full, at: Date.now() };
+    (full ? this.log.error.bind(this.log) : this.log.info.bind(this.log))(ev, full ? 'spool over its limit: storage is falling behind' : 'spool back under its limit');
+    await publishDurable(this.bus, SUBJECTS.spoolPressure, ev).catch(() => undefined);
   }
 
   private async handle(job: UploadJob): Promise<void> {
@@ -78,7 +93,9 @@ export class UploaderService {
   }
 
   async stop(): Promise<void> {
+    if (this.spoolTimer) clearInterval(this.spoolTimer);
     await this.consumer?.stop();
     this.consumer = null;
+    this.storage.close();
   }
 }

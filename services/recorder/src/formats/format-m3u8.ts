@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { composePlaylist } from '../playlist.js';
+import { composePlaylist } from '../../../../libs/hls/index.js';
 import type { FormatPackager } from './format.js';
 
 /** m3u8: a VOD playlist over the file's TS segments. */

@@ -350,6 +350,69 @@ export interface DeleteLiveRecordNotifyConfigRequest {
 export interface DeleteLiveRecordNotifyConfigResponse {
 }
 
+export interface CreateLiveStreamRecordIndexFilesRequest {
+  domainName: string;
+  appName: string;
+  streamName: string;
+  /** Where the new m3u8 is written; both empty for local storage. Segments stored elsewhere are referenced by URL. */
+  ossBucket: string;
+  ossEndpoint: string;
+  /** Object key of the new m3u8 (".m3u8" is appended when missing). */
+  ossObject: string;
+  startTime: string;
+  endTime: string;
+  /** Include the segment that contains end_time (default: only segments that end by end_time). */
+  endTimeIncluded: boolean;
+}
+
+export interface CreateLiveStreamRecordIndexFilesResponse {
+  recordInfo?:
+    | RecordIndexInfo
+    | undefined;
+  /** Segments in the new playlist, and gaps between recordings marked as discontinuities. */
+  segmentCount: number;
+  discontinuityCount: number;
+}
+
+export interface DeleteLiveStreamRecordIndexFilesRequest {
+  domainName: string;
+  appName: string;
+  streamName: string;
+  recordId: string[];
+  /** Also delete the stored files, and the segments no remaining record uses. */
+  removeFile: boolean;
+}
+
+export interface RecordDeleteInfo {
+  recordId: string;
+  /** OK or NOT_FOUND. */
+  message: string;
+}
+
+export interface DeleteLiveStreamRecordIndexFilesResponse {
+  recordDeleteInfoList: RecordDeleteInfo[];
+  deletedObjects: number;
+}
+
+export interface DescribeLiveStreamRecordContentRequest {
+  domainName: string;
+  appName: string;
+  streamName: string;
+  startTime: string;
+  endTime: string;
+}
+
+export interface RecordContentInfo {
+  startTime: string;
+  endTime: string;
+  /** Seconds. */
+  duration: number;
+}
+
+export interface DescribeLiveStreamRecordContentResponse {
+  contentInfoList: RecordContentInfo[];
+}
+
 function createBaseRecordIndexInfo(): RecordIndexInfo {
   return {
     recordId: "",
@@ -5791,6 +5854,1058 @@ export const DeleteLiveRecordNotifyConfigResponse: MessageFns<DeleteLiveRecordNo
   },
 };
 
+function createBaseCreateLiveStreamRecordIndexFilesRequest(): CreateLiveStreamRecordIndexFilesRequest {
+  return {
+    domainName: "",
+    appName: "",
+    streamName: "",
+    ossBucket: "",
+    ossEndpoint: "",
+    ossObject: "",
+    startTime: "",
+    endTime: "",
+    endTimeIncluded: false,
+  };
+}
+
+export const CreateLiveStreamRecordIndexFilesRequest: MessageFns<CreateLiveStreamRecordIndexFilesRequest> = {
+  encode(message: CreateLiveStreamRecordIndexFilesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    if (message.ossBucket !== "") {
+      writer.uint32(34).string(message.ossBucket);
+    }
+    if (message.ossEndpoint !== "") {
+      writer.uint32(42).string(message.ossEndpoint);
+    }
+    if (message.ossObject !== "") {
+      writer.uint32(50).string(message.ossObject);
+    }
+    if (message.startTime !== "") {
+      writer.uint32(58).string(message.startTime);
+    }
+    if (message.endTime !== "") {
+      writer.uint32(66).string(message.endTime);
+    }
+    if (message.endTimeIncluded !== false) {
+      writer.uint32(72).bool(message.endTimeIncluded);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateLiveStreamRecordIndexFilesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateLiveStreamRecordIndexFilesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ossBucket = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ossEndpoint = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.ossObject = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.startTime = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.endTime = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.endTimeIncluded = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateLiveStreamRecordIndexFilesRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      ossBucket: isSet(object.ossBucket)
+        ? globalThis.String(object.ossBucket)
+        : isSet(object.oss_bucket)
+        ? globalThis.String(object.oss_bucket)
+        : "",
+      ossEndpoint: isSet(object.ossEndpoint)
+        ? globalThis.String(object.ossEndpoint)
+        : isSet(object.oss_endpoint)
+        ? globalThis.String(object.oss_endpoint)
+        : "",
+      ossObject: isSet(object.ossObject)
+        ? globalThis.String(object.ossObject)
+        : isSet(object.oss_object)
+        ? globalThis.String(object.oss_object)
+        : "",
+      startTime: isSet(object.startTime)
+        ? globalThis.String(object.startTime)
+        : isSet(object.start_time)
+        ? globalThis.String(object.start_time)
+        : "",
+      endTime: isSet(object.endTime)
+        ? globalThis.String(object.endTime)
+        : isSet(object.end_time)
+        ? globalThis.String(object.end_time)
+        : "",
+      endTimeIncluded: isSet(object.endTimeIncluded)
+        ? globalThis.Boolean(object.endTimeIncluded)
+        : isSet(object.end_time_included)
+        ? globalThis.Boolean(object.end_time_included)
+        : false,
+    };
+  },
+
+  toJSON(message: CreateLiveStreamRecordIndexFilesRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.ossBucket !== "") {
+      obj.ossBucket = message.ossBucket;
+    }
+    if (message.ossEndpoint !== "") {
+      obj.ossEndpoint = message.ossEndpoint;
+    }
+    if (message.ossObject !== "") {
+      obj.ossObject = message.ossObject;
+    }
+    if (message.startTime !== "") {
+      obj.startTime = message.startTime;
+    }
+    if (message.endTime !== "") {
+      obj.endTime = message.endTime;
+    }
+    if (message.endTimeIncluded !== false) {
+      obj.endTimeIncluded = message.endTimeIncluded;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateLiveStreamRecordIndexFilesRequest>, I>>(
+    base?: I,
+  ): CreateLiveStreamRecordIndexFilesRequest {
+    return CreateLiveStreamRecordIndexFilesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateLiveStreamRecordIndexFilesRequest>, I>>(
+    object: I,
+  ): CreateLiveStreamRecordIndexFilesRequest {
+    const message = createBaseCreateLiveStreamRecordIndexFilesRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.ossBucket = object.ossBucket ?? "";
+    message.ossEndpoint = object.ossEndpoint ?? "";
+    message.ossObject = object.ossObject ?? "";
+    message.startTime = object.startTime ?? "";
+    message.endTime = object.endTime ?? "";
+    message.endTimeIncluded = object.endTimeIncluded ?? false;
+    return message;
+  },
+};
+
+function createBaseCreateLiveStreamRecordIndexFilesResponse(): CreateLiveStreamRecordIndexFilesResponse {
+  return { recordInfo: undefined, segmentCount: 0, discontinuityCount: 0 };
+}
+
+export const CreateLiveStreamRecordIndexFilesResponse: MessageFns<CreateLiveStreamRecordIndexFilesResponse> = {
+  encode(message: CreateLiveStreamRecordIndexFilesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordInfo !== undefined) {
+      RecordIndexInfo.encode(message.recordInfo, writer.uint32(10).fork()).join();
+    }
+    if (message.segmentCount !== 0) {
+      writer.uint32(16).int32(message.segmentCount);
+    }
+    if (message.discontinuityCount !== 0) {
+      writer.uint32(24).int32(message.discontinuityCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateLiveStreamRecordIndexFilesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateLiveStreamRecordIndexFilesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recordInfo = RecordIndexInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.segmentCount = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.discontinuityCount = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateLiveStreamRecordIndexFilesResponse {
+    return {
+      recordInfo: isSet(object.recordInfo)
+        ? RecordIndexInfo.fromJSON(object.recordInfo)
+        : isSet(object.record_info)
+        ? RecordIndexInfo.fromJSON(object.record_info)
+        : undefined,
+      segmentCount: isSet(object.segmentCount)
+        ? globalThis.Number(object.segmentCount)
+        : isSet(object.segment_count)
+        ? globalThis.Number(object.segment_count)
+        : 0,
+      discontinuityCount: isSet(object.discontinuityCount)
+        ? globalThis.Number(object.discontinuityCount)
+        : isSet(object.discontinuity_count)
+        ? globalThis.Number(object.discontinuity_count)
+        : 0,
+    };
+  },
+
+  toJSON(message: CreateLiveStreamRecordIndexFilesResponse): unknown {
+    const obj: any = {};
+    if (message.recordInfo !== undefined) {
+      obj.recordInfo = RecordIndexInfo.toJSON(message.recordInfo);
+    }
+    if (message.segmentCount !== 0) {
+      obj.segmentCount = Math.round(message.segmentCount);
+    }
+    if (message.discontinuityCount !== 0) {
+      obj.discontinuityCount = Math.round(message.discontinuityCount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateLiveStreamRecordIndexFilesResponse>, I>>(
+    base?: I,
+  ): CreateLiveStreamRecordIndexFilesResponse {
+    return CreateLiveStreamRecordIndexFilesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateLiveStreamRecordIndexFilesResponse>, I>>(
+    object: I,
+  ): CreateLiveStreamRecordIndexFilesResponse {
+    const message = createBaseCreateLiveStreamRecordIndexFilesResponse();
+    message.recordInfo = (object.recordInfo !== undefined && object.recordInfo !== null)
+      ? RecordIndexInfo.fromPartial(object.recordInfo)
+      : undefined;
+    message.segmentCount = object.segmentCount ?? 0;
+    message.discontinuityCount = object.discontinuityCount ?? 0;
+    return message;
+  },
+};
+
+function createBaseDeleteLiveStreamRecordIndexFilesRequest(): DeleteLiveStreamRecordIndexFilesRequest {
+  return { domainName: "", appName: "", streamName: "", recordId: [], removeFile: false };
+}
+
+export const DeleteLiveStreamRecordIndexFilesRequest: MessageFns<DeleteLiveStreamRecordIndexFilesRequest> = {
+  encode(message: DeleteLiveStreamRecordIndexFilesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    for (const v of message.recordId) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.removeFile !== false) {
+      writer.uint32(40).bool(message.removeFile);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveStreamRecordIndexFilesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveStreamRecordIndexFilesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.recordId.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.removeFile = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteLiveStreamRecordIndexFilesRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      recordId: globalThis.Array.isArray(object?.recordId)
+        ? object.recordId.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.record_id)
+        ? object.record_id.map((e: any) => globalThis.String(e))
+        : [],
+      removeFile: isSet(object.removeFile)
+        ? globalThis.Boolean(object.removeFile)
+        : isSet(object.remove_file)
+        ? globalThis.Boolean(object.remove_file)
+        : false,
+    };
+  },
+
+  toJSON(message: DeleteLiveStreamRecordIndexFilesRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.recordId?.length) {
+      obj.recordId = message.recordId;
+    }
+    if (message.removeFile !== false) {
+      obj.removeFile = message.removeFile;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveStreamRecordIndexFilesRequest>, I>>(
+    base?: I,
+  ): DeleteLiveStreamRecordIndexFilesRequest {
+    return DeleteLiveStreamRecordIndexFilesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveStreamRecordIndexFilesRequest>, I>>(
+    object: I,
+  ): DeleteLiveStreamRecordIndexFilesRequest {
+    const message = createBaseDeleteLiveStreamRecordIndexFilesRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.recordId = object.recordId?.map((e) => e) || [];
+    message.removeFile = object.removeFile ?? false;
+    return message;
+  },
+};
+
+function createBaseRecordDeleteInfo(): RecordDeleteInfo {
+  return { recordId: "", message: "" };
+}
+
+export const RecordDeleteInfo: MessageFns<RecordDeleteInfo> = {
+  encode(message: RecordDeleteInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== "") {
+      writer.uint32(10).string(message.recordId);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordDeleteInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordDeleteInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recordId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordDeleteInfo {
+    return {
+      recordId: isSet(object.recordId)
+        ? globalThis.String(object.recordId)
+        : isSet(object.record_id)
+        ? globalThis.String(object.record_id)
+        : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: RecordDeleteInfo): unknown {
+    const obj: any = {};
+    if (message.recordId !== "") {
+      obj.recordId = message.recordId;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordDeleteInfo>, I>>(base?: I): RecordDeleteInfo {
+    return RecordDeleteInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordDeleteInfo>, I>>(object: I): RecordDeleteInfo {
+    const message = createBaseRecordDeleteInfo();
+    message.recordId = object.recordId ?? "";
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteLiveStreamRecordIndexFilesResponse(): DeleteLiveStreamRecordIndexFilesResponse {
+  return { recordDeleteInfoList: [], deletedObjects: 0 };
+}
+
+export const DeleteLiveStreamRecordIndexFilesResponse: MessageFns<DeleteLiveStreamRecordIndexFilesResponse> = {
+  encode(message: DeleteLiveStreamRecordIndexFilesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.recordDeleteInfoList) {
+      RecordDeleteInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.deletedObjects !== 0) {
+      writer.uint32(16).int32(message.deletedObjects);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveStreamRecordIndexFilesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveStreamRecordIndexFilesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recordDeleteInfoList.push(RecordDeleteInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deletedObjects = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteLiveStreamRecordIndexFilesResponse {
+    return {
+      recordDeleteInfoList: globalThis.Array.isArray(object?.recordDeleteInfoList)
+        ? object.recordDeleteInfoList.map((e: any) => RecordDeleteInfo.fromJSON(e))
+        : globalThis.Array.isArray(object?.record_delete_info_list)
+        ? object.record_delete_info_list.map((e: any) => RecordDeleteInfo.fromJSON(e))
+        : [],
+      deletedObjects: isSet(object.deletedObjects)
+        ? globalThis.Number(object.deletedObjects)
+        : isSet(object.deleted_objects)
+        ? globalThis.Number(object.deleted_objects)
+        : 0,
+    };
+  },
+
+  toJSON(message: DeleteLiveStreamRecordIndexFilesResponse): unknown {
+    const obj: any = {};
+    if (message.recordDeleteInfoList?.length) {
+      obj.recordDeleteInfoList = message.recordDeleteInfoList.map((e) => RecordDeleteInfo.toJSON(e));
+    }
+    if (message.deletedObjects !== 0) {
+      obj.deletedObjects = Math.round(message.deletedObjects);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveStreamRecordIndexFilesResponse>, I>>(
+    base?: I,
+  ): DeleteLiveStreamRecordIndexFilesResponse {
+    return DeleteLiveStreamRecordIndexFilesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveStreamRecordIndexFilesResponse>, I>>(
+    object: I,
+  ): DeleteLiveStreamRecordIndexFilesResponse {
+    const message = createBaseDeleteLiveStreamRecordIndexFilesResponse();
+    message.recordDeleteInfoList = object.recordDeleteInfoList?.map((e) => RecordDeleteInfo.fromPartial(e)) || [];
+    message.deletedObjects = object.deletedObjects ?? 0;
+    return message;
+  },
+};
+
+function createBaseDescribeLiveStreamRecordContentRequest(): DescribeLiveStreamRecordContentRequest {
+  return { domainName: "", appName: "", streamName: "", startTime: "", endTime: "" };
+}
+
+export const DescribeLiveStreamRecordContentRequest: MessageFns<DescribeLiveStreamRecordContentRequest> = {
+  encode(message: DescribeLiveStreamRecordContentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    if (message.startTime !== "") {
+      writer.uint32(34).string(message.startTime);
+    }
+    if (message.endTime !== "") {
+      writer.uint32(42).string(message.endTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveStreamRecordContentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveStreamRecordContentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startTime = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.endTime = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveStreamRecordContentRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      startTime: isSet(object.startTime)
+        ? globalThis.String(object.startTime)
+        : isSet(object.start_time)
+        ? globalThis.String(object.start_time)
+        : "",
+      endTime: isSet(object.endTime)
+        ? globalThis.String(object.endTime)
+        : isSet(object.end_time)
+        ? globalThis.String(object.end_time)
+        : "",
+    };
+  },
+
+  toJSON(message: DescribeLiveStreamRecordContentRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.startTime !== "") {
+      obj.startTime = message.startTime;
+    }
+    if (message.endTime !== "") {
+      obj.endTime = message.endTime;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveStreamRecordContentRequest>, I>>(
+    base?: I,
+  ): DescribeLiveStreamRecordContentRequest {
+    return DescribeLiveStreamRecordContentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveStreamRecordContentRequest>, I>>(
+    object: I,
+  ): DescribeLiveStreamRecordContentRequest {
+    const message = createBaseDescribeLiveStreamRecordContentRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.startTime = object.startTime ?? "";
+    message.endTime = object.endTime ?? "";
+    return message;
+  },
+};
+
+function createBaseRecordContentInfo(): RecordContentInfo {
+  return { startTime: "", endTime: "", duration: 0 };
+}
+
+export const RecordContentInfo: MessageFns<RecordContentInfo> = {
+  encode(message: RecordContentInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startTime !== "") {
+      writer.uint32(10).string(message.startTime);
+    }
+    if (message.endTime !== "") {
+      writer.uint32(18).string(message.endTime);
+    }
+    if (message.duration !== 0) {
+      writer.uint32(25).double(message.duration);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordContentInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordContentInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.startTime = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.endTime = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.duration = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordContentInfo {
+    return {
+      startTime: isSet(object.startTime)
+        ? globalThis.String(object.startTime)
+        : isSet(object.start_time)
+        ? globalThis.String(object.start_time)
+        : "",
+      endTime: isSet(object.endTime)
+        ? globalThis.String(object.endTime)
+        : isSet(object.end_time)
+        ? globalThis.String(object.end_time)
+        : "",
+      duration: isSet(object.duration) ? globalThis.Number(object.duration) : 0,
+    };
+  },
+
+  toJSON(message: RecordContentInfo): unknown {
+    const obj: any = {};
+    if (message.startTime !== "") {
+      obj.startTime = message.startTime;
+    }
+    if (message.endTime !== "") {
+      obj.endTime = message.endTime;
+    }
+    if (message.duration !== 0) {
+      obj.duration = floatToJson(message.duration);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordContentInfo>, I>>(base?: I): RecordContentInfo {
+    return RecordContentInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordContentInfo>, I>>(object: I): RecordContentInfo {
+    const message = createBaseRecordContentInfo();
+    message.startTime = object.startTime ?? "";
+    message.endTime = object.endTime ?? "";
+    message.duration = object.duration ?? 0;
+    return message;
+  },
+};
+
+function createBaseDescribeLiveStreamRecordContentResponse(): DescribeLiveStreamRecordContentResponse {
+  return { contentInfoList: [] };
+}
+
+export const DescribeLiveStreamRecordContentResponse: MessageFns<DescribeLiveStreamRecordContentResponse> = {
+  encode(message: DescribeLiveStreamRecordContentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.contentInfoList) {
+      RecordContentInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveStreamRecordContentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveStreamRecordContentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contentInfoList.push(RecordContentInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveStreamRecordContentResponse {
+    return {
+      contentInfoList: globalThis.Array.isArray(object?.contentInfoList)
+        ? object.contentInfoList.map((e: any) => RecordContentInfo.fromJSON(e))
+        : globalThis.Array.isArray(object?.content_info_list)
+        ? object.content_info_list.map((e: any) => RecordContentInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DescribeLiveStreamRecordContentResponse): unknown {
+    const obj: any = {};
+    if (message.contentInfoList?.length) {
+      obj.contentInfoList = message.contentInfoList.map((e) => RecordContentInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveStreamRecordContentResponse>, I>>(
+    base?: I,
+  ): DescribeLiveStreamRecordContentResponse {
+    return DescribeLiveStreamRecordContentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveStreamRecordContentResponse>, I>>(
+    object: I,
+  ): DescribeLiveStreamRecordContentResponse {
+    const message = createBaseDescribeLiveStreamRecordContentResponse();
+    message.contentInfoList = object.contentInfoList?.map((e) => RecordContentInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * The public API of liverecord. Method names follow the recording APIs of the
  * managed cloud service so that its users find their way; field names are the
@@ -5828,6 +6943,48 @@ export const LiveRecordServiceService = {
       Buffer.from(DescribeLiveStreamRecordIndexFileResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DescribeLiveStreamRecordIndexFileResponse =>
       DescribeLiveStreamRecordIndexFileResponse.decode(value),
+  },
+  /** A new m3u8 over the stored segments of a time range: a clip of one recording or a merge of several. */
+  createLiveStreamRecordIndexFiles: {
+    path: "/liverecord.v1.LiveRecordService/CreateLiveStreamRecordIndexFiles" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateLiveStreamRecordIndexFilesRequest): Buffer =>
+      Buffer.from(CreateLiveStreamRecordIndexFilesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateLiveStreamRecordIndexFilesRequest =>
+      CreateLiveStreamRecordIndexFilesRequest.decode(value),
+    responseSerialize: (value: CreateLiveStreamRecordIndexFilesResponse): Buffer =>
+      Buffer.from(CreateLiveStreamRecordIndexFilesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateLiveStreamRecordIndexFilesResponse =>
+      CreateLiveStreamRecordIndexFilesResponse.decode(value),
+  },
+  /** Deletes catalogue records and, when asked, their stored files and the segments no other record uses. */
+  deleteLiveStreamRecordIndexFiles: {
+    path: "/liverecord.v1.LiveRecordService/DeleteLiveStreamRecordIndexFiles" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteLiveStreamRecordIndexFilesRequest): Buffer =>
+      Buffer.from(DeleteLiveStreamRecordIndexFilesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteLiveStreamRecordIndexFilesRequest =>
+      DeleteLiveStreamRecordIndexFilesRequest.decode(value),
+    responseSerialize: (value: DeleteLiveStreamRecordIndexFilesResponse): Buffer =>
+      Buffer.from(DeleteLiveStreamRecordIndexFilesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteLiveStreamRecordIndexFilesResponse =>
+      DeleteLiveStreamRecordIndexFilesResponse.decode(value),
+  },
+  /** The time ranges of a stream that hold recorded content (for a timeline). */
+  describeLiveStreamRecordContent: {
+    path: "/liverecord.v1.LiveRecordService/DescribeLiveStreamRecordContent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeLiveStreamRecordContentRequest): Buffer =>
+      Buffer.from(DescribeLiveStreamRecordContentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeLiveStreamRecordContentRequest =>
+      DescribeLiveStreamRecordContentRequest.decode(value),
+    responseSerialize: (value: DescribeLiveStreamRecordContentResponse): Buffer =>
+      Buffer.from(DescribeLiveStreamRecordContentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeLiveStreamRecordContentResponse =>
+      DescribeLiveStreamRecordContentResponse.decode(value),
   },
   /** Start, stop, cancel_delay or restart the recording of a live stream. */
   realTimeRecordCommand: {
@@ -5999,6 +7156,21 @@ export interface LiveRecordServiceServer extends UntypedServiceImplementation {
     DescribeLiveStreamRecordIndexFileRequest,
     DescribeLiveStreamRecordIndexFileResponse
   >;
+  /** A new m3u8 over the stored segments of a time range: a clip of one recording or a merge of several. */
+  createLiveStreamRecordIndexFiles: handleUnaryCall<
+    CreateLiveStreamRecordIndexFilesRequest,
+    CreateLiveStreamRecordIndexFilesResponse
+  >;
+  /** Deletes catalogue records and, when asked, their stored files and the segments no other record uses. */
+  deleteLiveStreamRecordIndexFiles: handleUnaryCall<
+    DeleteLiveStreamRecordIndexFilesRequest,
+    DeleteLiveStreamRecordIndexFilesResponse
+  >;
+  /** The time ranges of a stream that hold recorded content (for a timeline). */
+  describeLiveStreamRecordContent: handleUnaryCall<
+    DescribeLiveStreamRecordContentRequest,
+    DescribeLiveStreamRecordContentResponse
+  >;
   /** Start, stop, cancel_delay or restart the recording of a live stream. */
   realTimeRecordCommand: handleUnaryCall<RealTimeRecordCommandRequest, RealTimeRecordCommandResponse>;
   /** Why a stream is or is not recording: the decision taken at its publish and the actor's state. */
@@ -6062,6 +7234,54 @@ export interface LiveRecordServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DescribeLiveStreamRecordIndexFileResponse) => void,
+  ): ClientUnaryCall;
+  /** A new m3u8 over the stored segments of a time range: a clip of one recording or a merge of several. */
+  createLiveStreamRecordIndexFiles(
+    request: CreateLiveStreamRecordIndexFilesRequest,
+    callback: (error: ServiceError | null, response: CreateLiveStreamRecordIndexFilesResponse) => void,
+  ): ClientUnaryCall;
+  createLiveStreamRecordIndexFiles(
+    request: CreateLiveStreamRecordIndexFilesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateLiveStreamRecordIndexFilesResponse) => void,
+  ): ClientUnaryCall;
+  createLiveStreamRecordIndexFiles(
+    request: CreateLiveStreamRecordIndexFilesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateLiveStreamRecordIndexFilesResponse) => void,
+  ): ClientUnaryCall;
+  /** Deletes catalogue records and, when asked, their stored files and the segments no other record uses. */
+  deleteLiveStreamRecordIndexFiles(
+    request: DeleteLiveStreamRecordIndexFilesRequest,
+    callback: (error: ServiceError | null, response: DeleteLiveStreamRecordIndexFilesResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveStreamRecordIndexFiles(
+    request: DeleteLiveStreamRecordIndexFilesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteLiveStreamRecordIndexFilesResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveStreamRecordIndexFiles(
+    request: DeleteLiveStreamRecordIndexFilesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteLiveStreamRecordIndexFilesResponse) => void,
+  ): ClientUnaryCall;
+  /** The time ranges of a stream that hold recorded content (for a timeline). */
+  describeLiveStreamRecordContent(
+    request: DescribeLiveStreamRecordContentRequest,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamRecordContentResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveStreamRecordContent(
+    request: DescribeLiveStreamRecordContentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamRecordContentResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveStreamRecordContent(
+    request: DescribeLiveStreamRecordContentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamRecordContentResponse) => void,
   ): ClientUnaryCall;
   /** Start, stop, cancel_delay or restart the recording of a live stream. */
   realTimeRecordCommand(

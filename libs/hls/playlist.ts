@@ -1,5 +1,5 @@
 // HLS playlist of one finalized file, composed from its segments. Pure.
-import { relativeKey } from '../../../libs/naming/index.js';
+import { relativeKey } from '../naming/index.js';
 
 export interface PlaylistSegment {
   objectKey: string;

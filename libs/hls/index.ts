@@ -1,0 +1,1 @@
+export { composePlaylist, type PlaylistOptions, type PlaylistSegment } from './playlist.js';
