@@ -167,3 +167,4 @@ export function unary<Req, Res>(client: grpc.Client, method: string, req: Req): 
 }
 export { eventsOn } from './events.js';
 export { startPostgres, type ThrowawayPostgres } from './postgres.js';
+export { startS3, startCuttableProxy, type TestS3 } from './s3.js';

@@ -52,6 +52,10 @@ export class LocalDiskStorage implements StorageBackend {
     return sha256File(target);
   }
 
+  async exists(key: string): Promise<boolean> {
+    return stat(this.pathOf(key)).then((s) => s.isFile(), () => false);
+  }
+
   async stat(key: string): Promise<StoredInfo | null> {
     const path = this.pathOf(key);
     try {

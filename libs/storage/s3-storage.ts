@@ -25,6 +25,8 @@ export function s3Client(s: S3Settings): S3Client {
     forcePathStyle: s.forcePathStyle,
     credentials: s.accessKeyId ? { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } : undefined,
     maxAttempts: 2,
+    // Without these a request on a connection that died silently waits forever, and so would its upload.
+    requestHandler: { connectionTimeout: 5000, requestTimeout: 60000 },
   });
 }
 
@@ -66,6 +68,10 @@ export class S3Storage implements StorageBackend {
     const sha256 = createHash('sha256').update(body).digest('hex');
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: body, ContentType: contentType, Metadata: { sha256 } }));
     return { size: body.length, sha256 };
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.stat(key)) !== null;
   }
 
   async stat(key: string): Promise<StoredInfo | null> {

@@ -1,6 +1,6 @@
 import { rm, stat } from 'node:fs/promises';
 import {
-  CONSUMERS, STREAMS, SUBJECTS, consumeDurable, publishDurable,
+  CONSUMERS, RetryLater, STREAMS, SUBJECTS, consumeDurable, publishDurable,
   type Bus, type FileStored, type Running, type SegmentStored, type SpoolPressure, type StorageTarget, type UploadJob,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
@@ -55,6 +55,12 @@ export class UploaderService {
   private async handle(job: UploadJob): Promise<void> {
     const started = performance.now();
     const backend = this.backendFor(job.storage);
+    if (job.kind === 'file') {
+      // A file appears only once everything it references is stored, so it always plays from storage.
+      for (const key of job.file.segmentKeys) {
+        if (!(await backend.exists(key))) throw new RetryLater(`${job.objectKey} waits for its segment ${key}`, 1000);
+      }
+    }
     const spoolExists = await stat(job.spoolPath).then(() => true, () => false);
     let stored;
     if (spoolExists) {
