@@ -3,7 +3,7 @@
 // and Debian's ffmpeg and nats-server (only as root; otherwise it says what to run).
 // Plain Node with no dependencies, so it can run before `npm ci`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +36,10 @@ const has = (bin, arg) => spawnSync(bin, [arg], { stdio: 'ignore' }).status === 
 const packages = [];
 if (!has('ffmpeg', '-version') || !has('ffprobe', '-version')) packages.push('ffmpeg');
 if (!has('nats-server', '--version')) packages.push('nats-server');
+// The tests of the PostgreSQL catalogue start a throwaway cluster of their own.
+const forTests = process.argv.includes('--test');
+const hasPostgres = existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb')));
+if (forTests && !hasPostgres) packages.push('postgresql');
 if (packages.length > 0) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !has('apt-get', '--version')) {

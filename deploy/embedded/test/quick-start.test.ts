@@ -17,7 +17,7 @@ describe('quick start', () => {
   it('npm start and npm test install what is missing first', () => {
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
     assert.equal(pkg.scripts.prestart, 'node scripts/bootstrap.mjs');
-    assert.equal(pkg.scripts.pretest, 'node scripts/bootstrap.mjs');
+    assert.equal(pkg.scripts.pretest, 'node scripts/bootstrap.mjs --test');
     for (const banned of ['ffmpeg-static', '@ffmpeg-installer/ffmpeg', 'nats-memory-server']) assert.equal(pkg.dependencies[banned], undefined);
   });
 });
