@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     lastCount = segments.length;
     await storage.putBytes(`clips/bench-${i}.m3u8`, Buffer.from(composePlaylist({ playlistKey: `clips/bench-${i}.m3u8`, segments })));
   });
-  const contentMonth = await timed(50, async (i) => contentRanges(await store.segmentsOverlapping(streamOf(i % STREAMS), T0, T0 + 30 * DAY), T0, T0 + 30 * DAY));
+  const contentMonth = await timed(50, async (i) => contentRanges(await store.segmentSpans(streamOf(i % STREAMS), T0, T0 + 30 * DAY), T0, T0 + 30 * DAY));
   await store.close();
 
   const f = (x: number) => x.toFixed(2);

@@ -134,6 +134,15 @@ export class CatalogueStore {
     return rows.map((r) => ({ ...r, start_ms: Number(r.start_ms), end_ms: Number(r.end_ms), duration_ms: Number(r.duration_ms), sequence: Number(r.sequence), size: Number(r.size), discontinuity: Number(r.discontinuity) }));
   }
 
+  /** Only the time spans of the segments overlapping a range: what a timeline needs. */
+  async segmentSpans(stream: StreamRef, startMs: number, endMs: number): Promise<{ start_ms: number; end_ms: number }[]> {
+    const rows = await this.db.selectFrom('segments').select(['start_ms', 'end_ms'])
+      .where('domain', '=', stream.domain).where('app', '=', stream.app).where('stream', '=', stream.stream)
+      .where('start_ms', '<', endMs).where('end_ms', '>', startMs)
+      .orderBy('start_ms').execute();
+    return rows.map((r) => ({ start_ms: Number(r.start_ms), end_ms: Number(r.end_ms) }));
+  }
+
   async hasSegments(stream: StreamRef): Promise<boolean> {
     const row = await this.db.selectFrom('segments').select('segment_id')
       .where('domain', '=', stream.domain).where('app', '=', stream.app).where('stream', '=', stream.stream)

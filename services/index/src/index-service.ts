@@ -60,7 +60,7 @@ export class IndexService {
       serve<CreateIndexQuery, CreateIndexResult>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.createIndexFile), 'index', this.log, (q) => this.createIndexFile(q), queue),
       serve<DeleteRecordsQuery, DeleteRecordsResult>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.deleteRecords), 'index', this.log, (q) => this.deleteRecords(q), queue),
       serve<ContentQuery, ContentRange[]>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.content), 'index', this.log, async (q) =>
-        contentRanges(await this.store.segmentsOverlapping(q.stream, q.startMs, q.endMs), q.startMs, q.endMs), queue),
+        contentRanges(await this.store.segmentSpans(q.stream, q.startMs, q.endMs), q.startMs, q.endMs), queue),
     );
     const policy = retentionPolicy(this.config);
     this.sweeper = setInterval(() => {
