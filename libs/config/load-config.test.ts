@@ -42,7 +42,9 @@ describe('config', () => {
   }
 
   it('masks secrets for logs', () => {
-    const c = loadConfig({ LR_CATALOGUE_DRIVER: 'postgres', LR_POSTGRES_URL: 'postgres://u:secret@h/db' });
-    assert.doesNotMatch(JSON.stringify(redactConfig(c)), /secret/);
+    const c = loadConfig({ LR_CATALOGUE_DRIVER: 'postgres', LR_POSTGRES_URL: 'postgres://u:hunter2pw@h/db', LR_S3_ENDPOINT: 'http://s3', LR_S3_ACCESS_KEY_ID: 'AKIDVALUE', LR_S3_SECRET_ACCESS_KEY: 'topsecretvalue' });
+    const shown = JSON.stringify(redactConfig(c));
+    assert.doesNotMatch(shown, /hunter2pw|AKIDVALUE|topsecretvalue/);
+    assert.match(shown, /"secretAccessKey":"\*\*\*"/);
   });
 });
