@@ -33,23 +33,26 @@ export class LocalDiskStorage implements StorageBackend {
     return path;
   }
 
-  async put(key: string, localPath: string): Promise<StoredInfo> {
+  /** Write to a temporary name then rename: a reader never sees half an object, and a retry simply replaces it. */
+  private async writeAtomically(key: string, write: (tmp: string) => Promise<void>): Promise<StoredInfo> {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
-    // Copy then rename: a reader never sees half an object, and a retry simply replaces it.
     const tmp = `${target}.part-${process.pid}-${Date.now()}`;
-    await copyFile(localPath, tmp);
-    await rename(tmp, target);
+    try {
+      await write(tmp);
+      await rename(tmp, target);
+    } finally {
+      await rm(tmp, { force: true });
+    }
     return sha256File(target);
   }
 
-  async putBytes(key: string, body: Buffer): Promise<StoredInfo> {
-    const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.part-${process.pid}-${Date.now()}`;
-    await writeFile(tmp, body);
-    await rename(tmp, target);
-    return sha256File(target);
+  put(key: string, localPath: string): Promise<StoredInfo> {
+    return this.writeAtomically(key, (tmp) => copyFile(localPath, tmp));
+  }
+
+  putBytes(key: string, body: Buffer): Promise<StoredInfo> {
+    return this.writeAtomically(key, (tmp) => writeFile(tmp, body));
   }
 
   async exists(key: string): Promise<boolean> {

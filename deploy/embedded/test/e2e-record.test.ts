@@ -4,14 +4,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { MatchDecision } from '../../../libs/bus/index.js';
 import {
   DescribeLiveStreamRecordIndexFileRequest, DescribeLiveStreamRecordIndexFilesRequest, RealTimeRecordCommandRequest,
   type DescribeLiveStreamRecordIndexFileResponse, type DescribeLiveStreamRecordIndexFilesResponse, type LiveRecordServiceClient,
 } from '../../../libs/proto/index.js';
-import { ffprobe, grpcClient, makeTestMedia, push, startSystem, unary, videoPacketHashes, waitFor, type RunningSystem } from '../../../test-kit/index.js';
+import { eventsOn, ffprobe, grpcClient, makeTestMedia, push, startSystem, unary, videoPacketHashes, waitFor, type RunningSystem } from '../../../test-kit/index.js';
 
 const SLICE = 10;
 const PUSH_SECONDS = 40;
@@ -19,22 +17,6 @@ const PUSH_SECONDS = 40;
 function listKeys(root: string, dir: string): string[] {
   const abs = join(root, dir);
   return existsSync(abs) ? readdirSync(abs).map((f) => `${dir}/${f}`) : [];
-}
-
-async function decisions(natsUrl: string): Promise<MatchDecision[]> {
-  const nc = await connect({ servers: natsUrl });
-  try {
-    const jsm = await jetstreamManager(nc);
-    const out: MatchDecision[] = [];
-    const info = await jsm.streams.info('LR_EVENTS');
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage('LR_EVENTS', { seq }).catch(() => null);
-      if (m?.subject === 'lr.evt.match.decision') out.push(m.json<MatchDecision>());
-    }
-    return out;
-  } finally {
-    await nc.close();
-  }
 }
 
 describe('e2e - record one RTMP push into HLS', () => {
@@ -117,7 +99,7 @@ describe('e2e - record one RTMP push into HLS', () => {
     const source = makeTestMedia('flv1-aac', 6);
     const pusher = push(source, `rtmp://127.0.0.1:${sys.ports.rtmp}/live/badcodec`);
     await pusher.done;
-    const refused = await waitFor('the refusal event', async () => (await decisions(sys.natsUrl)).find((d) => d.stream.stream === 'badcodec'), 15000);
+    const refused = await waitFor('the refusal event', async () => (await eventsOn<MatchDecision>(sys.natsUrl, 'lr.evt.match.decision')).find((d) => d.stream.stream === 'badcodec'), 15000);
     assert.equal(refused.record, false);
     assert.equal(refused.reason, 'unsupported_codec');
     assert.match(refused.detail, /flv1/);

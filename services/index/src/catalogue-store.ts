@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type CreateTableBuilder } from 'kysely';
 import pg from 'pg';
 import type { CatalogFile, DescribeFilesQuery, DescribeFilesResult, FileStored, SegmentStored, StreamRef } from '../../../libs/bus/index.js';
 import type { CatalogueDb, RecordFilesTable, SegmentsTable } from './catalogue-schema.js';
@@ -11,6 +11,27 @@ export type CatalogueDriver = { driver: 'sqlite'; path: string } | { driver: 'po
 /** Record id of a file: derived from what identifies it, so that a redelivered event inserts nothing new. */
 export function fileRecordId(recordingId: string, format: string, sequence: number): string {
   return `${recordingId}-${format}-${sequence}`;
+}
+
+/** The columns files and segments share: which stream, which recording, where stored, when. */
+function storedObjectColumns<T extends string>(t: CreateTableBuilder<T, never>): CreateTableBuilder<T, never> {
+  return t
+    .addColumn('domain', 'text', (c) => c.notNull())
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('stream', 'text', (c) => c.notNull())
+    .addColumn('recording_id', 'text', (c) => c.notNull())
+    .addColumn('sequence', 'integer', (c) => c.notNull())
+    .addColumn('object_key', 'text', (c) => c.notNull())
+    .addColumn('storage_kind', 'text', (c) => c.notNull())
+    .addColumn('bucket', 'text', (c) => c.notNull())
+    .addColumn('endpoint', 'text', (c) => c.notNull())
+    .addColumn('url', 'text', (c) => c.notNull())
+    .addColumn('start_ms', 'bigint', (c) => c.notNull())
+    .addColumn('end_ms', 'bigint', (c) => c.notNull())
+    .addColumn('duration_ms', 'bigint', (c) => c.notNull())
+    .addColumn('size', 'bigint', (c) => c.notNull())
+    .addColumn('sha256', 'text', (c) => c.notNull())
+    .addColumn('created_ms', 'bigint', (c) => c.notNull()) as CreateTableBuilder<T, never>;
 }
 
 export class CatalogueStore {
@@ -36,49 +57,17 @@ export class CatalogueStore {
   }
 
   private async migrate(): Promise<void> {
-    await this.db.schema.createTable('record_files').ifNotExists()
-      .addColumn('record_id', 'text', (c) => c.primaryKey())
-      .addColumn('domain', 'text', (c) => c.notNull())
-      .addColumn('app', 'text', (c) => c.notNull())
-      .addColumn('stream', 'text', (c) => c.notNull())
-      .addColumn('recording_id', 'text', (c) => c.notNull())
+    await storedObjectColumns(this.db.schema.createTable('record_files').ifNotExists()
+      .addColumn('record_id', 'text', (c) => c.primaryKey()))
       .addColumn('format', 'text', (c) => c.notNull())
-      .addColumn('sequence', 'integer', (c) => c.notNull())
-      .addColumn('object_key', 'text', (c) => c.notNull())
-      .addColumn('storage_kind', 'text', (c) => c.notNull())
-      .addColumn('bucket', 'text', (c) => c.notNull())
-      .addColumn('endpoint', 'text', (c) => c.notNull())
-      .addColumn('url', 'text', (c) => c.notNull())
-      .addColumn('start_ms', 'bigint', (c) => c.notNull())
-      .addColumn('end_ms', 'bigint', (c) => c.notNull())
-      .addColumn('duration_ms', 'bigint', (c) => c.notNull())
       .addColumn('width', 'integer', (c) => c.notNull())
       .addColumn('height', 'integer', (c) => c.notNull())
-      .addColumn('size', 'bigint', (c) => c.notNull())
-      .addColumn('sha256', 'text', (c) => c.notNull())
-      .addColumn('created_ms', 'bigint', (c) => c.notNull())
       .execute();
     await this.db.schema.createIndex('record_files_stream_start').ifNotExists().on('record_files')
       .columns(['domain', 'app', 'stream', 'start_ms']).execute();
-    await this.db.schema.createTable('segments').ifNotExists()
-      .addColumn('segment_id', 'text', (c) => c.primaryKey())
-      .addColumn('domain', 'text', (c) => c.notNull())
-      .addColumn('app', 'text', (c) => c.notNull())
-      .addColumn('stream', 'text', (c) => c.notNull())
-      .addColumn('recording_id', 'text', (c) => c.notNull())
-      .addColumn('sequence', 'integer', (c) => c.notNull())
-      .addColumn('object_key', 'text', (c) => c.notNull())
-      .addColumn('storage_kind', 'text', (c) => c.notNull())
-      .addColumn('bucket', 'text', (c) => c.notNull())
-      .addColumn('endpoint', 'text', (c) => c.notNull())
-      .addColumn('url', 'text', (c) => c.notNull())
-      .addColumn('start_ms', 'bigint', (c) => c.notNull())
-      .addColumn('end_ms', 'bigint', (c) => c.notNull())
-      .addColumn('duration_ms', 'bigint', (c) => c.notNull())
+    await storedObjectColumns(this.db.schema.createTable('segments').ifNotExists()
+      .addColumn('segment_id', 'text', (c) => c.primaryKey()))
       .addColumn('discontinuity', 'integer', (c) => c.notNull())
-      .addColumn('size', 'bigint', (c) => c.notNull())
-      .addColumn('sha256', 'text', (c) => c.notNull())
-      .addColumn('created_ms', 'bigint', (c) => c.notNull())
       .execute();
     await this.db.schema.createIndex('segments_stream_start').ifNotExists().on('segments')
       .columns(['domain', 'app', 'stream', 'start_ms']).execute();
