@@ -92,9 +92,21 @@ export function headerCarrier(h: MsgHdrs | undefined): HeaderCarrier | undefined
   return h ? carrier(h) : undefined;
 }
 
-/** Appends an event or a work item to JetStream; msgID makes re-publishing within the duplicate window harmless. */
-export async function publishDurable<T>(bus: Bus, subject: string, payload: T, msgID?: string): Promise<void> {
-  await bus.js.publish(subject, JSON.stringify(payload), { headers: traceHeaders(), ...(msgID ? { msgID } : {}), timeout: 5000 });
+/**
+ * Appends an event or a work item to JetStream. A broker that is briefly away
+ * (leader election, reconnect) is retried; msgID makes a repeat harmless.
+ */
+export async function publishDurable<T>(bus: Bus, subject: string, payload: T, msgID?: string, attempts = 5): Promise<void> {
+  const data = JSON.stringify(payload);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await bus.js.publish(subject, data, { headers: traceHeaders(), ...(msgID ? { msgID } : {}), timeout: 5000 });
+      return;
+    } catch (err) {
+      if (attempt >= attempts || bus.nc.isClosed()) throw err;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+    }
+  }
 }
 
 export { AckPolicy, DeliverPolicy };

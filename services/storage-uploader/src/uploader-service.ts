@@ -7,6 +7,9 @@ import type { Config } from '../../../libs/config/index.js';
 import { SECONDS_BUCKETS, componentLogger, meter } from '../../../libs/telemetry/index.js';
 import { StorageRegistry, dirSize, sha256File, type StorageBackend } from '../../../libs/storage/index.js';
 
+/** About a quarter of an hour of waiting for a file's segments before it is stored regardless. */
+const MAX_SEGMENT_WAITS = 40;
+
 /**
  * Moves closed segments and finalized files from the spool into storage. Work
  * comes from a durable queue; the spool copy is deleted only after the stored
@@ -35,7 +38,7 @@ export class UploaderService {
     this.consumer = await consumeDurable<UploadJob>(this.bus, {
       stream: STREAMS.uploads, durable: CONSUMERS.uploader, filterSubject: SUBJECTS.upload,
       component: 'storage-uploader', log: this.log, concurrency: 4, ackWaitMs: 60000,
-    }, (job) => this.handle(job));
+    }, (job, msg) => this.handle(job, msg.info.deliveryCount));
     meter('storage-uploader').createObservableGauge('liverecord_spool_bytes', { description: 'Bytes waiting in the spool' }).addCallback((r) => r.observe(this.spoolBytes));
     this.spoolTimer = setInterval(() => void this.watchSpool(), 5000);
     this.log.info('storage uploader ready');
@@ -52,13 +55,17 @@ export class UploaderService {
     await publishDurable(this.bus, SUBJECTS.spoolPressure, ev).catch(() => undefined);
   }
 
-  private async handle(job: UploadJob): Promise<void> {
+  private async handle(job: UploadJob, attempt: number): Promise<void> {
     const started = performance.now();
     const backend = this.backendFor(job.storage);
     if (job.kind === 'file') {
       // A file appears only once everything it references is stored, so it always plays from storage.
       for (const key of job.file.segmentKeys) {
-        if (!(await backend.exists(key))) throw new RetryLater(`${job.objectKey} waits for its segment ${key}`, 1000);
+        if (await backend.exists(key)) continue;
+        if (attempt < MAX_SEGMENT_WAITS) throw new RetryLater(`${job.objectKey} waits for its segment ${key}`, Math.min(30000, 1000 * attempt));
+        // A segment that never arrives (its spool copy lost) must not hold the file back for ever.
+        this.log.error({ objectKey: job.objectKey, missing: key, attempts: attempt }, 'storing the file although a segment it references is missing');
+        break;
       }
     }
     const spoolExists = await stat(job.spoolPath).then(() => true, () => false);
