@@ -1,6 +1,6 @@
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import {
-  AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager,
+  RetentionPolicy, StorageType, jetstream, jetstreamManager,
   type JetStreamClient, type JetStreamManager, type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -69,7 +69,8 @@ async function openBucket(bus: Bus, name: string, opts: { history: number; ttl?:
   try {
     return await bus.kvm.create(name, opts);
   } catch {
-    // Exists with another TTL (configuration changed): keep using it as it is.
+    // It exists with another TTL (the configuration changed): the newest configuration wins.
+    if (opts.ttl) await bus.jsm.streams.update(`KV_${name}`, { max_age: opts.ttl * 1e6 });
     return bus.kvm.open(name);
   }
 }
@@ -109,4 +110,3 @@ export async function publishDurable<T>(bus: Bus, subject: string, payload: T, m
   }
 }
 
-export { AckPolicy, DeliverPolicy };

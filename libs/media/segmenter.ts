@@ -1,5 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from '../telemetry/index.js';
@@ -56,7 +57,7 @@ function tsSegmenter(opts: SegmenterOptions): Segmenter {
       '-segment_start_number', String(opts.startNumber),
       '-segment_list', 'pipe:1', '-segment_list_type', 'csv',
     ])
-    .output(join(opts.dir, 'seg%06d.ts'));
+    .output(join(opts.dir, `g${opts.generation ?? 0}-seg%06d.ts`));
   return runSegmenter(cmd, opts, {
     onStart(proc) {
       proc.stdout?.on('data', (chunk: Buffer) => {
@@ -104,7 +105,7 @@ function fmp4Segmenter(opts: SegmenterOptions): Segmenter {
     .outputOptions([
       '-map', '0:v?', '-map', '0:a?', '-c', 'copy',
       '-f', 'hls', '-hls_time', String(opts.sliceSeconds), '-hls_segment_type', 'fmp4',
-      '-hls_fmp4_init_filename', initName, '-hls_segment_filename', join(opts.dir, 'seg%06d.m4s'),
+      '-hls_fmp4_init_filename', initName, '-hls_segment_filename', join(opts.dir, `g${gen}-seg%06d.m4s`),
       '-start_number', String(opts.startNumber), '-hls_list_size', '0', '-hls_playlist_type', 'event',
       '-hls_flags', '+temp_file',
     ])
@@ -121,6 +122,10 @@ function fmp4Segmenter(opts: SegmenterOptions): Segmenter {
 }
 
 function runSegmenter(cmd: ffmpeg.FfmpegCommand, opts: SegmenterOptions, hooks: { onStart(proc: ChildProcess): void; onEnd(): void }): Segmenter {
+  // If this process dies, its segmenters must not go on pulling and writing into a spool another worker
+  // takes over: they get SIGINT (and close their segment cleanly) when their parent goes.
+  const guarded = childGuardPath();
+  if (guarded) cmd.setFfmpegPath(guarded);
   const warnings: string[] = [];
   let stopRequested = false;
   let exited = false;
@@ -161,4 +166,12 @@ function runSegmenter(cmd: ffmpeg.FfmpegCommand, opts: SegmenterOptions, hooks: 
       }
     },
   };
+}
+
+let guardPath: string | null | undefined;
+
+/** The wrapper that runs ffmpeg with a parent-death signal (util-linux setpriv), when the machine has setpriv. */
+function childGuardPath(): string | null {
+  guardPath ??= spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0 ? fileURLToPath(new URL('./ffmpeg-guard.sh', import.meta.url)) : null;
+  return guardPath;
 }

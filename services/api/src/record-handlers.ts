@@ -13,7 +13,7 @@ import type {
   RealTimeRecordCommandRequest, RealTimeRecordCommandResponse, RecordIndexInfo,
 } from '../../../libs/proto/index.js';
 import { ApiError, invalid, precondition } from './grpc-errors.js';
-import { formatTime, intInRange, nameField, parseTime, requireText, streamFields } from './request-fields.js';
+import { formatTime, intInRange, parseTime, requireText, streamFields } from './request-fields.js';
 
 const INDEX_DESCRIBE_FILES = SUBJECTS.indexRpc('describe_files');
 const INDEX_DESCRIBE_FILE = SUBJECTS.indexRpc('describe_file');
@@ -115,7 +115,6 @@ export class RecordHandlers {
     if (!(RECORD_COMMANDS as readonly string[]).includes(command)) {
       throw invalid('command', `must be one of ${RECORD_COMMANDS.join(', ')}, got "${req.command}"`);
     }
-    nameField('app_name', req.appName);
     let reply: ActorReply;
     try {
       reply = await request<ActorMessage, ActorReply>(this.bus, SUBJECTS.actor(streamToken(stream)), { type: 'command', command: command as RecordCommand }, 15000);

@@ -51,7 +51,7 @@ export class RecorderService {
     this.consumer = await consumeDurable<RecordAssignment>(this.bus, {
       stream: STREAMS.assign, durable: CONSUMERS.recorder, filterSubject: SUBJECTS.assign,
       component: 'recorder', log: this.log, concurrency: 4,
-    }, (a) => this.adopt(a));
+    }, (a) => this.takeAssignment(a));
     const renewEvery = Math.max(1000, Math.floor(this.config.recorder.leaseTtlMs / 3));
     this.leaseTimer = setInterval(() => void this.renewLeases().then(() => this.adoptOrphans()), renewEvery);
     await this.adoptOrphans();
@@ -69,7 +69,7 @@ export class RecorderService {
   }
 
   /** Takes a stream handed out by the matcher: lease it, host its actor, start recording if asked. */
-  private async adopt(a: RecordAssignment): Promise<void> {
+  private async takeAssignment(a: RecordAssignment): Promise<void> {
     const token = streamToken(a.publish.stream);
     if (this.actors.has(token)) return;
     let revision: number;
