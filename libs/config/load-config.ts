@@ -14,6 +14,7 @@ export interface Config {
   dataDir: string;
   bind: string;
   logLevel: string;
+  telemetry: { otlpEndpoint: string };
   nats: { url: string | null; port: number };
   ingest: { rtmpPort: number; pullHost: string; nodeId: string; codecWaitMs: number };
   api: { grpcPort: number; httpPort: number; publicBaseUrl: string };

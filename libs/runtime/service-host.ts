@@ -1,6 +1,6 @@
 import { connectBus, type Bus } from '../bus/index.js';
 import { loadConfig, redactConfig, type Config } from '../config/index.js';
-import { componentLogger, installTelemetry, shutdownMetrics } from '../telemetry/index.js';
+import { componentLogger, installTelemetry, shutdownMetrics, shutdownTracing } from '../telemetry/index.js';
 
 export interface Startable {
   start(): Promise<void>;
@@ -19,7 +19,7 @@ export interface HostedProcess {
  */
 export async function hostServices(name: string, build: (bus: Bus, config: Config) => Startable[] | Promise<Startable[]>, opts: { natsUrl?: string; config?: Config } = {}): Promise<HostedProcess> {
   const config = opts.config ?? loadConfig();
-  installTelemetry(`liverecord-${name}`, config.logLevel);
+  installTelemetry(`liverecord-${name}`, config.logLevel, config.telemetry.otlpEndpoint);
   const log = componentLogger(name);
   const url = opts.natsUrl ?? config.nats.url;
   if (!url) throw new Error(`config nats.url (LR_NATS_URL) is required to run ${name} on its own`);
@@ -45,6 +45,7 @@ export async function hostServices(name: string, build: (bus: Bus, config: Confi
     }
     await bus.close();
     await shutdownMetrics();
+    await shutdownTracing();
     log.info('stopped');
     if (first) throw first;
   })());

@@ -1,13 +1,13 @@
 export { rootLogger, componentLogger, setLogLevel, type Logger } from './logger.js';
-export { installTracing, injectTrace, extractTrace, inSpan, type HeaderCarrier } from './tracing.js';
+export { installTracing, shutdownTracing, injectTrace, extractTrace, inSpan, type HeaderCarrier } from './tracing.js';
 export { installMetrics, meter, serveMetrics, shutdownMetrics, SECONDS_BUCKETS } from './metrics.js';
 
 import { installTracing } from './tracing.js';
 import { installMetrics } from './metrics.js';
 import { setLogLevel } from './logger.js';
 
-export function installTelemetry(serviceName: string, logLevel: string): void {
+export function installTelemetry(serviceName: string, logLevel: string, otlpEndpoint = ''): void {
   setLogLevel(logLevel);
-  installTracing();
+  installTracing(serviceName, otlpEndpoint);
   installMetrics(serviceName);
 }

@@ -1,17 +1,34 @@
 import { context, propagation, trace, SpanStatusCode, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalStorageContextManager } from './context-manager.js';
 
-let installed = false;
+let provider: BasicTracerProvider | null = null;
 
-/** Installs the tracer provider, W3C propagation and async context once per process. */
-export function installTracing(): void {
-  if (installed) return;
-  installed = true;
+/**
+ * Installs the tracer provider, W3C propagation and async context once per process.
+ * With an OTLP endpoint (Jaeger, Tempo, an OpenTelemetry collector) spans are
+ * exported there over OTLP/HTTP; without one they still carry trace ids into logs
+ * and across NATS and gRPC.
+ */
+export function installTracing(serviceName = 'liverecord', otlpEndpoint = ''): void {
+  if (provider) return;
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(new BasicTracerProvider());
+  provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': serviceName }),
+    spanProcessors: otlpEndpoint
+      ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces` }), { scheduledDelayMillis: 1000 })]
+      : [],
+  });
+  trace.setGlobalTracerProvider(provider);
+}
+
+/** Sends the spans still buffered. */
+export async function shutdownTracing(): Promise<void> {
+  await provider?.shutdown().catch(() => undefined);
 }
 
 /** Anything with get/set of string headers: NATS MsgHdrs and gRPC Metadata both fit through adapters. */
