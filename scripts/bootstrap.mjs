@@ -29,7 +29,8 @@ const lock = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules', '.package-lock.json');
 if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs)) {
   say('installing npm dependencies (npm ci)...');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // Native addons (better-sqlite3) build from source: nothing downloads prebuilt binaries.
+  run('npm', ['ci', '--no-audit', '--no-fund'], { env: { ...process.env, npm_config_build_from_source: 'true' } });
 }
 
 const has = (bin, arg) => spawnSync(bin, [arg], { stdio: 'ignore' }).status === 0;

@@ -66,11 +66,6 @@ export function streamToken(ref: StreamRef): string {
   return Buffer.from(`${ref.domain}/${ref.app}/${ref.stream}`, 'utf8').toString('base64url');
 }
 
-export function streamFromToken(token: string): StreamRef {
-  const [domain, app, stream] = Buffer.from(token, 'base64url').toString('utf8').split('/');
-  return { domain, app, stream };
-}
-
 export function streamLabel(ref: StreamRef): string {
   return `${ref.domain}/${ref.app}/${ref.stream}`;
 }

@@ -1,5 +1,4 @@
 export { ffmpegSegmenter, type Segmenter, type SegmenterFactory, type SegmenterOptions, type ClosedSegment } from './segmenter.js';
-export { probe, type ProbeResult, type ProbedStream } from './probe.js';
 export { packageSegments } from './package-segments.js';
 export { flvVideoCodecName, flvAudioCodecName, unsupportedCodecReason, SUPPORTED_VIDEO, SUPPORTED_AUDIO } from './codecs.js';
 export { missingMediaBinaries } from './binaries.js';

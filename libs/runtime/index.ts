@@ -1,3 +1,3 @@
-export { startNatsServer, natsServerAvailable, type NatsServerProcess } from './nats-server-process.js';
+export { startNatsServer, type NatsServerProcess } from './nats-server-process.js';
 export { waitConsumerIdle } from './drain.js';
 export { hostServices, stopOnSignals, runMain, type Startable, type HostedProcess } from './service-host.js';

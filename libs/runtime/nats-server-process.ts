@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tcpConnect } from 'node:net';
@@ -8,10 +8,6 @@ export interface NatsServerProcess {
   port: number;
   child: ChildProcess;
   stop(): Promise<void>;
-}
-
-export function natsServerAvailable(): boolean {
-  return spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 function portOpen(port: number): Promise<boolean> {

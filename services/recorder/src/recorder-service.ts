@@ -301,11 +301,6 @@ export class RecorderService {
     }
   }
 
-  /** Live actors by state, for status queries and tests. */
-  hostedStates(): StreamState[] {
-    return [...this.actors.values()].map((h) => h.actor.state);
-  }
-
   /**
    * Closes the open segment of every hosted stream, then either finalizes its
    * files (shutdown mode finalize) or hands the recording over with its

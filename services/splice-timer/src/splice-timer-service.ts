@@ -77,11 +77,6 @@ export class SpliceTimerService {
     }
   }
 
-  /** Number of deadlines waiting, for tests and metrics. */
-  pending(): number {
-    return this.scheduled.size;
-  }
-
   async stop(): Promise<void> {
     this.watcher?.stop();
     for (const t of this.scheduled.values()) clearTimeout(t);
