@@ -52,15 +52,7 @@ export async function consumeDurable<T>(bus: Bus, opts: DurableConsumerOptions<T
   const chains = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<void>>();
 
-  const handleOne = async (msg: JsMsg): Promise<void> => {
-    let payload: T;
-    try {
-      payload = msg.json<T>();
-    } catch (err) {
-      opts.log.error({ subject: msg.subject, seq: msg.seq, err: (err as Error).message }, 'dropping malformed message');
-      msg.term();
-      return;
-    }
+  const handleOne = async (msg: JsMsg, payload: T): Promise<void> => {
     const working = setInterval(() => msg.working(), Math.max(1000, ackWaitMs / 3));
     try {
       await inSpan(opts.component, `handle ${msg.subject}`, extractTrace(headerCarrier(msg.headers)), () => handler(payload, msg));
@@ -76,13 +68,18 @@ export async function consumeDurable<T>(bus: Bus, opts: DurableConsumerOptions<T
 
   const loop = (async () => {
     for await (const msg of messages) {
-      while (inFlight.size >= concurrency) await Promise.race(inFlight);
-      let key = '';
+      let payload: T;
       try {
-        key = opts.keyOf ? opts.keyOf(msg.json<T>(), msg) : '';
-      } catch { /* malformed: handled (terminated) in handleOne */ }
+        payload = msg.json<T>();
+      } catch (err) {
+        opts.log.error({ subject: msg.subject, seq: msg.seq, err: (err as Error).message }, 'dropping malformed message');
+        msg.term();
+        continue;
+      }
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      const key = opts.keyOf ? opts.keyOf(payload, msg) : '';
       const prev = chains.get(key) ?? Promise.resolve();
-      const p: Promise<void> = prev.then(() => handleOne(msg));
+      const p: Promise<void> = prev.then(() => handleOne(msg, payload));
       chains.set(key, p);
       const tracked = p.finally(() => {
         inFlight.delete(tracked);

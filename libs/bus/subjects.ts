@@ -31,10 +31,32 @@ export const SUBJECTS = {
   /** Request/reply inbox of one stream actor. */
   actor: (token: string) => `lr.actor.${token}`,
   /** Request/reply queries answered by the index service. */
-  indexRpc: (method: string) => `lr.rpc.index.${method}`,
+  indexRpc: (method: IndexMethod) => `lr.rpc.index.${method}`,
   /** Request/reply template, callback and decision management answered by the matcher. */
-  matcherRpc: (method: string) => `lr.rpc.matcher.${method}`,
+  matcherRpc: (method: MatcherMethod) => `lr.rpc.matcher.${method}`,
 } as const;
+
+export const INDEX_METHODS = {
+  describeFiles: 'describe_files',
+  describeFile: 'describe_file',
+  createIndexFile: 'create_index_file',
+  deleteRecords: 'delete_records',
+  content: 'content',
+} as const;
+export type IndexMethod = (typeof INDEX_METHODS)[keyof typeof INDEX_METHODS];
+
+export const MATCHER_METHODS = {
+  addTemplate: 'add_template',
+  updateTemplate: 'update_template',
+  addVodTemplate: 'add_vod_template',
+  deleteTemplate: 'delete_template',
+  listTemplates: 'list_templates',
+  putNotify: 'put_notify',
+  getNotify: 'get_notify',
+  deleteNotify: 'delete_notify',
+  lastDecision: 'last_decision',
+} as const;
+export type MatcherMethod = (typeof MATCHER_METHODS)[keyof typeof MATCHER_METHODS];
 
 export const BUCKETS = {
   /** Actor snapshots, one per live stream with a recording actor. */

@@ -14,6 +14,12 @@ export const DEFAULT_TRANSCODE_FILE_PATTERN = 'transcodeRecord/{AppName}/{Stream
 export const DEFAULT_TRANSCODE_SEGMENT_PATTERN = 'transcodeRecord/{AppName}/{StreamName}_{TranscodeTemplateID}/{UnixTimestamp}_{Sequence}';
 
 const NAME_RE = /^[A-Za-z0-9_-]{1,128}$/;
+const DOMAIN_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** A stream domain (lower case host name): it names keys and subjects too. */
+export function isSafeDomain(domain: string): boolean {
+  return domain.length <= 253 && DOMAIN_RE.test(domain);
+}
 const KEY_RE = /^[A-Za-z0-9_\-./=]+$/;
 
 /** App and stream names become object keys: only RTMP-safe characters pass. */

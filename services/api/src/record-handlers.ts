@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import {
-  RECORD_COMMANDS, SUBJECTS, call, isNoResponders, request, streamLabel, streamToken,
+  INDEX_METHODS, RECORD_COMMANDS, SUBJECTS, call, isNoResponders, request, streamLabel, streamToken,
   type ActorMessage, type ActorReply, type Bus, type CatalogFile, type DescribeFileQuery, type DescribeFilesQuery,
   type DescribeFilesResult, type RecordCommand, type StorageTarget, type CreateIndexQuery, type CreateIndexResult,
   type DeleteRecordsQuery, type DeleteRecordsResult, type ContentQuery, type ContentRange,
@@ -15,11 +15,11 @@ import type {
 import { ApiError, invalid, precondition } from './grpc-errors.js';
 import { formatTime, intInRange, parseTime, requireText, streamFields } from './request-fields.js';
 
-const INDEX_DESCRIBE_FILES = SUBJECTS.indexRpc('describe_files');
-const INDEX_DESCRIBE_FILE = SUBJECTS.indexRpc('describe_file');
-const INDEX_CREATE = SUBJECTS.indexRpc('create_index_file');
-const INDEX_DELETE = SUBJECTS.indexRpc('delete_records');
-const INDEX_CONTENT = SUBJECTS.indexRpc('content');
+const INDEX_DESCRIBE_FILES = SUBJECTS.indexRpc(INDEX_METHODS.describeFiles);
+const INDEX_DESCRIBE_FILE = SUBJECTS.indexRpc(INDEX_METHODS.describeFile);
+const INDEX_CREATE = SUBJECTS.indexRpc(INDEX_METHODS.createIndexFile);
+const INDEX_DELETE = SUBJECTS.indexRpc(INDEX_METHODS.deleteRecords);
+const INDEX_CONTENT = SUBJECTS.indexRpc(INDEX_METHODS.content);
 
 export function toRecordIndexInfo(f: CatalogFile): RecordIndexInfo {
   return {

@@ -1,10 +1,9 @@
 // Validation of request fields; every error names the field in proto style.
-import { isSafeName } from '../../../libs/naming/index.js';
+import { isSafeDomain, isSafeName } from '../../../libs/naming/index.js';
 import type { StreamRef } from '../../../libs/bus/index.js';
 import { invalid } from './grpc-errors.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-const DOMAIN_RE = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 export function requireText(field: string, value: string | undefined): string {
   const v = (value ?? '').trim();
@@ -27,7 +26,7 @@ export function formatTime(ms: number): string {
 
 export function domainField(field: string, value: string | undefined): string {
   const v = requireText(field, value).toLowerCase();
-  if (!DOMAIN_RE.test(v) || v.length > 253) throw invalid(field, `is not a valid domain name: "${v}"`);
+  if (!isSafeDomain(v)) throw invalid(field, `is not a valid domain name: "${v}"`);
   return v;
 }
 

@@ -1,5 +1,5 @@
 import {
-  SUBJECTS, call, isNoResponders, request, streamToken,
+  MATCHER_METHODS, SUBJECTS, call, isNoResponders, request, streamToken,
   type ActorMessage, type ActorReply, type Bus, type MatchDecision, type NotifyConfig, type RecordTemplate,
   type StreamRef, type TemplateFormat, type TemplateKeyQuery, type TemplateListQuery,
 } from '../../../libs/bus/index.js';
@@ -7,8 +7,8 @@ import type * as pb from '../../../libs/proto/index.js';
 import { invalid, notFound } from './grpc-errors.js';
 import { domainField, formatTime, intInRange, requireText, streamFields } from './request-fields.js';
 
-// Matcher method names (services/matcher owns templates; this is only the transport).
-const M = (method: string) => SUBJECTS.matcherRpc(method);
+// services/matcher owns templates; this is only the transport.
+const M = SUBJECTS.matcherRpc;
 
 function recordFormat(f: TemplateFormat): pb.RecordFormat {
   const segmented = f.format === 'm3u8' || f.format === 'cmaf';
@@ -44,72 +44,71 @@ function keyQuery(kind: 'oss' | 'vod', req: { domainName?: string; appName?: str
   return { kind, domain: domainField('domain_name', req.domainName), app: requireText('app_name', req.appName), stream: requireText('stream_name', req.streamName) };
 }
 
-function page<T>(items: T[], pageNum: number, pageSize: number): T[] {
-  return items.slice((pageNum - 1) * pageSize, pageNum * pageSize);
-}
-
 export class TemplateHandlers {
   constructor(private bus: Bus) {}
 
   async addOss(req: pb.AddLiveAppRecordConfigRequest): Promise<pb.AddLiveAppRecordConfigResponse> {
-    return { config: toLiveAppRecord(await call<pb.AddLiveAppRecordConfigRequest, RecordTemplate>(this.bus, M('add_template'), req)) };
+    return { config: toLiveAppRecord(await call<pb.AddLiveAppRecordConfigRequest, RecordTemplate>(this.bus, M(MATCHER_METHODS.addTemplate), req)) };
   }
 
   async updateOss(req: pb.UpdateLiveAppRecordConfigRequest): Promise<pb.UpdateLiveAppRecordConfigResponse> {
-    return { config: toLiveAppRecord(await call<pb.UpdateLiveAppRecordConfigRequest, RecordTemplate>(this.bus, M('update_template'), req)) };
+    return { config: toLiveAppRecord(await call<pb.UpdateLiveAppRecordConfigRequest, RecordTemplate>(this.bus, M(MATCHER_METHODS.updateTemplate), req)) };
   }
 
   async deleteOss(req: pb.DeleteLiveAppRecordConfigRequest): Promise<pb.DeleteLiveAppRecordConfigResponse> {
-    await call(this.bus, M('delete_template'), keyQuery('oss', req));
+    await call(this.bus, M(MATCHER_METHODS.deleteTemplate), keyQuery('oss', req));
     return {};
   }
 
-  async describeOss(req: pb.DescribeLiveRecordConfigRequest): Promise<pb.DescribeLiveRecordConfigResponse> {
-    const q: TemplateListQuery = { kind: 'oss', domain: domainField('domain_name', req.domainName), app: (req.appName ?? '').trim(), stream: (req.streamName ?? '').trim() };
+  /** One page of a kind's templates of a domain, optionally narrowed to an app and a stream. */
+  private async listPage(kind: 'oss' | 'vod', req: { domainName?: string; appName?: string; streamName?: string; pageNum?: number; pageSize?: number }) {
+    const q: TemplateListQuery = { kind, domain: domainField('domain_name', req.domainName), app: (req.appName ?? '').trim(), stream: (req.streamName ?? '').trim() };
     const pageNum = intInRange('page_num', req.pageNum, 1, 1, 100000);
     const pageSize = intInRange('page_size', req.pageSize, 10, 1, 100);
+    const all = await call<TemplateListQuery, RecordTemplate[]>(this.bus, M(MATCHER_METHODS.listTemplates), q);
+    return { all, pageNum, pageSize, page: (items: RecordTemplate[]) => items.slice((pageNum - 1) * pageSize, pageNum * pageSize) };
+  }
+
+  async describeOss(req: pb.DescribeLiveRecordConfigRequest): Promise<pb.DescribeLiveRecordConfigResponse> {
     const order = (req.order || 'asc').toLowerCase();
     if (order !== 'asc' && order !== 'desc') throw invalid('order', `must be asc or desc, got "${req.order}"`);
-    const all = await call<TemplateListQuery, RecordTemplate[]>(this.bus, M('list_templates'), q);
+    const { all, pageNum, pageSize, page } = await this.listPage('oss', req);
     if (order === 'desc') all.reverse();
-    return { liveAppRecordList: page(all, pageNum, pageSize).map(toLiveAppRecord), totalNum: all.length, pageNum, pageSize, order, totalPage: Math.ceil(all.length / pageSize) };
+    return { liveAppRecordList: page(all).map(toLiveAppRecord), totalNum: all.length, pageNum, pageSize, order, totalPage: Math.ceil(all.length / pageSize) };
   }
 
   async addVod(req: pb.AddLiveRecordVodConfigRequest): Promise<pb.AddLiveRecordVodConfigResponse> {
-    return { config: toVodConfig(await call<pb.AddLiveRecordVodConfigRequest, RecordTemplate>(this.bus, M('add_vod_template'), req)) };
+    return { config: toVodConfig(await call<pb.AddLiveRecordVodConfigRequest, RecordTemplate>(this.bus, M(MATCHER_METHODS.addVodTemplate), req)) };
   }
 
   async deleteVod(req: pb.DeleteLiveRecordVodConfigRequest): Promise<pb.DeleteLiveRecordVodConfigResponse> {
-    await call(this.bus, M('delete_template'), keyQuery('vod', req));
+    await call(this.bus, M(MATCHER_METHODS.deleteTemplate), keyQuery('vod', req));
     return {};
   }
 
   async describeVod(req: pb.DescribeLiveRecordVodConfigsRequest): Promise<pb.DescribeLiveRecordVodConfigsResponse> {
-    const q: TemplateListQuery = { kind: 'vod', domain: domainField('domain_name', req.domainName), app: (req.appName ?? '').trim(), stream: (req.streamName ?? '').trim() };
-    const pageNum = intInRange('page_num', req.pageNum, 1, 1, 100000);
-    const pageSize = intInRange('page_size', req.pageSize, 10, 1, 100);
-    const all = await call<TemplateListQuery, RecordTemplate[]>(this.bus, M('list_templates'), q);
-    return { liveRecordVodConfigs: page(all, pageNum, pageSize).map(toVodConfig), totalNum: all.length, pageNum, pageSize };
+    const { all, pageNum, pageSize, page } = await this.listPage('vod', req);
+    return { liveRecordVodConfigs: page(all).map(toVodConfig), totalNum: all.length, pageNum, pageSize };
   }
 
   async addNotify(req: pb.AddLiveRecordNotifyConfigRequest): Promise<pb.AddLiveRecordNotifyConfigResponse> {
-    await call<pb.AddLiveRecordNotifyConfigRequest, NotifyConfig>(this.bus, M('put_notify'), req);
+    await call<pb.AddLiveRecordNotifyConfigRequest, NotifyConfig>(this.bus, M(MATCHER_METHODS.putNotify), req);
     return {};
   }
 
   async describeNotify(req: pb.DescribeLiveRecordNotifyConfigRequest): Promise<pb.DescribeLiveRecordNotifyConfigResponse> {
-    const c = await call<{ domain: string }, NotifyConfig>(this.bus, M('get_notify'), { domain: domainField('domain_name', req.domainName) });
+    const c = await call<{ domain: string }, NotifyConfig>(this.bus, M(MATCHER_METHODS.getNotify), { domain: domainField('domain_name', req.domainName) });
     return { liveRecordNotifyConfig: { domainName: c.domain, notifyUrl: c.notifyUrl, onDemandUrl: c.onDemandUrl, needStatusNotify: c.needStatusNotify, authKeySet: !!c.authKey } };
   }
 
   async deleteNotify(req: pb.DeleteLiveRecordNotifyConfigRequest): Promise<pb.DeleteLiveRecordNotifyConfigResponse> {
-    await call(this.bus, M('delete_notify'), { domain: domainField('domain_name', req.domainName) });
+    await call(this.bus, M(MATCHER_METHODS.deleteNotify), { domain: domainField('domain_name', req.domainName) });
     return {};
   }
 
   async status(req: pb.DescribeLiveStreamRecordStatusRequest): Promise<pb.DescribeLiveStreamRecordStatusResponse> {
     const stream: StreamRef = streamFields(req);
-    const decision = await call<StreamRef, MatchDecision | null>(this.bus, M('last_decision'), stream);
+    const decision = await call<StreamRef, MatchDecision | null>(this.bus, M(MATCHER_METHODS.lastDecision), stream);
     let actor: ActorReply | null = null;
     try {
       actor = await request<ActorMessage, ActorReply>(this.bus, SUBJECTS.actor(streamToken(stream)), { type: 'status' }, 5000);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
-  CONSUMERS, RpcFailure, STREAMS, SUBJECTS, consumeDurable, serve, streamLabel,
+  CONSUMERS, INDEX_METHODS, RpcFailure, STREAMS, SUBJECTS, consumeDurable, serve, streamLabel,
   type Bus, type CatalogFile, type ContentQuery, type ContentRange, type CreateIndexQuery, type CreateIndexResult,
   type DeleteRecordsQuery, type DeleteRecordsResult, type DescribeFileQuery, type DescribeFilesQuery, type DescribeFilesResult,
   type FileStored, type Running, type SegmentStored,
@@ -12,14 +12,6 @@ import { componentLogger } from '../../../libs/telemetry/index.js';
 import { CatalogueStore, toCatalogFile } from './catalogue-store.js';
 import { contentRanges, indexFileSegments, selectSegments } from './index-file.js';
 import { retentionPolicy, sweepExpired } from './retention.js';
-
-export const INDEX_METHODS = {
-  describeFiles: 'describe_files',
-  describeFile: 'describe_file',
-  createIndexFile: 'create_index_file',
-  deleteRecords: 'delete_records',
-  content: 'content',
-} as const;
 
 /** Keeps the catalogue of stored segments and files and answers queries over it. */
 export class IndexService {

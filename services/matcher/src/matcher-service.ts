@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import {
-  BUCKETS, CONSUMERS, PACKAGED_FORMATS, RetryLater, RpcFailure, STREAMS, SUBJECTS, bucket, consumeDurable, isNoResponders,
+  BUCKETS, CONSUMERS, MATCHER_METHODS, PACKAGED_FORMATS, RetryLater, RpcFailure, STREAMS, SUBJECTS, bucket, consumeDurable, isNoResponders,
   publishDurable, request, serve, streamLabel, streamToken,
   type ActorMessage, type ActorReply, type Bus, type IngestPublished, type IngestUnpublished, type MatchDecision,
-  type NotifyConfig, type RecordAssignment, type RecordTemplate, type Running, type StreamRef, type TemplateKeyQuery, type TemplateListQuery,
+  type MatcherMethod, type NotifyConfig, type RecordAssignment, type RecordTemplate, type Running, type StreamRef, type TemplateKeyQuery, type TemplateListQuery,
 } from '../../../libs/bus/index.js';
 import { recordLimits, type Config, type RecordLimits } from '../../../libs/config/index.js';
 import { unsupportedCodecReason } from '../../../libs/media/index.js';
@@ -17,18 +17,6 @@ import { matchTemplate, planFor } from './template-match.js';
 import { TemplateStore } from './template-store.js';
 import { LOCAL_ONLY, ValidationError, templateId, templateKeyFields, validateOssTemplate, validateVodTemplate } from './template-validation.js';
 import { decideTrigger, type OnDemandResult } from './trigger-decision.js';
-
-export const MATCHER_METHODS = {
-  addTemplate: 'add_template',
-  updateTemplate: 'update_template',
-  addVodTemplate: 'add_vod_template',
-  deleteTemplate: 'delete_template',
-  listTemplates: 'list_templates',
-  putNotify: 'put_notify',
-  getNotify: 'get_notify',
-  deleteNotify: 'delete_notify',
-  lastDecision: 'last_decision',
-} as const;
 
 /** Validation errors travel to the API as INVALID_ARGUMENT naming the field. */
 async function validated<T>(fn: () => T | Promise<T>): Promise<T> {
@@ -88,7 +76,7 @@ export class MatcherService {
   }
 
   private serveManagement(): void {
-    const rpc = <Req, Res>(method: string, fn: (req: Req) => Promise<Res>) =>
+    const rpc = <Req, Res>(method: MatcherMethod, fn: (req: Req) => Promise<Res>) =>
       this.servers.push(serve<Req, Res>(this.bus, SUBJECTS.matcherRpc(method), 'matcher', this.log, (req) => validated(() => fn(req)), 'matcher'));
     const caps = { ...LOCAL_ONLY, s3: !!this.config.storage.s3.endpoint };
     rpc<AddLiveAppRecordConfigRequest, RecordTemplate>(MATCHER_METHODS.addTemplate, async (req) => this.store.add(validateOssTemplate(req, this.limits, caps, Date.now())));

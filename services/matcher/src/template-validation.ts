@@ -2,7 +2,7 @@
 // the request field in proto style, and nothing invalid reaches the store.
 import { PACKAGED_FORMATS, RECORD_FORMATS, streamToken, type RecordFormat, type RecordTemplate, type TemplateFormat, type TriggerMode, type VodFormatSettings } from '../../../libs/bus/index.js';
 import { inRange, type RecordLimits } from '../../../libs/config/index.js';
-import { DEFAULT_FILE_PATTERN, DEFAULT_SEGMENT_PATTERN, DEFAULT_TRANSCODE_FILE_PATTERN, DEFAULT_TRANSCODE_SEGMENT_PATTERN, isSafeName, patternProblem } from '../../../libs/naming/index.js';
+import { DEFAULT_FILE_PATTERN, DEFAULT_SEGMENT_PATTERN, DEFAULT_TRANSCODE_FILE_PATTERN, DEFAULT_TRANSCODE_SEGMENT_PATTERN, isSafeDomain, isSafeName, patternProblem } from '../../../libs/naming/index.js';
 import type { AddLiveAppRecordConfigRequest, AddLiveRecordVodConfigRequest, RecordFormat as ProtoRecordFormat } from '../../../libs/proto/index.js';
 
 export class ValidationError extends Error {
@@ -17,7 +17,6 @@ export const DEFAULT_CYCLE_SECONDS = 180 * 60;
 export const DEFAULT_SLICE_SECONDS = 30;
 export const MAX_TRANSCODE_TEMPLATES = 10;
 
-const DOMAIN_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 export interface StorageCapabilities {
   /** Whether object storage other than local disk is configured. */
@@ -30,7 +29,7 @@ export const LOCAL_ONLY: StorageCapabilities = { s3: false, packaged: PACKAGED_F
 export function templateKeyFields(req: { domainName?: string; appName?: string; streamName?: string }): { domain: string; app: string; stream: string } {
   const domain = (req.domainName ?? '').trim().toLowerCase();
   if (!domain) throw new ValidationError('domain_name', 'is required');
-  if (!DOMAIN_RE.test(domain) || domain.length > 253) throw new ValidationError('domain_name', `is not a valid domain name: "${domain}"`);
+  if (!isSafeDomain(domain)) throw new ValidationError('domain_name', `is not a valid domain name: "${domain}"`);
   const app = (req.appName ?? '').trim();
   const stream = (req.streamName ?? '').trim();
   if (!app) throw new ValidationError('app_name', 'is required ("*" for every app)');

@@ -29,9 +29,8 @@ export interface RecorderOptions {
 export class RecorderService {
   private readonly log = componentLogger('recorder');
   private readonly actors = new Map<string, Hosted>();
-  /** flv/mp4 files being joined in the background; shutdown waits for them. */
-  private readonly packaging = new Set<Promise<void>>();
-  private readonly packagingOf = new Map<string, number>();
+  /** flv/mp4 files being joined in the background, per recording; shutdown waits for them. */
+  private readonly packaging = new Map<string, Set<Promise<void>>>();
   private pressureSub: Subscription | null = null;
   private spoolFull = false;
   private consumer: Running | null = null;
@@ -198,12 +197,11 @@ export class RecorderService {
         const job = this.finalizeFile(state, file)
           .catch((err) => log.error({ recordingId: state.recordingId, format: file.format, sequence: file.sequence, err: (err as Error).message }, 'packaging failed'))
           .finally(() => {
-            this.packaging.delete(job);
-            const inFlight = this.packagingOf.get(state.recordingId)! - 1;
-            this.packagingOf.set(state.recordingId, inFlight);
-            if (inFlight > 0) return;
+            const jobs = this.packaging.get(state.recordingId)!;
+            jobs.delete(job);
+            if (jobs.size > 0) return;
             // The last job of the recording to finish releases what no open file needs any more.
-            this.packagingOf.delete(state.recordingId);
+            this.packaging.delete(state.recordingId);
             const hosted = this.actors.get(token);
             const open = hosted?.actor.state.files.filter((f) => JOINED_FORMATS.includes(f.format))
               .flatMap((f) => f.segments.flatMap((x) => (x.initSpoolPath ? [x.spoolPath, x.initSpoolPath] : [x.spoolPath]))) ?? [];
@@ -211,8 +209,9 @@ export class RecorderService {
               if (!hosted) void this.tidySpool(state.recordingId);
             });
           });
-        this.packagingOf.set(state.recordingId, (this.packagingOf.get(state.recordingId) ?? 0) + 1);
-        this.packaging.add(job);
+        const jobs = this.packaging.get(state.recordingId) ?? new Set<Promise<void>>();
+        jobs.add(job);
+        this.packaging.set(state.recordingId, jobs);
       },
       armTimer: async (state, timerId, deadline) => {
         const entry: TimerEntry = { timerId, stream: state.stream, deadline };
@@ -239,7 +238,7 @@ export class RecorderService {
         await this.snapshots.delete(token).catch(() => undefined);
         await this.leases.delete(token).catch(() => undefined);
         this.unhost(token);
-        if (!this.packagingOf.has(state.recordingId)) await this.tidySpool(state.recordingId);
+        if (!this.packaging.has(state.recordingId)) await this.tidySpool(state.recordingId);
       },
     };
   }
@@ -293,7 +292,8 @@ export class RecorderService {
       try {
         hosted.leaseRevision = await this.leases.update(hosted.token, this.config.recorder.workerId, hosted.leaseRevision);
       } catch (err) {
-        if (this.bus.nc.isClosed() || !this.actors.has(hosted.token)) return;
+        if (this.bus.nc.isClosed()) return;
+        if (!this.actors.has(hosted.token)) continue;
         this.log.error({ stream: streamLabel(hosted.actor.state.stream), err: (err as Error).message }, 'lease lost; abandoning the stream to its new owner');
         this.unhost(hosted.token);
         await hosted.actor.abandon();
@@ -317,7 +317,7 @@ export class RecorderService {
       const timeout = new Promise<void>((r) => setTimeout(r, 20000).unref());
       await Promise.race([h.actor.released, timeout]);
     }));
-    await Promise.allSettled([...this.packaging]);
+    await Promise.allSettled([...this.packaging.values()].flatMap((jobs) => [...jobs]));
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.leaseTimer = null;
   }
