@@ -149,7 +149,9 @@ export function videoPacketHashes(input: string): string[] {
     const remux = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', input, '-map', '0:v:0', '-c', 'copy', '-f', 'mpegts', source]);
     if (remux.status !== 0) throw new Error(`remux of ${input} failed: ${remux.stderr}`);
   }
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', source, '-map', '0:v:0', '-c', 'copy', '-f', 'framemd5', '-'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // Muxers differ in the parameter sets and access-unit delimiters they add around each picture
+  // (and in their order): compare the pictures themselves, without SPS, PPS and AUD NAL units.
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', source, '-map', '0:v:0', '-c', 'copy', '-bsf:v', 'filter_units=remove_types=7|8|9', '-f', 'framemd5', '-'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`framemd5 of ${input} failed: ${r.stderr}`);
   // stream, dts, pts, duration, size, hash[, side data]
   return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5].trim());
@@ -167,4 +169,7 @@ export function unary<Req, Res>(client: grpc.Client, method: string, req: Req): 
 }
 export { eventsOn } from './events.js';
 export { startPostgres, type ThrowawayPostgres } from './postgres.js';
-export { startS3, startCuttableProxy, type TestS3 } from './s3.js';
+export { startS3, startCuttableProxy, type CuttableProxy, type TestS3 } from './s3.js';
+export { startNats, type TestNats } from './nats.js';
+export { EventLog, type LoggedEvent } from './event-log.js';
+export { seedCatalogue, type SeedOptions } from './catalogue.js';

@@ -1,6 +1,6 @@
 import { connect, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import {
-  RetentionPolicy, StorageType, jetstream, jetstreamManager,
+  DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager,
   type JetStreamClient, type JetStreamManager, type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -21,7 +21,17 @@ export interface BusOptions {
   name: string;
   /** Lifetime of an actor lease without renewal. */
   leaseTtlMs: number;
+  /** Retention of the media plane (defaults: 180 s, 8 GiB, file storage). */
+  media?: MediaRetention;
 }
+
+export interface MediaRetention {
+  maxAgeSeconds: number;
+  maxBytes: number;
+  storage: 'file' | 'memory';
+}
+
+const DEFAULT_MEDIA: MediaRetention = { maxAgeSeconds: 180, maxBytes: 8 * 1024 ** 3, storage: 'file' };
 
 const DAY_NS = 24 * 3600 * 1e9;
 
@@ -42,13 +52,25 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
     },
   };
-  await ensureTopology(bus, opts.leaseTtlMs);
+  await ensureTopology(bus, opts.leaseTtlMs, opts.media ?? DEFAULT_MEDIA);
   return bus;
 }
 
+/**
+ * The media plane: packets by age and size, oldest dropped first. A short
+ * duplicate window bounds the broker's memory for message ids (one per batch).
+ */
+function mediaStreamConfig(m: MediaRetention): Partial<StreamConfig> & { name: string } {
+  return {
+    name: STREAMS.media, subjects: [SUBJECTS.mediaAll], retention: RetentionPolicy.Limits,
+    storage: m.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    max_age: m.maxAgeSeconds * 1e9, max_bytes: m.maxBytes, discard: DiscardPolicy.Old, duplicate_window: 30 * 1e9,
+  };
+}
+
 /** Creates streams and buckets if missing and aligns their configuration; safe to run from every service at start. */
-export async function ensureTopology(bus: Bus, leaseTtlMs: number): Promise<void> {
-  for (const cfg of STREAM_CONFIGS) {
+export async function ensureTopology(bus: Bus, leaseTtlMs: number, media: MediaRetention = DEFAULT_MEDIA): Promise<void> {
+  for (const cfg of [...STREAM_CONFIGS, mediaStreamConfig(media)]) {
     try {
       await bus.jsm.streams.info(cfg.name);
       await bus.jsm.streams.update(cfg.name, cfg);

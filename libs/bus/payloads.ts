@@ -32,9 +32,19 @@ export interface IngestPublished {
   codecs: CodecInfo;
   /** Publish URL query parameters, already URL-decoded. */
   params: Record<string, string | string[]>;
-  /** Where a recorder pulls the live stream from. */
-  pullUrl: string;
+  /** Where the session's packets are on the media plane. */
+  media: MediaOrigin;
   at: number;
+}
+
+/** The media-plane position of one publish session. */
+export interface MediaOrigin {
+  /** Subject of the stream's packets (lr.media.{token}). */
+  subject: string;
+  /** Sequence of the session's first batch in LR_MEDIA; null when it is not known (then startMs applies). */
+  startSeq: number | null;
+  /** When the session began (ms): where a consumer starts when startSeq is null. */
+  startMs: number;
 }
 
 export interface IngestUnpublished {

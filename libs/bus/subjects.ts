@@ -10,6 +10,8 @@ export const STREAMS = {
   assign: 'LR_ASSIGN',
   /** Work queue: spool files to move into storage. */
   uploads: 'LR_UPLOADS',
+  /** The media plane: every live stream's packets, short retention, replayable from a sequence. */
+  media: 'LR_MEDIA',
 } as const;
 
 export const SUBJECTS = {
@@ -26,14 +28,24 @@ export const SUBJECTS = {
   timerFired: 'lr.evt.timer.fired',
   callbackFailed: 'lr.evt.callback.failed',
   spoolPressure: 'lr.evt.spool.pressure',
+  /** Segments closed by a recording, in order: the recording's segment list lives here, not in its snapshot. */
+  recordingSegment: (recordingId: string) => `lr.evt.segment.${recordingId}`,
+  recordingSegmentsAll: 'lr.evt.segment.>',
   assign: 'lr.work.assign',
   upload: 'lr.work.upload',
+  mediaAll: 'lr.media.>',
+  /** The media plane subject of one stream (binary packet batches, libs/media/media-batch.ts). */
+  media: (token: string) => `lr.media.${token}`,
   /** Request/reply inbox of one stream actor. */
   actor: (token: string) => `lr.actor.${token}`,
   /** Request/reply queries answered by the index service. */
   indexRpc: (method: IndexMethod) => `lr.rpc.index.${method}`,
   /** Request/reply template, callback and decision management answered by the matcher. */
   matcherRpc: (method: MatcherMethod) => `lr.rpc.matcher.${method}`,
+  /** An error that escaped every handler of a process (libs/runtime/escaped-errors.ts): logged, counted and evented. */
+  processError: 'lr.evt.process.error',
+  /** A storage writer's view of its backend (libs/runtime/storage-health.ts); the api reports it at /healthz. */
+  storageHealth: 'lr.evt.health.storage',
 } as const;
 
 export const INDEX_METHODS = {

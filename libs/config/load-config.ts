@@ -16,7 +16,7 @@ export interface Config {
   logLevel: string;
   telemetry: { otlpEndpoint: string };
   nats: { url: string | null; port: number };
-  ingest: { rtmpPort: number; pullHost: string; nodeId: string; codecWaitMs: number };
+  ingest: { rtmpPort: number; nodeId: string; codecWaitMs: number };
   api: { grpcPort: number; httpPort: number; publicBaseUrl: string };
   domains: { default: string; aliases: Record<string, string> };
   defaultTemplate: { bucket: string; enabled: boolean; formats: string[]; sliceSeconds: number; cycleSeconds: number; delaySeconds: number };
@@ -29,6 +29,14 @@ export interface Config {
   retention: { fileDays: number; segmentDays: number; domains: Record<string, string>; deleteObjects: boolean; sweepSeconds: number };
   catalogue: { driver: 'sqlite' | 'postgres'; sqlitePath: string; postgresUrl: string };
   recorder: { workerId: string; leaseTtlMs: number; shutdown: 'finalize' | 'handover' };
+  media: MediaPlaneConfig;
+}
+
+export interface MediaPlaneConfig {
+  maxAgeSeconds: number;
+  maxBytes: number;
+  storage: 'file' | 'memory';
+  batchMs: number;
 }
 
 type Raw = string | number | boolean | string[] | Record<string, string> | null | undefined;
@@ -134,6 +142,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   }
   if (config.defaultTemplate.bucket && !config.storage.s3.endpoint) {
     throw new ConfigError('defaultTemplate.bucket', 'LR_DEFAULT_TEMPLATE_BUCKET', 'needs an S3 endpoint (LR_S3_ENDPOINT)');
+  }
+  // A takeover replays the open segment from the media plane: it must still hold it by then.
+  const minAge = Math.ceil((2 * config.recorder.leaseTtlMs) / 1000);
+  if (config.media.maxAgeSeconds < minAge) {
+    throw new ConfigError('media.maxAgeSeconds', 'LR_MEDIA_MAX_AGE_SECONDS', `must be at least twice the lease TTL (${minAge} s) so that a takeover can replay what the lost worker had not stored`);
   }
   if (config.catalogue.driver === 'postgres' && !config.catalogue.postgresUrl) {
     throw new ConfigError('catalogue.postgresUrl', 'environment LR_POSTGRES_URL', 'required when catalogue.driver is postgres');

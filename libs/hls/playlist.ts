@@ -24,7 +24,9 @@ function isoMs(ms: number): string {
 export function composePlaylist(opts: PlaylistOptions): string {
   const { segments } = opts;
   if (segments.length === 0) throw new Error('a playlist needs at least one segment');
-  const target = Math.max(1, ...segments.map((s) => Math.ceil(s.durationMs / 1000)));
+  // A loop, not a spread: a long clip has more segments than a call may take arguments.
+  let target = 1;
+  for (const s of segments) target = Math.max(target, Math.ceil(s.durationMs / 1000));
   const fmp4 = segments.some((s) => s.initKey);
   const lines = [
     '#EXTM3U',

@@ -3,28 +3,44 @@ import { join } from 'node:path';
 import NodeMediaServer, { type NmsSession } from 'node-media-server';
 import Context, { type NmsBroadcast, type NmsPacket } from 'node-media-server/src/core/context.js';
 import nmsLogger from 'node-media-server/src/core/logger.js';
-import { SUBJECTS, publishDurable, streamLabel, type Bus, type IngestPublished, type IngestUnpublished } from '../../../libs/bus/index.js';
+import type { Subscription } from '@nats-io/transport-node';
+import {
+  STREAMS, SUBJECTS, publishDurable, streamLabel, streamToken, type Bus, type IngestPublished, type IngestUnpublished,
+  type MatchDecision, type StreamRef,
+} from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
 import { CodecSniffer } from './codec-sniffer.js';
 import { domainOf } from './domain-map.js';
+import { MediaPublisher, type IngestPacket } from './media-publisher.js';
 
 interface LiveSession {
   session: NmsSession;
+  stream: StreamRef;
   sniffer: CodecSniffer;
+  media: MediaPublisher;
+  startedAt: number;
   announced: boolean;
   poll: NodeJS.Timeout | null;
 }
 
+/** How long an announcement waits for the broker to take the session's first media batch. */
+const FIRST_BATCH_WAIT_MS = 10000;
+
 /**
- * RTMP ingest on node-media-server. It records nothing itself: it announces
- * publishes (with codecs, parameters and the URL to pull from) and their end.
+ * RTMP ingest on node-media-server. It records nothing itself: it publishes
+ * every packet of every publish, once, to the media plane, and announces
+ * publishes (codecs, parameters, media-plane position) and their end.
  */
 export class IngestService {
   private readonly log = componentLogger('ingest');
   private nms: NodeMediaServer | null = null;
   private readonly live = new Map<string, LiveSession>();
   private readonly publishes = meter('ingest').createCounter('liverecord_ingest_publishes_total', { description: 'Publishes announced' });
+  private readonly mediaBatches = meter('ingest').createCounter('liverecord_media_batches_total', { description: 'Packet batches the media plane took' });
+  private readonly mediaBytes = meter('ingest').createCounter('liverecord_media_bytes_total', { description: 'Bytes of packets the media plane took' });
+  private readonly mediaFailures = meter('ingest').createCounter('liverecord_media_publish_failures_total', { description: 'Packet batches the media plane did not take after retries (lost)' });
+  private decisionsSub: Subscription | null = null;
 
   constructor(private bus: Bus, private config: Config) {}
 
@@ -36,6 +52,17 @@ export class IngestService {
     nmsLogger.level = this.config.logLevel === 'debug' || this.config.logLevel === 'trace' ? 'debug' : 'error';
     this.nms.on('postPublish', (session) => this.onPostPublish(session));
     this.nms.on('donePublish', (session) => this.onDonePublish(session));
+    // A stream that nobody will record stops costing the media plane at once.
+    this.decisionsSub = this.bus.nc.subscribe(SUBJECTS.matchDecision, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          this.onDecision(msg.json<MatchDecision>());
+        } catch (e) {
+          this.log.error({ err: (e as Error).message }, 'unreadable decision event');
+        }
+      },
+    });
     await this.nms.run();
     this.log.info({ port: this.config.ingest.rtmpPort, bind: this.config.bind }, 'RTMP ingest listening');
   }
@@ -49,7 +76,13 @@ export class IngestService {
     }
     // The reconnect window is ours: node-media-server must end the publish the moment the socket closes.
     broadcast.publishGraceMs = 0;
-    const entry: LiveSession = { session, sniffer: new CodecSniffer(), announced: false, poll: null };
+    const stream = { domain: domainOf(session.streamHost, this.config.domains.default, this.config.domains.aliases), app: session.streamApp, stream: session.streamName };
+    const media = new MediaPublisher(this.bus, SUBJECTS.media(streamToken(stream)), session.id, this.config.media.batchMs, this.log, {
+      batches: (n) => this.mediaBatches.add(n),
+      bytes: (n) => this.mediaBytes.add(n),
+      failures: (n) => this.mediaFailures.add(n),
+    });
+    const entry: LiveSession = { session, stream, sniffer: new CodecSniffer(), media, startedAt: Date.now(), announced: false, poll: null };
     this.live.set(session.id, entry);
     this.wrapBroadcast(broadcast, entry);
     entry.poll = setInterval(() => this.maybeAnnounce(entry), 50);
@@ -59,6 +92,12 @@ export class IngestService {
     const original = broadcast.broadcastMessage.bind(broadcast);
     broadcast.broadcastMessage = (packet: NmsPacket) => {
       if (!entry.announced) entry.sniffer.observe(packet, Date.now());
+      try {
+        entry.media.onPacket(packet as IngestPacket);
+      } catch (err) {
+        this.mediaFailures.add(1);
+        this.log.error({ sessionId: entry.session.id, err: (err as Error).message }, 'packet not published to the media plane');
+      }
       original(packet);
     };
   }
@@ -68,10 +107,24 @@ export class IngestService {
     entry.announced = true;
     if (entry.poll) clearInterval(entry.poll);
     entry.poll = null;
+    void this.announce(entry);
+  }
+
+  private async announce(entry: LiveSession): Promise<void> {
     const s = entry.session;
     const codecs = entry.sniffer.result();
+    let startSeq: number | null = null;
+    try {
+      startSeq = await Promise.race([
+        entry.media.firstSeq,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), FIRST_BATCH_WAIT_MS).unref()),
+      ]);
+    } catch (err) {
+      // The recorder then finds the session by its start time.
+      this.log.warn({ sessionId: s.id, err: (err as Error).message }, 'first media batch not acknowledged; announcing the session by its start time');
+    }
     const ev: IngestPublished = {
-      stream: { domain: domainOf(s.streamHost, this.config.domains.default, this.config.domains.aliases), app: s.streamApp, stream: s.streamName },
+      stream: entry.stream,
       sessionId: s.id,
       nodeId: this.config.ingest.nodeId,
       clientAddress: s.ip,
@@ -82,14 +135,26 @@ export class IngestService {
         videoBitrateKbps: Math.round(s.videoDatarate || 0),
       },
       params: { ...s.streamQuery },
-      pullUrl: `rtmp://${this.config.ingest.pullHost}:${this.config.ingest.rtmpPort}/${s.streamApp}/${s.streamName}`,
+      media: { subject: entry.media.subject, startSeq, startMs: entry.startedAt },
       at: Date.now(),
     };
     this.publishes.add(1);
     this.log.info({ stream: streamLabel(ev.stream), sessionId: s.id, client: s.ip, codecs: ev.codecs }, 'publish');
-    publishDurable(this.bus, SUBJECTS.ingestPublish, ev, `publish:${s.id}`).catch((err) => {
+    await publishDurable(this.bus, SUBJECTS.ingestPublish, ev, `publish:${s.id}`).catch((err) => {
       this.log.error({ sessionId: s.id, err: (err as Error).message }, 'could not announce publish');
     });
+  }
+
+  private onDecision(d: MatchDecision): void {
+    // No actor was made for the session (no template, unsupported codec...): nothing will read its packets.
+    if (d.record || d.plan !== null) return;
+    const entry = this.live.get(d.sessionId);
+    if (!entry) return;
+    entry.media.silence();
+    this.bus.jsm.streams.purge(STREAMS.media, { filter: entry.media.subject }).then(
+      (r) => this.log.info({ stream: streamLabel(entry.stream), purged: r.purged, reason: d.reason }, 'stream not recorded: its packets leave the media plane'),
+      (err) => this.log.error({ stream: streamLabel(entry.stream), err: (err as Error).message }, 'could not purge an unrecorded stream from the media plane'),
+    );
   }
 
   private onDonePublish(session: NmsSession): void {
@@ -100,22 +165,38 @@ export class IngestService {
     if (!entry) return;
     this.live.delete(session.id);
     if (entry.poll) clearInterval(entry.poll);
+    // The end marker goes first: a recorder drains the session up to it.
+    const ended = entry.media.end();
     if (!entry.announced) return;
+    void ended.then(() => this.announceUnpublish(entry));
+  }
+
+  private async announceUnpublish(entry: LiveSession): Promise<void> {
+    const session = entry.session;
     const ev: IngestUnpublished = {
-      stream: { domain: domainOf(session.streamHost, this.config.domains.default, this.config.domains.aliases), app: session.streamApp, stream: session.streamName },
+      stream: entry.stream,
       sessionId: session.id,
       nodeId: this.config.ingest.nodeId,
       at: Date.now(),
     };
     this.log.info({ stream: streamLabel(ev.stream), sessionId: session.id }, 'unpublish');
-    publishDurable(this.bus, SUBJECTS.ingestUnpublish, ev, `unpublish:${session.id}`).catch((err) => {
+    await publishDurable(this.bus, SUBJECTS.ingestUnpublish, ev, `unpublish:${session.id}`).catch((err) => {
       this.log.error({ sessionId: session.id, err: (err as Error).message }, 'could not announce unpublish');
     });
   }
 
   async stop(): Promise<void> {
-    for (const entry of this.live.values()) if (entry.poll) clearInterval(entry.poll);
+    this.decisionsSub?.unsubscribe();
+    this.decisionsSub = null;
+    const open = [...this.live.values()];
+    for (const entry of open) if (entry.poll) clearInterval(entry.poll);
     await this.nms?.stop();
     this.nms = null;
+    // Sessions node-media-server did not end on its way down still get their end marker and unpublish.
+    await Promise.allSettled(open.map(async (entry) => {
+      if (!this.live.delete(entry.session.id)) return;
+      await entry.media.end();
+      if (entry.announced) await this.announceUnpublish(entry);
+    }));
   }
 }

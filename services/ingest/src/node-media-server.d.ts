@@ -32,7 +32,8 @@ declare module 'node-media-server' {
 
 declare module 'node-media-server/src/core/context.js' {
   import type { NmsSession } from 'node-media-server';
-  export interface NmsPacket { codec_id: number; codec_type: number; flags: number; data: Buffer }
+  /** `data` is node-media-server's reused receive buffer: valid for `size` bytes, and only during the call. */
+  export interface NmsPacket { codec_id: number; codec_type: number; flags: number; dts: number; pts: number; size: number; data: Buffer }
   export interface NmsBroadcast {
     publisher: NmsSession | null;
     subscribers: Map<string, NmsSession>;

@@ -1,16 +1,22 @@
 // The runner of one stream's machine: a mailbox that applies events one at a
-// time, persists the snapshot, and executes the effects. Timers and processes
-// only ever deliver events back into the mailbox.
-import type { SegmenterFactory, Segmenter } from '../../../libs/media/index.js';
+// time, executes the effects, then persists the snapshot. Effects run before
+// the snapshot moves on, so a worker that dies in between leaves a snapshot
+// whose replay repeats them (idempotently) rather than one that skipped them.
+// Segmenters and timers only ever deliver events back into the mailbox.
 import type { Logger } from '../../../libs/telemetry/index.js';
+import type { MediaSegmenterHandle } from './media-segmenter.js';
 import { transition, type Effect, type OpenFile, type Reply, type SegmentRecord, type StreamEvent, type StreamState } from './stream-machine.js';
+
+export type StartSegmenterEffect = Extract<Effect, { type: 'start_segmenter' }>;
+
+export interface SegmenterEvents {
+  dispatch(event: StreamEvent): void;
+}
 
 export interface ActorPorts {
   now(): number;
   log: Logger;
-  segmenterFactory: SegmenterFactory;
-  /** Spool folder of one recording. */
-  spoolDirOf(recordingId: string): string;
+  startSegmenter(state: StreamState, effect: StartSegmenterEffect, events: SegmenterEvents): MediaSegmenterHandle;
   persist(state: StreamState): Promise<void>;
   uploadSegment(state: StreamState, segment: SegmentRecord): Promise<void>;
   uploadInit(state: StreamState, spoolPath: string, objectKey: string): Promise<void>;
@@ -21,14 +27,20 @@ export interface ActorPorts {
   statusNotice(state: StreamState, notice: string): Promise<void>;
   release(state: StreamState): Promise<void>;
   handOver(state: StreamState): Promise<void>;
+  /** Counts and events an effect that could not be carried out. */
+  effectFailed(state: StreamState, effect: Effect['type'] | 'persist', error: Error): void;
 }
+
+/** Effects whose failure loses or corrupts recorded content: the recording fails visibly. */
+const CRITICAL_EFFECTS: readonly Effect['type'][] = ['upload_segment', 'upload_init', 'finalize_file'];
 
 export class StreamActor {
   private mailbox: Promise<unknown> = Promise.resolve();
-  private segmenters = new Map<number, Segmenter>();
+  private segmenters = new Map<number, MediaSegmenterHandle>();
   private stoppedGenerations = new Set<number>();
+  private abandoned = false;
   private releasedResolve!: () => void;
-  /** Resolves when the actor has ended and released its stream. */
+  /** Resolves when the actor has ended and released its stream (or was abandoned). */
   readonly released = new Promise<void>((r) => (this.releasedResolve = r));
 
   constructor(private current: StreamState, private ports: ActorPorts) {}
@@ -39,22 +51,37 @@ export class StreamActor {
 
   dispatch(event: StreamEvent): Promise<Reply> {
     const run = this.mailbox.then(() => this.step(event));
-    this.mailbox = run.catch(() => undefined);
+    this.mailbox = run.catch((err: unknown) => {
+      this.ports.log.error({ recordingId: this.current.recordingId, event: event.type, err: (err as Error).message }, 'actor step failed');
+    });
     return run;
   }
 
   private async step(event: StreamEvent): Promise<Reply> {
+    if (this.abandoned) return { ok: false, code: 'failed_precondition', message: 'this worker no longer owns the stream' };
     const { state, effects, reply } = transition(this.current, event, this.ports.now());
     this.current = state;
-    const releasing = effects.some((e) => e.type === 'release');
-    if (!releasing) await this.ports.persist(state);
+    let failed: { effect: Effect['type']; error: Error } | null = null;
     for (const effect of effects) {
       try {
         await this.run(effect);
       } catch (err) {
-        this.ports.log.error({ effect: effect.type, err: (err as Error).message }, 'effect failed');
-        if (effect.type === 'finalize_file' || effect.type === 'upload_segment') throw err;
+        const error = err instanceof Error ? err : new Error(String(err));
+        this.ports.effectFailed(this.current, effect.type, error);
+        if (CRITICAL_EFFECTS.includes(effect.type)) failed ??= { effect: effect.type, error };
       }
+    }
+    const gone = effects.some((e) => e.type === 'release' || e.type === 'hand_over');
+    if (!gone && !this.abandoned) {
+      try {
+        await this.ports.persist(this.current);
+      } catch (err) {
+        // Not fatal by itself: the next transition writes again; a lost ownership is acted on by the host.
+        this.ports.effectFailed(this.current, 'persist', err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (failed && event.type !== 'effect_failed') {
+      void this.dispatch({ type: 'effect_failed', effect: failed.effect, error: failed.error.message });
     }
     return reply;
   }
@@ -63,17 +90,14 @@ export class StreamActor {
     const p = this.ports;
     switch (effect.type) {
       case 'start_segmenter':
-        if (effect.delayMs > 0) {
-          setTimeout(() => this.launch(effect.generation, effect.pullUrl, effect.startNumber), effect.delayMs).unref();
-        } else {
-          this.launch(effect.generation, effect.pullUrl, effect.startNumber);
-        }
+        if (effect.delayMs > 0) setTimeout(() => this.launch(effect), effect.delayMs).unref();
+        else this.launch(effect);
         return;
       case 'stop_segmenter': {
         this.stoppedGenerations.add(effect.generation);
         const seg = this.segmenters.get(effect.generation);
-        if (seg) void seg.stop();
-        else void this.dispatch({ type: 'segmenter_exited', generation: effect.generation, error: null, warnings: [] });
+        if (seg) void seg.stop(effect.mode);
+        else void this.dispatch({ type: 'segmenter_exited', generation: effect.generation, reason: 'stopped', error: null });
         return;
       }
       case 'upload_segment':
@@ -102,36 +126,28 @@ export class StreamActor {
     }
   }
 
-  private launch(generation: number, pullUrl: string, startNumber: number): void {
-    if (this.stoppedGenerations.has(generation)) return;
-    const s = this.current;
-    const seg = this.ports.segmenterFactory({
-      input: pullUrl,
-      dir: this.ports.spoolDirOf(s.recordingId),
-      sliceSeconds: s.plan.sliceSeconds,
-      startNumber,
-      generation,
-      container: s.plan.segmentContainer,
-      log: this.ports.log,
-      onSegment: (closed) => {
-        void this.dispatch({ type: 'segment_closed', generation, spoolPath: closed.path, durationMs: closed.durationMs, closedAtMs: this.ports.now(), ...(closed.initPath ? { initPath: closed.initPath } : {}) });
-      },
-      onExit: ({ error, warnings }) => {
-        this.segmenters.delete(generation);
-        if (error) this.ports.log.warn({ generation, error }, 'segmenter exited with an error');
-        if (warnings.length) this.ports.log.warn({ generation, warnings }, 'segmenter warnings');
-        void this.dispatch({ type: 'segmenter_exited', generation, error, warnings });
+  private launch(effect: StartSegmenterEffect): void {
+    // A restart that was pending when ownership was lost, or whose stop came first, must not read anything.
+    if (this.abandoned || this.stoppedGenerations.has(effect.generation)) {
+      if (!this.abandoned) void this.dispatch({ type: 'segmenter_exited', generation: effect.generation, reason: 'stopped', error: null });
+      return;
+    }
+    const generation = effect.generation;
+    const handle = this.ports.startSegmenter(this.current, effect, {
+      dispatch: (event) => {
+        if (event.type === 'segmenter_exited') this.segmenters.delete(generation);
+        if (this.abandoned) return;
+        void this.dispatch(event);
       },
     });
-    this.segmenters.set(generation, seg);
+    this.segmenters.set(generation, handle);
   }
 
-  /** Stops the segmenter without finalizing anything: for a worker that lost ownership. */
+  /** Drops the stream without finalizing anything: for a worker that lost ownership. The next owner replays the open segment. */
   async abandon(): Promise<void> {
-    for (const [generation, seg] of this.segmenters) {
-      this.stoppedGenerations.add(generation);
-      await seg.stop();
-    }
+    this.abandoned = true;
+    await Promise.allSettled([...this.segmenters.values()].map((seg) => seg.stop('abandon')));
+    this.segmenters.clear();
     this.releasedResolve();
   }
 }

@@ -1,7 +1,7 @@
 // The per-stream recording actor as a pure transition function:
 // transition(state, event, now) -> { state, effects, reply }. No I/O here; the
 // runner (stream-actor.ts) executes the effects and feeds their results back.
-import type { RecordCommand, RecordFormat, RecordingPlan, StreamRef } from '../../../libs/bus/index.js';
+import type { MediaOrigin, RecordCommand, RecordFormat, RecordingPlan, StreamRef } from '../../../libs/bus/index.js';
 import { renderKey, segmentExtension } from '../../../libs/naming/index.js';
 
 export type Phase = 'idle' | 'recording' | 'reconnect_wait' | 'finalizing' | 'ended' | 'failed';
@@ -15,18 +15,54 @@ export interface SegmentRecord {
   durationMs: number;
   /** The segment follows a gap in the timeline (reconnect or segmenter restart). */
   discontinuity: boolean;
-  /** fMP4: object key and spool path of the init segment it needs. */
+  /** fMP4: object key of the init segment it needs. */
   initKey?: string;
-  initSpoolPath?: string;
+  /** FLV part of the segment (its tags), kept for the cycle's FLV/MP4 file: spool path and stored key. */
+  flvPartPath?: string;
+  flvPartKey?: string;
 }
 
+/**
+ * A format's file being recorded. Bounded: it names its segments by their
+ * sequence range; the segment records themselves are on the recording's
+ * segment log (lr.evt.segment.{recordingId}), not in the snapshot.
+ */
 export interface OpenFile {
   format: RecordFormat;
   sequence: number;
   startMs: number;
+  endMs: number;
   durationMs: number;
-  segments: SegmentRecord[];
+  firstSegment: number;
+  segmentCount: number;
 }
+
+/** Where a replay of the stream resumes: the batch that begins the open segment. */
+export interface ResumePoint {
+  seq: number;
+  sessionId: string;
+  /** Recording timeline = packet dts + offset (ms), kept so a resumed session keeps its timestamps. */
+  timelineOffsetMs: number;
+}
+
+/** Where a segmenter starts reading the media plane. */
+export type MediaStartPoint = { seq: number } | { startMs: number } | { next: true };
+
+/** A segment as the segmenter reports it. */
+export interface ClosedSegmentReport {
+  spoolPath: string;
+  initPath?: string;
+  initHash?: string;
+  flvPartPath?: string;
+  durationMs: number;
+  timelineEndMs: number;
+  startSeq: number;
+  nextSeq: number;
+  wallStartMs: number;
+  gap: boolean;
+}
+
+export type SegmenterExitReason = 'session_ended' | 'stopped' | 'idle' | 'failed';
 
 /** What happens once the segmenter has stopped and the open files are finalized. */
 export type AfterFinalize = 'end' | 'idle' | 'fail';
@@ -38,7 +74,15 @@ export interface StreamState {
   phase: Phase;
   live: boolean;
   sessionId: string | null;
-  pullUrl: string | null;
+  /** The media-plane position of the current (or last) publish session. */
+  media: MediaOrigin | null;
+  hasVideo: boolean;
+  /** Where a replay resumes without loss: the start of the open segment. */
+  resume: ResumePoint | null;
+  /** End of the recording's timeline so far (ms). */
+  timelineEndMs: number | null;
+  /** A publisher came back while the previous session's segmenter was still draining: start the next one when it exits. */
+  restartPending: boolean;
   /** Increases with every segmenter start, so that late reports of an old one are recognised. */
   generation: number;
   segmenterRunning: boolean;
@@ -51,8 +95,8 @@ export interface StreamState {
   nextSegmentSequence: number;
   lastSegmentEndMs: number | null;
   pendingDiscontinuity: boolean;
-  /** fMP4: the init segment of the running segmenter, once uploaded. */
-  currentInit: { generation: number; objectKey: string } | null;
+  /** fMP4: the init segment uploaded last (a new one is stored when the codec configuration changes). */
+  currentInit: { hash: string; objectKey: string } | null;
   files: OpenFile[];
   nextFileSequence: Partial<Record<RecordFormat, number>>;
   windowTimerId: string | null;
@@ -64,10 +108,15 @@ export interface StreamState {
 }
 
 export type StreamEvent =
-  | { type: 'publish'; sessionId: string; pullUrl: string }
+  | { type: 'publish'; sessionId: string; media: MediaOrigin; hasVideo: boolean }
   | { type: 'unpublish'; sessionId: string }
-  | { type: 'segment_closed'; generation: number; spoolPath: string; durationMs: number; closedAtMs: number; initPath?: string }
-  | { type: 'segmenter_exited'; generation: number; error: string | null; warnings: string[] }
+  /** The assignment asked to record from the session's first packet. */
+  | { type: 'begin' }
+  | { type: 'segmenter_position'; generation: number; seq: number; sessionId: string; timelineOffsetMs: number }
+  | { type: 'segment_closed'; generation: number; segment: ClosedSegmentReport; closedAtMs: number }
+  | { type: 'segmenter_exited'; generation: number; reason: SegmenterExitReason; error: string | null }
+  /** An effect could not be carried out (storage queue, segment log...): the recording fails visibly. */
+  | { type: 'effect_failed'; effect: string; error: string }
   | { type: 'timer'; timerId: string }
   | { type: 'command'; command: RecordCommand }
   /** The worker is shutting down: close what is open. */
@@ -78,8 +127,12 @@ export type StreamEvent =
   | { type: 'suspend' };
 
 export type Effect =
-  | { type: 'start_segmenter'; generation: number; pullUrl: string; startNumber: number; delayMs: number }
-  | { type: 'stop_segmenter'; generation: number }
+  | {
+    type: 'start_segmenter'; generation: number; subject: string; from: MediaStartPoint; sessionId: string | null;
+    timeline: { sessionId: string; offsetMs: number } | null; timelineEndMs: number | null; startNumber: number; delayMs: number;
+  }
+  /** cut: record what was published until now, then stop; abandon: drop the open segment (it is replayed elsewhere). */
+  | { type: 'stop_segmenter'; generation: number; mode: 'cut' | 'abandon' }
   | { type: 'upload_segment'; segment: SegmentRecord }
   | { type: 'upload_init'; spoolPath: string; objectKey: string }
   | { type: 'finalize_file'; file: OpenFile }
@@ -107,7 +160,8 @@ export function initialState(args: {
   stream: StreamRef;
   plan: RecordingPlan;
   sessionId: string;
-  pullUrl: string;
+  media: MediaOrigin;
+  hasVideo: boolean;
   width: number;
   height: number;
 }): StreamState {
@@ -118,7 +172,11 @@ export function initialState(args: {
     phase: 'idle',
     live: true,
     sessionId: args.sessionId,
-    pullUrl: args.pullUrl,
+    media: args.media,
+    hasVideo: args.hasVideo,
+    resume: null,
+    timelineEndMs: null,
+    restartPending: false,
     generation: 0,
     segmenterRunning: false,
     segmenterFailures: 0,
@@ -163,14 +221,34 @@ class Builder {
     this.emit({ type: 'state_changed', previous, phase, reason });
   }
 
-  startSegmenter(delayMs = 0): void {
-    const generation = this.state.generation + 1;
-    this.set({ generation, segmenterRunning: true });
-    this.emit({ type: 'start_segmenter', generation, pullUrl: this.state.pullUrl!, startNumber: this.state.nextSegmentSequence, delayMs });
+  /**
+   * Starts reading the media plane. `resume` replays from the start of the open
+   * segment (same session: no packet lost, no discontinuity); otherwise the
+   * current session is read from `from`.
+   */
+  startSegmenter(from: MediaStartPoint | 'resume' | 'session', delayMs = 0): void {
+    const s = this.state;
+    const generation = s.generation + 1;
+    let start: MediaStartPoint;
+    let timeline: { sessionId: string; offsetMs: number } | null = null;
+    if (from === 'resume' && s.resume && (s.resume.sessionId === s.sessionId || s.sessionId === null)) {
+      start = { seq: s.resume.seq };
+      timeline = { sessionId: s.resume.sessionId, offsetMs: s.resume.timelineOffsetMs };
+    } else if (from === 'resume' || from === 'session') {
+      start = s.media?.startSeq != null ? { seq: s.media.startSeq } : { startMs: s.media?.startMs ?? 0 };
+    } else {
+      start = from;
+    }
+    const sessionId = timeline?.sessionId ?? s.sessionId;
+    this.set({ generation, segmenterRunning: true, restartPending: false });
+    this.emit({
+      type: 'start_segmenter', generation, subject: s.media?.subject ?? '', from: start, sessionId, timeline,
+      timelineEndMs: s.timelineEndMs, startNumber: s.nextSegmentSequence, delayMs,
+    });
   }
 
-  stopSegmenter(): void {
-    if (this.state.segmenterRunning) this.emit({ type: 'stop_segmenter', generation: this.state.generation });
+  stopSegmenter(mode: 'cut' | 'abandon'): void {
+    if (this.state.segmenterRunning) this.emit({ type: 'stop_segmenter', generation: this.state.generation, mode });
   }
 
   cancelWindow(): void {
@@ -180,7 +258,7 @@ class Builder {
 
   finalizeOpenFiles(): void {
     for (const file of this.state.files) {
-      if (file.segments.length > 0) this.emit({ type: 'finalize_file', file });
+      if (file.segmentCount > 0) this.emit({ type: 'finalize_file', file });
     }
     this.set({ files: [] });
   }
@@ -188,9 +266,9 @@ class Builder {
   /** Ends the recording's files; waits for the segmenter first so its last segment is included. */
   finish(after: AfterFinalize, reason: string): void {
     this.cancelWindow();
-    this.set({ afterFinalize: after });
+    this.set({ afterFinalize: after, restartPending: false });
     if (this.state.segmenterRunning) {
-      this.stopSegmenter();
+      this.stopSegmenter('cut');
       this.moveTo('finalizing', reason);
       return;
     }
@@ -211,9 +289,11 @@ class Builder {
     }
   }
 
-  addSegment(spoolPath: string, durationMs: number, closedAtMs: number, initPath?: string): void {
+  addSegment(report: ClosedSegmentReport, closedAtMs: number): void {
     const s = this.state;
-    const startMs = s.lastSegmentEndMs !== null && !s.pendingDiscontinuity ? s.lastSegmentEndMs : closedAtMs - durationMs;
+    const discontinuity = s.pendingDiscontinuity || report.gap;
+    const startMs = s.lastSegmentEndMs !== null && !discontinuity ? s.lastSegmentEndMs : (report.wallStartMs || closedAtMs - report.durationMs);
+    const durationMs = report.durationMs;
     const sequence = s.nextSegmentSequence;
     const vars = {
       AppName: s.stream.app,
@@ -225,19 +305,19 @@ class Builder {
     };
     const objectKey = renderKey(s.plan.segmentPattern, vars, segmentExtension(s.plan.segmentContainer));
     let initKey: string | undefined;
-    if (initPath) {
-      // Each segmenter run writes its own init segment; it is stored once, before its first segment.
-      if (s.currentInit?.generation !== s.generation) {
+    if (report.initPath && report.initHash) {
+      // One init segment is stored per codec configuration, before the first segment that needs it.
+      if (s.currentInit?.hash !== report.initHash) {
         const key = renderKey(s.plan.segmentPattern, { ...vars, Sequence: `${sequence}_init` }, '.mp4');
-        this.emit({ type: 'upload_init', spoolPath: initPath, objectKey: key });
-        this.set({ currentInit: { generation: s.generation, objectKey: key } });
+        this.emit({ type: 'upload_init', spoolPath: report.initPath, objectKey: key });
+        this.set({ currentInit: { hash: report.initHash, objectKey: key } });
       }
       initKey = this.state.currentInit!.objectKey;
     }
     const segment: SegmentRecord = {
-      sequence, objectKey, spoolPath, startMs, endMs: startMs + durationMs, durationMs,
-      discontinuity: s.pendingDiscontinuity,
-      ...(initKey ? { initKey, initSpoolPath: initPath } : {}),
+      sequence, objectKey, spoolPath: report.spoolPath, startMs, endMs: startMs + durationMs, durationMs, discontinuity,
+      ...(initKey ? { initKey } : {}),
+      ...(report.flvPartPath ? { flvPartPath: report.flvPartPath, flvPartKey: partKey(s.recordingId, sequence) } : {}),
     };
     this.emit({ type: 'upload_segment', segment });
 
@@ -246,16 +326,16 @@ class Builder {
     for (const fp of s.plan.formats) {
       let file = s.files.find((f) => f.format === fp.format);
       // A file never grows past its cycle: the segment that would cross it opens the next file.
-      if (file && file.segments.length > 0 && file.durationMs + durationMs > fp.cycleSeconds * 1000) {
+      if (file && file.segmentCount > 0 && file.durationMs + durationMs > fp.cycleSeconds * 1000) {
         this.emit({ type: 'finalize_file', file });
         file = undefined;
       }
       if (!file) {
         const seq = nextFileSequence[fp.format] ?? 0;
         nextFileSequence[fp.format] = seq + 1;
-        file = { format: fp.format, sequence: seq, startMs, durationMs: 0, segments: [] };
+        file = { format: fp.format, sequence: seq, startMs, endMs: startMs, durationMs: 0, firstSegment: sequence, segmentCount: 0 };
       }
-      files.push({ ...file, durationMs: file.durationMs + durationMs, segments: [...file.segments, segment] });
+      files.push({ ...file, durationMs: file.durationMs + durationMs, segmentCount: file.segmentCount + 1, endMs: segment.endMs });
     }
     this.set({
       files,
@@ -265,16 +345,17 @@ class Builder {
       pendingDiscontinuity: false,
       segmenterFailures: 0,
       liveUnconfirmed: false,
+      timelineEndMs: report.timelineEndMs,
+      resume: s.resume ? { ...s.resume, seq: report.nextSeq } : null,
     });
   }
 
-  /** The publisher is gone: keep the files open for the reconnect window. */
+  /** The publisher is gone: keep the files open for the reconnect window (the segmenter drains to the session's end). */
   awaitReconnect(now: number, reason: string): void {
     const windowCount = this.state.windowCount + 1;
     const timerId = `${this.state.recordingId}.w${windowCount}`;
     this.set({ windowTimerId: timerId, windowCount, live: false, sessionId: null, liveUnconfirmed: false });
     this.emit({ type: 'arm_timer', timerId, deadline: now + this.state.plan.delaySeconds * 1000 });
-    this.stopSegmenter();
     this.moveTo('reconnect_wait', reason);
     this.emit({ type: 'status_notice', notice: 'record_paused' });
   }
@@ -283,6 +364,11 @@ class Builder {
   rollFiles(): void {
     this.finalizeOpenFiles();
   }
+}
+
+/** Where a segment's FLV part is stored until its cycle's FLV/MP4 file is made from it. */
+export function partKey(recordingId: string, sequence: number): string {
+  return `.parts/${recordingId}/${sequence}.flvpart`;
 }
 
 export function transition(state: StreamState, event: StreamEvent, now: number): Transition {
@@ -298,9 +384,15 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
   }
 
   switch (event.type) {
+    case 'segmenter_position': {
+      if (event.generation !== s.generation) return ok;
+      b.set({ resume: { seq: event.seq, sessionId: event.sessionId, timelineOffsetMs: event.timelineOffsetMs } });
+      return ok;
+    }
+
     case 'segment_closed': {
       if (event.generation !== s.generation) return ok;
-      b.addSegment(event.spoolPath, event.durationMs, event.closedAtMs, event.initPath);
+      b.addSegment(event.segment, event.closedAtMs);
       return ok;
     }
 
@@ -315,30 +407,44 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
         b.completeFinish(s.reason);
         return ok;
       }
-      if (s.phase === 'recording' && s.liveUnconfirmed) {
-        b.awaitReconnect(now, 'publisher not found after adoption');
+      if (s.restartPending && s.phase === 'recording') {
+        // The previous session is fully recorded; the publisher that came back continues the files.
+        b.set({ pendingDiscontinuity: true, resume: null });
+        b.startSegmenter('session');
         return ok;
       }
-      if (s.phase === 'recording' && s.live) {
-        // The pull broke while the publisher is still there: supervise, with a limit.
-        const failures = s.segmenterFailures + 1;
-        b.set({ segmenterFailures: failures, pendingDiscontinuity: true });
-        if (failures >= MAX_SEGMENTER_FAILURES) {
-          b.finish('fail', `segmenter failed ${failures} times: ${event.error ?? 'exited'}`);
-        } else {
-          b.startSegmenter(SEGMENTER_RESTART_DELAY_MS);
-        }
+      if (s.phase !== 'recording') return ok;
+      if (event.reason === 'session_ended' || !s.live || s.liveUnconfirmed) {
+        b.awaitReconnect(now, event.reason === 'session_ended' ? 'publisher left' : 'publisher not found after adoption');
+        return ok;
       }
+      // The read broke while the publisher is still there: replay from the open segment, with a limit.
+      const failures = s.segmenterFailures + 1;
+      b.set({ segmenterFailures: failures });
+      if (failures >= MAX_SEGMENTER_FAILURES) {
+        b.finish('fail', `segmenter failed ${failures} times: ${event.error ?? event.reason}`);
+      } else {
+        b.startSegmenter('resume', SEGMENTER_RESTART_DELAY_MS);
+      }
+      return ok;
+    }
+
+    case 'effect_failed': {
+      b.finish('fail', `${event.effect} failed: ${event.error}`);
       return ok;
     }
 
     case 'publish': {
       if (s.phase === 'finalizing') return refuse(s, 'publish refused');
-      b.set({ live: true, sessionId: event.sessionId, pullUrl: event.pullUrl });
+      b.set({ live: true, sessionId: event.sessionId, media: event.media, hasVideo: event.hasVideo });
       if (s.phase === 'reconnect_wait') {
         b.cancelWindow();
-        b.set({ pendingDiscontinuity: true });
-        b.startSegmenter();
+        // The previous session's last segment may still be on its way: the discontinuity begins with the new session.
+        if (s.segmenterRunning) b.set({ restartPending: true });
+        else {
+          b.set({ resume: null, pendingDiscontinuity: true });
+          b.startSegmenter('session');
+        }
         b.moveTo('recording', 'publisher returned within the reconnect window');
         b.emit({ type: 'status_notice', notice: 'record_resumed' });
       }
@@ -359,6 +465,16 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
       return ok;
     }
 
+    case 'begin': {
+      if (s.phase !== 'idle') return refuse(s, 'begin refused');
+      if (!s.live || !s.media) return refuse(s, 'begin refused: the stream is not live');
+      b.set({ pendingDiscontinuity: false, lastSegmentEndMs: null, resume: null });
+      b.startSegmenter('session');
+      b.moveTo('recording', 'start');
+      b.emit({ type: 'status_notice', notice: 'record_started' });
+      return ok;
+    }
+
     case 'timer': {
       if (s.phase !== 'reconnect_wait' || event.timerId !== s.windowTimerId) return ok;
       b.set({ windowTimerId: null });
@@ -367,13 +483,21 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
     }
 
     case 'adopted': {
-      // The previous owner's segmenter died with it; what it was writing is lost.
+      // The previous owner's segmenter died with it; the open segment is replayed from the media plane.
       b.set({ segmenterRunning: false, suspending: false });
       if (s.phase === 'recording') {
-        b.set({ pendingDiscontinuity: true, liveUnconfirmed: true });
-        b.startSegmenter();
+        b.set({ liveUnconfirmed: true });
+        b.startSegmenter(s.restartPending ? 'session' : 'resume');
+      } else if (s.phase === 'reconnect_wait' && s.resume && !s.restartPending) {
+        // It may have died before the last session was read to its end.
+        b.startSegmenter('resume');
       } else if (s.phase === 'finalizing') {
-        b.completeFinish(s.reason);
+        if (s.resume) {
+          b.startSegmenter('resume');
+          b.stopSegmenter('cut');
+        } else {
+          b.completeFinish(s.reason);
+        }
       }
       return ok;
     }
@@ -381,7 +505,7 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
     case 'suspend': {
       if (s.suspending) return ok;
       b.set({ suspending: true });
-      if (s.segmenterRunning) b.stopSegmenter();
+      if (s.segmenterRunning) b.stopSegmenter('abandon');
       else b.emit({ type: 'hand_over' });
       return ok;
     }
@@ -402,9 +526,9 @@ function applyCommand(b: Builder, command: RecordCommand): Reply {
   switch (command) {
     case 'start':
       if (s.phase !== 'idle') return refuse(s, 'start refused');
-      if (!s.live || !s.pullUrl) return refuse(s, 'start refused: the stream is not live');
-      b.set({ pendingDiscontinuity: false, lastSegmentEndMs: null });
-      b.startSegmenter();
+      if (!s.live || !s.media) return refuse(s, 'start refused: the stream is not live');
+      b.set({ pendingDiscontinuity: false, lastSegmentEndMs: null, resume: null });
+      b.startSegmenter({ next: true });
       b.moveTo('recording', 'start');
       b.emit({ type: 'status_notice', notice: 'record_started' });
       return ok;

@@ -1,29 +1,41 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { packageSegments } from '../../../../libs/media/index.js';
-import type { FormatPackager } from './format.js';
-import { joinInputs } from './pack-copies.js';
+import { composeFlv, remuxToMp4 } from '../../../../libs/media/index.js';
+import type { FormatPackager, PackagingContext } from './format.js';
 
-function packagedFormat(format: 'flv' | 'mp4', contentType: string): FormatPackager {
-  return {
-    contentType,
-    extension: `.${format}`,
-    async package(ctx) {
-      const dir = join(ctx.spoolDir, 'files');
-      await mkdir(dir, { recursive: true });
-      const out = join(dir, `${format}-${ctx.file.sequence}.${format}`);
-      const { inputs, temporary } = await joinInputs(ctx.spoolDir, ctx.file.segments, `${format}-${ctx.file.sequence}`);
-      try {
-        await packageSegments(inputs, out, format);
-      } finally {
-        await Promise.all(temporary.map((t) => rm(t, { force: true })));
-      }
-      return out;
-    },
-  };
+async function composeCycleFlv(ctx: PackagingContext, out: string): Promise<void> {
+  if (ctx.segments.some((s) => !s.flvPartKey)) throw new Error(`file ${ctx.file.format} #${ctx.file.sequence} has segments without an FLV part`);
+  await composeFlv(ctx.segments.length, (i) => ctx.readPart(ctx.segments[i]), out);
 }
 
-/** flv: one file per cycle, joined from the cycle's segments when the file is finalized. */
-export const flvPackager = packagedFormat('flv', 'video/x-flv');
-/** mp4: the same, with the index at the front. */
-export const mp4Packager = packagedFormat('mp4', 'video/mp4');
+/** flv: the cycle's FLV parts appended into one file (tags as the publisher sent them). */
+export const flvPackager: FormatPackager = {
+  contentType: 'video/x-flv',
+  extension: '.flv',
+  async package(ctx) {
+    const dir = join(ctx.spoolDir, 'files');
+    await mkdir(dir, { recursive: true });
+    const out = join(dir, `flv-${ctx.file.sequence}.flv`);
+    await composeCycleFlv(ctx, out);
+    return out;
+  },
+};
+
+/** mp4: the same packets remuxed (offline, ffmpeg) with the index at the front. */
+export const mp4Packager: FormatPackager = {
+  contentType: 'video/mp4',
+  extension: '.mp4',
+  async package(ctx) {
+    const dir = join(ctx.spoolDir, 'files');
+    await mkdir(dir, { recursive: true });
+    const flv = join(dir, `mp4-${ctx.file.sequence}.src.flv`);
+    const out = join(dir, `mp4-${ctx.file.sequence}.mp4`);
+    try {
+      await composeCycleFlv(ctx, flv);
+      await remuxToMp4(flv, out);
+    } finally {
+      await rm(flv, { force: true });
+    }
+    return out;
+  },
+};

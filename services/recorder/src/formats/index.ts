@@ -1,15 +1,13 @@
 import type { RecordFormat } from '../../../../libs/bus/index.js';
-export { PACKAGED_FORMATS } from '../../../../libs/bus/index.js';
 import type { FormatPackager } from './format.js';
 import { m3u8Packager } from './format-m3u8.js';
 import { flvPackager, mp4Packager } from './format-packaged.js';
 
 export type { FormatPackager, PackagingContext } from './format.js';
-export { keepForPackaging, releasePackCopies } from './pack-copies.js';
+export { keepForPackaging, readPackCopy, dropPackCopies } from './pack-copies.js';
 
-/** Formats built by joining segments at finalize: their segments are kept until then. */
+/** Formats made from the segments' FLV parts at finalize: their parts are kept until then. */
 export const JOINED_FORMATS: readonly RecordFormat[] = ['flv', 'mp4'];
-
 
 export function packagerFor(format: RecordFormat): FormatPackager {
   switch (format) {

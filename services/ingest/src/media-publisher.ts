@@ -1,0 +1,171 @@
+// Publishes one publish session's packets to the media plane, from the first
+// packet on, independent of any recording decision: batches in arrival order,
+// cut at every video keyframe (a GOP start is where a consumer may enter) and
+// at most every batchMs. One message in flight per stream keeps the order and
+// lets a retry reuse its msgID, so a broker hiccup neither loses nor repeats.
+import { headers } from '@nats-io/transport-node';
+import type { Bus } from '../../../libs/bus/index.js';
+import { BatchBuilder, MEDIA_HEADERS, TAG_AUDIO, TAG_VIDEO, parseAudioTag, parseVideoTag } from '../../../libs/media/index.js';
+import type { Logger } from '../../../libs/telemetry/index.js';
+
+export interface PublisherCounters {
+  batches(n: number): void;
+  bytes(n: number): void;
+  failures(n: number): void;
+}
+
+/** A packet as node-media-server hands it over: `data` is its reused receive buffer, valid for `size` bytes only now. */
+export interface IngestPacket {
+  codec_type: number;
+  flags: number;
+  dts: number;
+  size: number;
+  data: Buffer;
+}
+
+const MAX_BATCH_BYTES = 512 * 1024;
+const PUBLISH_ATTEMPTS = 8;
+
+export class MediaPublisher {
+  private readonly batch = new BatchBuilder();
+  private batchStartedAt = 0;
+  private batchEntry = false;
+  private batchNo = 0;
+  private videoConfig: { dts: number; body: Buffer } | null = null;
+  private audioConfig: { dts: number; body: Buffer } | null = null;
+  private seenVideo = false;
+  private chain: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private ended = false;
+  /** Bytes handed to the broker but not yet acknowledged (visible as back pressure). */
+  queuedBytes = 0;
+  private firstSeqResolve!: (seq: number) => void;
+  private firstSeqReject!: (err: Error) => void;
+  /** The media-plane sequence of the session's first batch: where a recording of it starts. */
+  readonly firstSeq = new Promise<number>((resolve, reject) => {
+    this.firstSeqResolve = resolve;
+    this.firstSeqReject = reject;
+  });
+
+  constructor(
+    private readonly bus: Bus,
+    readonly subject: string,
+    readonly sessionId: string,
+    private readonly batchMs: number,
+    private readonly log: Logger,
+    private readonly counters: PublisherCounters,
+  ) {
+    this.firstSeq.catch(() => undefined);
+  }
+
+  onPacket(p: IngestPacket): void {
+    if (this.stopped || (p.codec_type !== TAG_AUDIO && p.codec_type !== TAG_VIDEO)) return;
+    const body = p.data.subarray(0, p.size);
+    const now = Date.now();
+    if (p.codec_type === TAG_VIDEO) {
+      const info = parseVideoTag(body);
+      if (info.isConfig) this.videoConfig = { dts: p.dts, body: Buffer.from(body) };
+      if (info.isKey && !info.isConfig) {
+        this.seenVideo = true;
+        // A GOP starts: close the batch so that this one begins with the keyframe.
+        this.flush();
+        this.beginBatch(now, true);
+      }
+    } else if (parseAudioTag(body).isConfig) {
+      this.audioConfig = { dts: p.dts, body: Buffer.from(body) };
+    }
+    if (this.batch.packets === 0) this.beginBatch(now, !this.seenVideo);
+    this.batch.add(p.codec_type, p.dts, body);
+    if (this.batch.byteLength >= MAX_BATCH_BYTES || now - this.batchStartedAt >= this.batchMs) this.flush();
+    else this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = null;
+      this.flush();
+    }, this.batchMs).unref();
+  }
+
+  /** Starts a batch; an entry batch carries the current configuration records for consumers starting there. */
+  private beginBatch(now: number, entry: boolean): void {
+    this.batchStartedAt = now;
+    this.batchEntry = entry;
+    if (!entry) return;
+    if (this.videoConfig) this.batch.add(TAG_VIDEO, this.videoConfig.dts, this.videoConfig.body, true);
+    if (this.audioConfig) this.batch.add(TAG_AUDIO, this.audioConfig.dts, this.audioConfig.body, true);
+  }
+
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    // A batch of repeated configuration records only carries no media.
+    if (this.batch.packets === 0) return;
+    const entry = this.batchEntry;
+    const bytes = this.batch.take();
+    if (!this.hasMedia(bytes)) return;
+    const no = this.batchNo++;
+    this.send(bytes, no, entry ? { [MEDIA_HEADERS.entry]: '1' } : {});
+  }
+
+  private hasMedia(bytes: Uint8Array): boolean {
+    // Every packet header is 10 bytes; flags bit 0 marks a repeated configuration record.
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let at = 1;
+    while (at + 10 <= b.length) {
+      if ((b[at + 1] & 1) === 0) return true;
+      at += 10 + b.readUInt32BE(at + 6);
+    }
+    return false;
+  }
+
+  private send(bytes: Uint8Array, no: number | 'end', extra: Record<string, string>): void {
+    this.queuedBytes += bytes.byteLength;
+    this.chain = this.chain.then(async () => {
+      const h = headers();
+      h.set(MEDIA_HEADERS.session, this.sessionId);
+      h.set(MEDIA_HEADERS.batch, String(no));
+      for (const [k, v] of Object.entries(extra)) h.set(k, v);
+      try {
+        const ack = await this.publish(bytes, h, `${this.sessionId}:${no}`);
+        if (no === 0) this.firstSeqResolve(ack);
+        this.counters.batches(1);
+        this.counters.bytes(bytes.byteLength);
+      } catch (err) {
+        this.counters.failures(1);
+        this.log.error({ subject: this.subject, sessionId: this.sessionId, batch: no, err: (err as Error).message }, 'media batch lost: the broker did not take it');
+        if (no === 0) this.firstSeqReject(err as Error);
+      } finally {
+        this.queuedBytes -= bytes.byteLength;
+      }
+    });
+  }
+
+  private async publish(bytes: Uint8Array, h: ReturnType<typeof headers>, msgID: string): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ack = await this.bus.js.publish(this.subject, bytes, { headers: h, msgID, timeout: 5000 });
+        return ack.seq;
+      } catch (err) {
+        if (attempt >= PUBLISH_ATTEMPTS || this.bus.nc.isClosed()) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /** Stops publishing without an end marker (the stream is not recorded: nothing reads it). */
+  silence(): void {
+    this.stopped = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.batch.take();
+  }
+
+  /** The publisher left: flushes the last batch and marks the end of the session. */
+  async end(): Promise<void> {
+    if (this.ended) return this.chain;
+    this.ended = true;
+    if (!this.stopped) this.flush();
+    this.stopped = true;
+    if (this.batchNo === 0) this.firstSeqReject(new Error('the session published no media'));
+    this.send(new Uint8Array(0), 'end', { [MEDIA_HEADERS.end]: '1' });
+    await this.chain;
+  }
+}

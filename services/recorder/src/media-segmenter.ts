@@ -1,0 +1,426 @@
+// The in-process segmenter of one recording: consumes the stream's packets from
+// the media plane starting at a sequence, and cuts them at keyframes into
+// segments (MPEG-TS or CMAF through the muxer) and, when FLV or MP4 files are
+// recorded, into FLV parts (tags appended as they come). No process per stream.
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { STREAMS, type Bus } from '../../../libs/bus/index.js';
+import {
+  MEDIA_HEADERS, SegmentWriter, TAG_AUDIO, TAG_VIDEO, aacTrackConfig, avcTrackConfig, decodeBatch, flvTag, hevcTrackConfig,
+  mp3TrackConfig, parseAudioTag, parseVideoTag, type AudioTrackConfig, type BatchPacket, type VideoTrackConfig,
+} from '../../../libs/media/index.js';
+import type { Logger } from '../../../libs/telemetry/index.js';
+
+/** Where reading begins: a media-plane sequence, a time (session start), or only what comes next. */
+export type MediaStart = { seq: number } | { startMs: number } | { next: true };
+
+/** How a segmenter stops: cut = record everything published until now; abandon = drop the open segment. */
+export type StopMode = 'cut' | 'abandon';
+
+export interface ClosedSegment {
+  spoolPath: string;
+  /** CMAF: the init segment this segment needs, and a hash of it (one upload per distinct init). */
+  initPath?: string;
+  initHash?: string;
+  /** FLV part of the segment (its tags), when FLV or MP4 files are recorded. */
+  flvPartPath?: string;
+  durationMs: number;
+  /** Where the segment ends on the recording's timeline (ms): the next session continues after it. */
+  timelineEndMs: number;
+  /** Media-plane sequence of the segment's first batch, and of the batch that begins the next one. */
+  startSeq: number;
+  nextSeq: number;
+  /** When the broker received the segment's first batch. */
+  wallStartMs: number;
+  /** Packets were missing before this segment (the media plane no longer held them). */
+  gap: boolean;
+  videoPackets: number;
+  audioPackets: number;
+}
+
+export interface SegmenterPosition {
+  /** Sequence of the batch the recording (re)started at. */
+  seq: number;
+  sessionId: string;
+  /** Recording timeline = packet dts + offset (ms). */
+  timelineOffsetMs: number;
+}
+
+export type SegmenterExit = 'session_ended' | 'stopped' | 'idle' | 'failed';
+
+export interface SegmenterOptions {
+  bus: Bus;
+  subject: string;
+  from: MediaStart;
+  /** The publish session to record; null records whichever session comes first. */
+  sessionId: string | null;
+  /** The timeline of the session when it is being resumed (takeover). */
+  timeline: { sessionId: string; offsetMs: number } | null;
+  /** End of the recording's timeline so far: a new session continues after it. */
+  timelineEndMs: number | null;
+  sliceMs: number;
+  container: 'ts' | 'fmp4';
+  flvParts: boolean;
+  /** The session carries video: segments begin at video keyframes. */
+  hasVideo: boolean;
+  dir: string;
+  startNumber: number;
+  generation: number;
+  /** Exit when no packet came for this long (a session that ended without a marker). */
+  idleMs: number;
+  log: Logger;
+  onPosition(p: SegmenterPosition): void;
+  onSegment(s: ClosedSegment): void;
+  onExit(reason: SegmenterExit, error: string | null): void;
+}
+
+export interface MediaSegmenterHandle {
+  stop(mode: StopMode): Promise<void>;
+}
+
+interface OpenSegment {
+  number: number;
+  writer: SegmentWriter;
+  part: FileHandle | null;
+  partPath: string | null;
+  partChunks: Buffer[];
+  partBytes: number;
+  startSeq: number;
+  wallStartMs: number;
+  firstMs: number;
+  lastVideoMs: number;
+  lastMs: number;
+  gap: boolean;
+}
+
+const PART_FLUSH_BYTES = 256 * 1024;
+const CUT_DEADLINE_MS = 10000;
+const DEFAULT_FRAME_MS = 40;
+
+export function startMediaSegmenter(opts: SegmenterOptions): MediaSegmenterHandle {
+  const s = new MediaSegmenter(opts);
+  void s.run();
+  return s;
+}
+
+class MediaSegmenter implements MediaSegmenterHandle {
+  private messages: ConsumerMessages | null = null;
+  private stopMode: StopMode | null = null;
+  private cutAtSeq: number | null = null;
+  private lastSeq = 0;
+  private sessionId: string | null;
+  private offsetMs: number | null = null;
+  private started = false;
+  private video: VideoTrackConfig | null = null;
+  private audio: AudioTrackConfig | null = null;
+  private configChanged = false;
+  private segment: OpenSegment | null = null;
+  private nextNumber: number;
+  private expectGapCheck: number | null;
+  private pendingGap = false;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private lastVideoDts: number | null = null;
+  private frameMs = DEFAULT_FRAME_MS;
+  private exited = false;
+  private exitedResolve!: () => void;
+  private readonly exitedPromise = new Promise<void>((r) => (this.exitedResolve = r));
+
+  constructor(private readonly o: SegmenterOptions) {
+    this.sessionId = o.sessionId;
+    this.nextNumber = o.startNumber;
+    this.expectGapCheck = 'seq' in o.from ? o.from.seq : null;
+    if (o.timeline && o.timeline.sessionId === o.sessionId) this.offsetMs = o.timeline.offsetMs;
+    mkdirSync(o.dir, { recursive: true });
+  }
+
+  async run(): Promise<void> {
+    let reason: SegmenterExit = 'stopped';
+    let error: string | null = null;
+    try {
+      reason = await this.consume();
+      if (this.stopMode === 'abandon') await this.dropSegment();
+      else await this.closeSegment(null);
+    } catch (err) {
+      reason = 'failed';
+      error = (err as Error).message;
+      this.o.log.error({ subject: this.o.subject, generation: this.o.generation, err: error }, 'segmenter failed');
+      await this.dropSegment();
+    } finally {
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      this.exited = true;
+      this.exitedResolve();
+      this.o.onExit(this.stopMode ? 'stopped' : reason, error);
+    }
+  }
+
+  private async consume(): Promise<SegmenterExit> {
+    const from = this.o.from;
+    const policy = 'seq' in from
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, from.seq) }
+      : 'startMs' in from
+        ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(from.startMs - 1000).toISOString() }
+        : { deliver_policy: DeliverPolicy.New };
+    const consumer = await this.o.bus.js.consumers.get(STREAMS.media, { filter_subjects: this.o.subject, ...policy });
+    if (this.stopMode) return 'stopped';
+    this.messages = await consumer.consume({ max_messages: 64 });
+    this.armIdle();
+    let result: SegmenterExit = 'stopped';
+    for await (const m of this.messages) {
+      this.armIdle();
+      this.lastSeq = m.seq;
+      if (this.stopMode === 'abandon') break;
+      const outcome = await this.onMessage(m);
+      if (outcome) {
+        result = outcome;
+        break;
+      }
+      if (this.cutAtSeq !== null && m.seq >= this.cutAtSeq) break;
+    }
+    this.messages.stop();
+    return this.idleFired ? 'idle' : result;
+  }
+
+  private idleFired = false;
+
+  private armIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleFired = true;
+      this.messages?.stop();
+    }, this.o.idleMs);
+    this.idleTimer.unref();
+  }
+
+  /** Handles one media-plane message; returns an exit reason when the recording of the session is over. */
+  private async onMessage(m: JsMsg): Promise<SegmenterExit | null> {
+    if (this.expectGapCheck !== null) {
+      // The first message is later than asked for: the media plane dropped what was in between.
+      if (m.seq > this.expectGapCheck) this.pendingGap = true;
+      this.expectGapCheck = null;
+    }
+    const session = m.headers?.get(MEDIA_HEADERS.session) ?? '';
+    if (this.started && session !== this.sessionId) return 'session_ended';
+    if (this.sessionId !== null && session !== this.sessionId) return null;
+    if (m.headers?.has(MEDIA_HEADERS.end)) return this.started || this.sessionId !== null ? 'session_ended' : null;
+    const packets = decodeBatch(m.data);
+    if (!this.started) {
+      if (!m.headers?.has(MEDIA_HEADERS.entry) || !this.canEnter(packets)) return null;
+      this.enter(m, session, packets);
+    }
+    await this.onBatch(m, packets);
+    return null;
+  }
+
+  /** A recording starts at a GOP: the batch's first media packet is a video keyframe (any batch for audio only). */
+  private canEnter(packets: BatchPacket[]): boolean {
+    const first = packets.find((p) => !p.repeated);
+    if (!first) return false;
+    if (!this.o.hasVideo) return true;
+    if (first.type !== TAG_VIDEO) return false;
+    const info = parseVideoTag(first.data);
+    return info.isKey && !info.isConfig;
+  }
+
+  private enter(m: JsMsg, session: string, packets: BatchPacket[]): void {
+    this.started = true;
+    this.sessionId = session;
+    for (const p of packets) if (p.repeated) this.learnConfig(p);
+    const first = packets.find((p) => !p.repeated)!;
+    if (this.offsetMs === null) {
+      // A new session continues the recording's timeline a little after where it stopped.
+      const base = this.o.timelineEndMs === null ? 1000 : this.o.timelineEndMs + 100;
+      this.offsetMs = base - first.dts;
+    }
+    this.o.onPosition({ seq: m.seq, sessionId: session, timelineOffsetMs: this.offsetMs });
+  }
+
+  private learnConfig(p: BatchPacket): void {
+    if (p.type === TAG_VIDEO) {
+      const info = parseVideoTag(p.data);
+      if (!info.isConfig || !info.codec) return;
+      const record = Buffer.from(p.data.subarray(info.payloadOffset));
+      if (this.video && this.video.record.equals(record)) return;
+      const fallback = { width: this.video?.width ?? 0, height: this.video?.height ?? 0 };
+      this.video = info.codec === 'avc' ? avcTrackConfig(record, fallback) : hevcTrackConfig(record, fallback);
+      this.configChanged = this.segment !== null;
+    } else {
+      const info = parseAudioTag(p.data);
+      if (info.codec === 'aac' && info.isConfig) {
+        const asc = Buffer.from(p.data.subarray(info.payloadOffset));
+        if (this.audio?.record && this.audio.record.equals(asc)) return;
+        this.audio = aacTrackConfig(asc);
+        this.configChanged = this.segment !== null;
+      } else if (info.codec === 'mp3' && !this.audio) {
+        this.audio = mp3TrackConfig(info.sampleRate, info.channels);
+      }
+    }
+  }
+
+  private async onBatch(m: JsMsg, packets: BatchPacket[]): Promise<void> {
+    const offset = this.offsetMs!;
+    const first = packets.find((p) => !p.repeated);
+    if (!first) return;
+    const startsGop = m.headers?.has(MEDIA_HEADERS.entry) === true && this.canEnter(packets);
+    const firstMs = first.dts + offset;
+    if (this.segment && startsGop && (this.configChanged || firstMs - this.segment.firstMs >= this.o.sliceMs)) {
+      await this.closeSegment({ nextSeq: m.seq, nextFirstMs: firstMs });
+    }
+    for (const p of packets) {
+      if (p.repeated) continue;
+      const isConfig = p.type === TAG_VIDEO ? parseVideoTag(p.data).isConfig : parseAudioTag(p.data).isConfig;
+      if (isConfig || (p.type === TAG_AUDIO && !this.audio)) {
+        this.learnConfig(p);
+        if (isConfig) continue;
+      }
+      if (!this.segment) {
+        if (!startsGop && this.o.hasVideo) continue;
+        this.segment = await this.openSegment(m, firstMs);
+      }
+      this.addPacket(this.segment, p, offset);
+    }
+    if (this.segment) {
+      await this.segment.writer.drained();
+      if (this.segment.partBytes >= PART_FLUSH_BYTES) await this.flushPart(this.segment);
+    }
+  }
+
+  private async openSegment(m: JsMsg, firstMs: number): Promise<OpenSegment> {
+    const number = this.nextNumber++;
+    const base = join(this.o.dir, `seg${String(number).padStart(6, '0')}-g${this.o.generation}`);
+    const ext = this.o.container === 'ts' ? '.ts' : '.m4s';
+    const writer = new SegmentWriter(`${base}${ext}`, this.o.container, { video: this.video, audio: this.audio }, this.o.container === 'fmp4' ? `${base}.init.mp4` : null);
+    this.configChanged = false;
+    let part: FileHandle | null = null;
+    let partPath: string | null = null;
+    const partChunks: Buffer[] = [];
+    let partBytes = 0;
+    if (this.o.flvParts) {
+      partPath = `${base}.flvpart`;
+      part = await open(partPath, 'w');
+      // Every part opens with the configuration records, so any part can begin a file.
+      for (const cfg of this.configTags(firstMs)) {
+        partChunks.push(cfg);
+        partBytes += cfg.length;
+      }
+    }
+    const gap = this.pendingGap;
+    this.pendingGap = false;
+    return {
+      number, writer, part, partPath, partChunks, partBytes, startSeq: m.seq,
+      wallStartMs: Math.round(m.info.timestampNanos / 1e6), firstMs, lastVideoMs: firstMs, lastMs: firstMs, gap,
+    };
+  }
+
+  private configTags(atMs: number): Buffer[] {
+    const out: Buffer[] = [];
+    if (this.video) {
+      const body = Buffer.alloc(5 + this.video.record.length);
+      if (this.video.codec === 'avc') {
+        body[0] = 0x17;
+        body[1] = 0;
+      } else {
+        body[0] = 0x1c;
+        body[1] = 0;
+      }
+      this.video.record.copy(body, 5);
+      out.push(flvTag(TAG_VIDEO, atMs, body));
+    }
+    if (this.audio?.record) {
+      const body = Buffer.alloc(2 + this.audio.record.length);
+      body[0] = 0xaf;
+      body[1] = 0;
+      this.audio.record.copy(body, 2);
+      out.push(flvTag(TAG_AUDIO, atMs, body));
+    }
+    return out;
+  }
+
+  private addPacket(seg: OpenSegment, p: BatchPacket, offset: number): void {
+    const t = p.dts + offset;
+    if (p.type === TAG_VIDEO) {
+      const info = parseVideoTag(p.data);
+      if (info.payloadOffset >= p.data.length) return; // end-of-sequence marker: no picture
+      if (this.lastVideoDts !== null && p.dts > this.lastVideoDts) this.frameMs = Math.min(1000, p.dts - this.lastVideoDts);
+      this.lastVideoDts = p.dts;
+      seg.writer.addVideo(p.data.subarray(info.payloadOffset), info.isKey, (t + info.cts) / 1000, this.frameMs / 1000);
+      seg.lastVideoMs = Math.max(seg.lastVideoMs, t);
+    } else {
+      const info = parseAudioTag(p.data);
+      if (!this.audio) return;
+      const samples = this.audio.codec === 'aac' ? 1024 : 1152;
+      seg.writer.addAudio(p.data.subarray(info.payloadOffset), t / 1000, samples / this.audio.sampleRate);
+    }
+    seg.lastMs = Math.max(seg.lastMs, t);
+    if (seg.part) {
+      const tag = flvTag(p.type, t, p.data);
+      seg.partChunks.push(tag);
+      seg.partBytes += tag.length;
+    }
+  }
+
+  private async flushPart(seg: OpenSegment): Promise<void> {
+    if (!seg.part || seg.partChunks.length === 0) return;
+    const chunk = Buffer.concat(seg.partChunks);
+    seg.partChunks = [];
+    seg.partBytes = 0;
+    await seg.part.write(chunk);
+  }
+
+  /** Finishes the open segment; `next` is where the following one begins (null: the recording stops here). */
+  private async closeSegment(next: { nextSeq: number; nextFirstMs: number } | null): Promise<void> {
+    const seg = this.segment;
+    if (!seg) return;
+    this.segment = null;
+    await seg.writer.finish();
+    await this.flushPart(seg);
+    await seg.part?.close();
+    const endMs = next ? next.nextFirstMs : Math.max(seg.lastMs, seg.lastVideoMs + (this.o.hasVideo ? this.frameMs : 0));
+    let initHash: string | undefined;
+    const initPath = this.o.container === 'fmp4' ? seg.writer.path.replace(/\.m4s$/, '.init.mp4') : undefined;
+    if (initPath) initHash = createHash('sha256').update(await readFile(initPath)).digest('hex').slice(0, 16);
+    this.o.onSegment({
+      spoolPath: seg.writer.path,
+      ...(initPath ? { initPath, initHash } : {}),
+      ...(seg.partPath ? { flvPartPath: seg.partPath } : {}),
+      durationMs: Math.max(1, Math.round(endMs - seg.firstMs)),
+      timelineEndMs: Math.round(endMs),
+      startSeq: seg.startSeq,
+      nextSeq: next ? next.nextSeq : this.lastSeq + 1,
+      wallStartMs: seg.wallStartMs,
+      gap: seg.gap,
+      videoPackets: seg.writer.videoPackets,
+      audioPackets: seg.writer.audioPackets,
+    });
+  }
+
+  private async dropSegment(): Promise<void> {
+    const seg = this.segment;
+    if (!seg) return;
+    this.segment = null;
+    await seg.writer.abort();
+    await seg.part?.close().catch(() => undefined);
+    await rm(seg.writer.path, { force: true });
+    if (seg.partPath) await rm(seg.partPath, { force: true });
+  }
+
+  async stop(mode: StopMode): Promise<void> {
+    if (this.exited) return;
+    if (this.stopMode !== 'abandon') this.stopMode = mode;
+    if (mode === 'abandon' || !this.messages) {
+      this.messages?.stop();
+    } else {
+      // Record everything the publisher sent until now, then stop.
+      const last = await this.o.bus.jsm.streams.getMessage(STREAMS.media, { last_by_subj: this.o.subject }).catch(() => null);
+      const lastSeq = last?.seq ?? 0;
+      if (lastSeq <= this.lastSeq) this.messages.stop();
+      else {
+        this.cutAtSeq = lastSeq;
+        setTimeout(() => this.messages?.stop(), CUT_DEADLINE_MS).unref();
+      }
+    }
+    await this.exitedPromise;
+  }
+}

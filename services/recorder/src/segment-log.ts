@@ -1,0 +1,52 @@
+// The segment list of a recording lives on a log, not in the actor's snapshot:
+// every closed segment is appended to lr.evt.segment.{recordingId}, and a file
+// is packaged from the records of its sequence range. A snapshot thus stays the
+// same size however long the recording runs, and any worker can package a file.
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { STREAMS, SUBJECTS, publishDurable, type Bus } from '../../../libs/bus/index.js';
+import type { SegmentRecord } from './stream-machine.js';
+
+export interface LoggedSegment extends SegmentRecord {
+  recordingId: string;
+  generation: number;
+}
+
+export async function appendSegment(bus: Bus, recordingId: string, generation: number, segment: SegmentRecord): Promise<void> {
+  const rec: LoggedSegment = { ...segment, recordingId, generation };
+  await publishDurable(bus, SUBJECTS.recordingSegment(recordingId), rec, `${recordingId}:segrec:${segment.sequence}:g${generation}`);
+}
+
+const READ_TIMEOUT_MS = 30000;
+
+/**
+ * The records of segments [first, first + count) of a recording, in order. A
+ * segment replayed after a takeover is logged again; the latest record wins.
+ */
+export async function readSegments(bus: Bus, recordingId: string, first: number, count: number): Promise<SegmentRecord[]> {
+  const subject = SUBJECTS.recordingSegment(recordingId);
+  const found = new Map<number, SegmentRecord>();
+  const consumer = await bus.js.consumers.get(STREAMS.events, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+  const deadline = Date.now() + READ_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const batch = await consumer.fetch({ max_messages: 500, expires: 2000 });
+    let got = 0;
+    let pending = 0;
+    for await (const m of batch) {
+      got++;
+      pending = m.info.pending;
+      const rec = m.json<LoggedSegment>();
+      if (rec.sequence >= first && rec.sequence < first + count) {
+        const { recordingId: _r, generation: _g, ...segment } = rec;
+        found.set(rec.sequence, segment);
+      }
+    }
+    if (got === 0 || pending === 0) break;
+  }
+  const out: SegmentRecord[] = [];
+  for (let seq = first; seq < first + count; seq++) {
+    const s = found.get(seq);
+    if (!s) throw new Error(`segment ${seq} of recording ${recordingId} is missing from its segment log`);
+    out.push(s);
+  }
+  return out;
+}
