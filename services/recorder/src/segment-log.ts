@@ -25,22 +25,28 @@ const READ_TIMEOUT_MS = 30000;
 export async function readSegments(bus: Bus, recordingId: string, first: number, count: number): Promise<SegmentRecord[]> {
   const subject = SUBJECTS.recordingSegment(recordingId);
   const found = new Map<number, SegmentRecord>();
-  const consumer = await bus.js.consumers.get(STREAMS.events, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
-  const deadline = Date.now() + READ_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const batch = await consumer.fetch({ max_messages: 500, expires: 2000 });
-    let got = 0;
-    let pending = 0;
-    for await (const m of batch) {
-      got++;
-      pending = m.info.pending;
-      const rec = m.json<LoggedSegment>();
-      if (rec.sequence >= first && rec.sequence < first + count) {
-        const { recordingId: _r, generation: _g, ...segment } = rec;
-        found.set(rec.sequence, segment);
+  // Read up to the log's last record as it is now, then stop: no waiting for more.
+  const last = await bus.jsm.streams.getMessage(STREAMS.events, { last_by_subj: subject }).catch((err: unknown) => {
+    if (/no message found|not found/i.test(String((err as Error).message))) return null;
+    throw err;
+  });
+  if (last) {
+    const consumer = await bus.js.consumers.get(STREAMS.events, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+    const messages = await consumer.consume({ max_messages: 500 });
+    const timer = setTimeout(() => messages.stop(), READ_TIMEOUT_MS);
+    try {
+      for await (const m of messages) {
+        const rec = m.json<LoggedSegment>();
+        if (rec.sequence >= first && rec.sequence < first + count) {
+          const { recordingId: _r, generation: _g, ...segment } = rec;
+          found.set(rec.sequence, segment);
+        }
+        if (m.seq >= last.seq) break;
       }
+    } finally {
+      clearTimeout(timer);
+      messages.stop();
     }
-    if (got === 0 || pending === 0) break;
   }
   const out: SegmentRecord[] = [];
   for (let seq = first; seq < first + count; seq++) {
