@@ -202,8 +202,12 @@ class MediaSegmenter implements MediaSegmenterHandle {
       this.expectGapCheck = null;
     }
     const session = m.headers?.get(MEDIA_HEADERS.session) ?? '';
-    if (this.started && session !== this.sessionId) return 'session_ended';
-    if (this.sessionId !== null && session !== this.sessionId) return null;
+    if (this.sessionId !== null && session !== this.sessionId) {
+      // Sessions of a stream follow one another on its subject: read from a sequence of the session,
+      // another session's batch means it is over. Read from a time, earlier sessions' tails come first.
+      if (this.started || !('startMs' in this.o.from)) return 'session_ended';
+      return null;
+    }
     if (m.headers?.has(MEDIA_HEADERS.end)) return this.started || this.sessionId !== null ? 'session_ended' : null;
     const packets = decodeBatch(m.data);
     if (!this.started) {
