@@ -1,20 +1,10 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isSafeKey } from '../naming/index.js';
-import type { StorageBackend, StoredInfo } from './storage-backend.js';
-
-export async function sha256File(path: string): Promise<StoredInfo> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { size, sha256: hash.digest('hex') };
-}
+import { ChecksumMismatchError, sha256Bytes, sha256File } from './checksum.js';
+import type { StorageBackend, StoredInfo, VerifiedPut } from './storage-backend.js';
 
 /** Objects as files under one root folder; the key is the relative path. */
 export class LocalDiskStorage implements StorageBackend {
@@ -33,38 +23,40 @@ export class LocalDiskStorage implements StorageBackend {
     return path;
   }
 
-  /** Write to a temporary name then rename: a reader never sees half an object, and a retry simply replaces it. */
-  private async writeAtomically(key: string, write: (tmp: string) => Promise<void>): Promise<StoredInfo> {
+  /**
+   * Write to a temporary name, read it back, then rename: a reader never sees half an
+   * object or a copy that differs from the source, and a retry simply replaces it.
+   */
+  private async writeVerified(key: string, expected: StoredInfo, write: (tmp: string) => Promise<void>): Promise<VerifiedPut> {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
     const tmp = `${target}.part-${process.pid}-${Date.now()}`;
     try {
       await write(tmp);
+      const written = await sha256File(tmp);
+      if (written.size !== expected.size || written.sha256 !== expected.sha256) throw new ChecksumMismatchError(key, expected, written, 'read-back');
       await rename(tmp, target);
     } finally {
       await rm(tmp, { force: true });
     }
-    return sha256File(target);
+    return { ...expected, verifiedBy: 'read-back' };
   }
 
-  put(key: string, localPath: string): Promise<StoredInfo> {
-    return this.writeAtomically(key, (tmp) => copyFile(localPath, tmp));
+  async put(key: string, localPath: string): Promise<VerifiedPut> {
+    return this.writeVerified(key, await sha256File(localPath), (tmp) => copyFile(localPath, tmp));
   }
 
-  putBytes(key: string, body: Buffer): Promise<StoredInfo> {
-    return this.writeAtomically(key, (tmp) => writeFile(tmp, body));
-  }
-
-  async exists(key: string): Promise<boolean> {
-    return stat(this.pathOf(key)).then((s) => s.isFile(), () => false);
+  putBytes(key: string, body: Buffer): Promise<VerifiedPut> {
+    return this.writeVerified(key, sha256Bytes(body), (tmp) => writeFile(tmp, body));
   }
 
   async stat(key: string): Promise<StoredInfo | null> {
     const path = this.pathOf(key);
     try {
       await stat(path);
-    } catch {
-      return null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
     }
     return sha256File(path);
   }

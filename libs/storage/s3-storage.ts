@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { isSafeKey } from '../naming/index.js';
-import { sha256File } from './local-disk.js';
-import type { StorageBackend, StoredInfo } from './storage-backend.js';
+import { ChecksumMismatchError, hexToBase64, sha256Bytes, sha256File, sha256Stream } from './checksum.js';
+import { putMultipart } from './s3-multipart.js';
+import type { StorageBackend, StoredInfo, VerifiedPut } from './storage-backend.js';
 
 export interface S3Settings {
   endpoint: string;
@@ -35,10 +33,18 @@ function isNotFound(err: unknown): boolean {
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
 }
 
+/** A server that verified a request's checksum rejects a mismatch with one of these. */
+export function isChecksumRejection(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return name === 'BadDigest' || name === 'InvalidDigest' || name === 'XAmzContentSHA256Mismatch';
+}
+
 /**
  * Objects in one bucket of an S3-compatible service (AWS S3, MinIO, Ceph RGW, ...).
- * Every object carries its SHA-256 as metadata so that a stored copy can be
- * confirmed against the spool without reading it back.
+ * Every write carries its SHA-256 (x-amz-checksum-sha256, per part for multipart);
+ * a server that verifies it echoes it back, and a server that does not (some
+ * emulators, old gateways) gets the object read back and hashed before the put
+ * resolves. The SHA-256 is also kept as metadata for stat().
  */
 export class S3Storage implements StorageBackend {
   readonly kind = 's3' as const;
@@ -50,30 +56,45 @@ export class S3Storage implements StorageBackend {
     return key;
   }
 
-  async put(key: string, localPath: string, contentType: string): Promise<StoredInfo> {
+  async put(key: string, localPath: string, contentType: string): Promise<VerifiedPut> {
     const local = await sha256File(localPath);
-    const size = (await stat(localPath)).size;
-    const params = { Bucket: this.bucket, Key: this.key(key), ContentType: contentType, Metadata: { sha256: local.sha256 } };
-    if (size > this.partSizeBytes) {
-      await new Upload({ client: this.client, params: { ...params, Body: createReadStream(localPath) }, partSize: this.partSizeBytes, queueSize: 2, leavePartsOnError: false }).done();
+    const target = { bucket: this.bucket, key: this.key(key), contentType, metadata: { sha256: local.sha256 } };
+    let serverVerified: boolean;
+    if (local.size > this.partSizeBytes) {
+      serverVerified = await putMultipart(this.client, target, localPath, local.size, this.partSizeBytes);
     } else {
-      await this.client.send(new PutObjectCommand({ ...params, Body: createReadStream(localPath), ContentLength: size }));
+      serverVerified = await this.putSingle(target, createReadStream(localPath), local);
     }
-    const stored = await this.stat(key);
-    if (!stored) throw new Error(`s3: ${this.bucket}/${key} is missing right after its upload`);
-    return stored;
+    return this.confirm(key, local, serverVerified);
   }
 
-  async putBytes(key: string, body: Buffer, contentType: string): Promise<StoredInfo> {
-    const sha256 = createHash('sha256').update(body).digest('hex');
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: body, ContentType: contentType, Metadata: { sha256 } }));
-    return { size: body.length, sha256 };
+  async putBytes(key: string, body: Buffer, contentType: string): Promise<VerifiedPut> {
+    const local = sha256Bytes(body);
+    const serverVerified = await this.putSingle({ bucket: this.bucket, key: this.key(key), contentType, metadata: { sha256: local.sha256 } }, body, local);
+    return this.confirm(key, local, serverVerified);
   }
 
-  async exists(key: string): Promise<boolean> {
-    return (await this.stat(key)) !== null;
+  /** One PUT with its checksum; true when the server answered with the same checksum (it verified it). */
+  private async putSingle(t: { bucket: string; key: string; contentType: string; metadata: Record<string, string> }, body: Readable | Buffer, local: StoredInfo): Promise<boolean> {
+    const checksum = hexToBase64(local.sha256);
+    const res = await this.client.send(new PutObjectCommand({
+      Bucket: t.bucket, Key: t.key, ContentType: t.contentType, Metadata: t.metadata, Body: body, ContentLength: local.size, ChecksumSHA256: checksum,
+    }));
+    if (res.ChecksumSHA256 && res.ChecksumSHA256 !== checksum) {
+      throw new ChecksumMismatchError(t.key, local, { size: local.size, sha256: Buffer.from(res.ChecksumSHA256, 'base64').toString('hex') }, 'server-checksum');
+    }
+    return res.ChecksumSHA256 === checksum;
   }
 
+  /** Where the server did not vouch for the bytes, read them back. */
+  private async confirm(key: string, local: StoredInfo, serverVerified: boolean): Promise<VerifiedPut> {
+    if (serverVerified) return { ...local, verifiedBy: 'server-checksum' };
+    const stored = await sha256Stream(await this.read(key));
+    if (stored.size !== local.size || stored.sha256 !== local.sha256) throw new ChecksumMismatchError(key, local, stored, 'read-back');
+    return { ...local, verifiedBy: 'read-back' };
+  }
+
+  /** Size from the server; the SHA-256 is the one a verified put recorded as metadata. */
   async stat(key: string): Promise<StoredInfo | null> {
     try {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));

@@ -1,33 +1,37 @@
-import { rm, stat } from 'node:fs/promises';
-import {
-  CONSUMERS, RetryLater, STREAMS, SUBJECTS, consumeDurable, publishDurable,
-  type Bus, type FileStored, type Running, type SegmentStored, type SpoolPressure, type StorageTarget, type UploadJob,
-} from '../../../libs/bus/index.js';
+import { EventEmitter } from 'node:events';
+import type { Bus, StorageTarget } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { SECONDS_BUCKETS, componentLogger, meter } from '../../../libs/telemetry/index.js';
-import { StorageRegistry, dirSize, sha256File, type StorageBackend } from '../../../libs/storage/index.js';
+import { StorageRegistry, type StorageBackend } from '../../../libs/storage/index.js';
+import { SpoolWatch } from './spool-watch.js';
+import { storeJob } from './store-job.js';
+import { UploadQueue, type UploaderEvents } from './upload-queue.js';
 
-/** About a quarter of an hour of waiting for a file's segments before it is stored regardless. */
-const MAX_SEGMENT_WAITS = 40;
+export interface UploaderOptions {
+  /** Acknowledgement deadline of the durable consumer when this service creates it. */
+  ackWaitMs?: number;
+  /** How stale the shared view of the queue may get while a file waits for jobs another uploader holds. */
+  recheckMs?: number;
+}
 
 /**
- * Moves closed segments and finalized files from the spool into storage. Work
- * comes from a durable queue; the spool copy is deleted only after the stored
- * object's size and checksum match it, so a crash at any point loses nothing.
+ * Moves closed segments and finalized files from the spool into storage, in the
+ * order of each recording (a file after the segments it lists). The spool copy is
+ * deleted only after the stored object is verified to hold its bytes, so a crash
+ * at any point loses nothing.
  */
 export class UploaderService {
   private readonly log = componentLogger('storage-uploader');
-  private consumer: Running | null = null;
   private readonly storage: StorageRegistry;
-  private spoolTimer: NodeJS.Timeout | null = null;
-  private spoolFull = false;
-  private spoolBytes = 0;
-  private readonly uploaded = meter('storage-uploader').createCounter('liverecord_uploader_objects_total', { description: 'Objects stored' });
-  private readonly bytes = meter('storage-uploader').createCounter('liverecord_uploader_bytes_total', { description: 'Bytes stored' });
-  private readonly latency = meter('storage-uploader').createHistogram('liverecord_uploader_upload_seconds', { description: 'Time to store one object', unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
+  private readonly spool: SpoolWatch;
+  private queue: UploadQueue | null = null;
+  /** stored / failed / waiting, as they happen. */
+  readonly events = new EventEmitter<UploaderEvents>();
 
-  constructor(private bus: Bus, private config: Config) {
+  constructor(private bus: Bus, config: Config, private opts: UploaderOptions = {}) {
     this.storage = new StorageRegistry(config);
+    this.spool = new SpoolWatch(bus, config.spool.dir, config.spool.maxBytes, this.log);
+    this.countEvents();
   }
 
   backendFor(target: StorageTarget): StorageBackend {
@@ -35,80 +39,44 @@ export class UploaderService {
   }
 
   async start(): Promise<void> {
-    this.consumer = await consumeDurable<UploadJob>(this.bus, {
-      stream: STREAMS.uploads, durable: CONSUMERS.uploader, filterSubject: SUBJECTS.upload,
-      component: 'storage-uploader', log: this.log, concurrency: 4, ackWaitMs: 60000,
-    }, (job, msg) => this.handle(job, msg.info.deliveryCount));
-    meter('storage-uploader').createObservableGauge('liverecord_spool_bytes', { description: 'Bytes waiting in the spool' }).addCallback((r) => r.observe(this.spoolBytes));
-    this.spoolTimer = setInterval(() => void this.watchSpool(), 5000);
+    this.queue = new UploadQueue({
+      bus: this.bus, log: this.log, slots: 4, ackWaitMs: this.opts.ackWaitMs ?? 60000, recheckMs: this.opts.recheckMs ?? 5000,
+      events: this.events, store: (job) => storeJob(job, { bus: this.bus, backendFor: (t) => this.backendFor(t) }),
+    });
+    await this.queue.start();
+    this.spool.start();
     this.log.info('storage uploader ready');
   }
 
-  /** Tells the recorders when uploads fall behind so far that the spool passes its limit (nothing is dropped). */
-  private async watchSpool(): Promise<void> {
-    this.spoolBytes = await dirSize(this.config.spool.dir);
-    const full = this.spoolBytes > this.config.spool.maxBytes;
-    if (full === this.spoolFull) return;
-    this.spoolFull = full;
-    const ev: SpoolPressure = { bytes: this.spoolBytes, limit: this.config.spool.maxBytes, full, at: Date.now() };
-    (full ? this.log.error.bind(this.log) : this.log.info.bind(this.log))(ev, full ? 'spool over its limit: storage is falling behind' : 'spool back under its limit');
-    await publishDurable(this.bus, SUBJECTS.spoolPressure, ev).catch(() => undefined);
-  }
-
-  private async handle(job: UploadJob, attempt: number): Promise<void> {
-    const started = performance.now();
-    const backend = this.backendFor(job.storage);
-    if (job.kind === 'file') {
-      // A file appears only once everything it references is stored, so it always plays from storage.
-      for (const key of job.file.segmentKeys) {
-        if (await backend.exists(key)) continue;
-        if (attempt < MAX_SEGMENT_WAITS) throw new RetryLater(`${job.objectKey} waits for its segment ${key}`, Math.min(30000, 1000 * attempt));
-        // A segment that never arrives (its spool copy lost) must not hold the file back for ever.
-        this.log.error({ objectKey: job.objectKey, missing: key, attempts: attempt }, 'storing the file although a segment it references is missing');
-        break;
-      }
-    }
-    const spoolExists = await stat(job.spoolPath).then(() => true, () => false);
-    let stored;
-    if (spoolExists) {
-      const local = await sha256File(job.spoolPath);
-      stored = await backend.put(job.objectKey, job.spoolPath, job.contentType);
-      if (stored.size !== local.size || stored.sha256 !== local.sha256) {
-        throw new Error(`stored ${job.objectKey} does not match its spool copy (size ${stored.size}/${local.size})`);
-      }
-    } else {
-      // Redelivered after the spool copy was removed: the object must already be stored.
-      stored = await backend.stat(job.objectKey);
-      if (!stored) {
+  private countEvents(): void {
+    const m = meter('storage-uploader');
+    const uploaded = m.createCounter('liverecord_uploader_objects_total', { description: 'Objects stored' });
+    const bytes = m.createCounter('liverecord_uploader_bytes_total', { description: 'Bytes stored' });
+    const failures = m.createCounter('liverecord_uploader_failures_total', { description: 'Failed upload attempts (retried), by whether the stored copy was corrupt' });
+    const lost = m.createCounter('liverecord_uploader_lost_total', { description: 'Jobs whose spool copy was gone and whose object was never stored' });
+    const waits = m.createCounter('liverecord_uploader_order_waits_total', { description: 'Times a file found earlier jobs of its recording still queued' });
+    const latency = m.createHistogram('liverecord_uploader_upload_seconds', { description: 'Time to store one object', unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } });
+    this.events.on('stored', ({ job, outcome, seconds }) => {
+      if (outcome.outcome === 'lost') {
+        lost.add(1, { kind: job.kind });
         this.log.error({ job: job.id, objectKey: job.objectKey }, 'spool file missing and object not stored; the data is lost');
         return;
       }
-    }
-    if (job.kind === 'init') {
-      // The playlists reference it; nothing catalogues it on its own. Its spool copy stays
-      // for the recorder, which prefixes it to fMP4 segments it joins into flv/mp4.
-      this.uploaded.add(1, { kind: job.kind });
-      return;
-    }
-    const base = { objectKey: job.objectKey, storage: job.storage, size: stored.size, sha256: stored.sha256, url: backend.urlOf(job.objectKey) };
-    if (job.kind === 'segment') {
-      const ev: SegmentStored = { ...base, segment: job.segment };
-      await publishDurable(this.bus, SUBJECTS.segmentStored, ev, `stored:${job.id}`);
-    } else {
-      const ev: FileStored = { ...base, file: job.file };
-      await publishDurable(this.bus, SUBJECTS.fileStored, ev, `stored:${job.id}`);
-    }
-    if (spoolExists) await rm(job.spoolPath, { force: true });
-    this.uploaded.add(1, { kind: job.kind });
-    this.bytes.add(stored.size, { kind: job.kind });
-    this.latency.record((performance.now() - started) / 1000, { kind: job.kind });
-    this.log.debug({ job: job.id, objectKey: job.objectKey, size: stored.size }, 'stored');
+      uploaded.add(1, { kind: job.kind });
+      if (outcome.outcome === 'stored') {
+        bytes.add(outcome.info.size, { kind: job.kind });
+        latency.record(seconds, { kind: job.kind });
+      }
+      this.log.debug({ job: job.id, objectKey: job.objectKey, size: outcome.info.size, outcome: outcome.outcome }, 'stored');
+    });
+    this.events.on('failed', ({ job, corrupt }) => failures.add(1, { kind: job.kind, corrupt: String(corrupt) }));
+    this.events.on('waiting', () => waits.add(1));
   }
 
   async stop(): Promise<void> {
-    if (this.spoolTimer) clearInterval(this.spoolTimer);
-    await this.consumer?.stop();
-    this.consumer = null;
+    this.spool.stop();
+    await this.queue?.stop();
+    this.queue = null;
     this.storage.close();
   }
 }
