@@ -353,3 +353,10 @@ export interface SpoolPressure {
   full: boolean;
   at: number;
 }
+
+/** The recorder's answer to "does this stream have an actor?" (lr.rpc.recorder.lookup). */
+export interface ActorLookup {
+  exists: boolean;
+  /** The worker holding its lease; null while it waits for adoption. */
+  owner: string | null;
+}

@@ -40,6 +40,8 @@ export const SUBJECTS = {
   actor: (token: string) => `lr.actor.${token}`,
   /** Request/reply queries answered by the index service. */
   indexRpc: (method: IndexMethod) => `lr.rpc.index.${method}`,
+  /** Request/reply questions about actors, answered by any recorder worker (queue group). */
+  recorderRpc: (method: RecorderMethod) => `lr.rpc.recorder.${method}`,
   /** Request/reply template, callback and decision management answered by the matcher. */
   matcherRpc: (method: MatcherMethod) => `lr.rpc.matcher.${method}`,
   /** An error that escaped every handler of a process (libs/runtime/escaped-errors.ts): logged, counted and evented. */
@@ -56,6 +58,12 @@ export const INDEX_METHODS = {
   content: 'content',
 } as const;
 export type IndexMethod = (typeof INDEX_METHODS)[keyof typeof INDEX_METHODS];
+
+export const RECORDER_METHODS = {
+  /** Does a stream have an actor (hosted or waiting for adoption)? */
+  lookup: 'lookup',
+} as const;
+export type RecorderMethod = (typeof RECORDER_METHODS)[keyof typeof RECORDER_METHODS];
 
 export const MATCHER_METHODS = {
   addTemplate: 'add_template',

@@ -118,6 +118,13 @@ export class Ownership {
     await this.leases.delete(claim.token);
   }
 
+  /** Whether a stream has an actor (hosted, or a snapshot waiting for adoption), and its owner. */
+  async lookup(token: string): Promise<{ exists: boolean; owner: string | null }> {
+    const snap = await this.snapshots.get(token);
+    if (!snap || snap.operation !== 'PUT') return { exists: false, owner: null };
+    return { exists: true, owner: await this.ownerOf(token) };
+  }
+
   async snapshotSize(token: string): Promise<number> {
     const e = await this.snapshots.get(token);
     return e?.value.length ?? 0;

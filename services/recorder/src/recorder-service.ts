@@ -4,9 +4,11 @@
 import type { KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
 import {
-  BUCKETS, CONSUMERS, STREAMS, SUBJECTS, bucket, consumeDurable, publishDurable, streamLabel, streamToken,
-  type ActorMessage, type ActorReply, type Bus, type RecordAssignment, type RecordingStateChanged, type Running, type SpoolPressure,
+  BUCKETS, CONSUMERS, RECORDER_METHODS, STREAMS, SUBJECTS, bucket, consumeDurable, publishDurable, serve, streamLabel, streamToken,
+  type ActorLookup, type ActorMessage, type ActorReply, type Bus, type RecordAssignment, type RecordingStateChanged, type Running,
+  type SpoolPressure, type StreamRef,
 } from '../../../libs/bus/index.js';
+import { MEDIA_HEADERS } from '../../../libs/media/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { StorageRegistry } from '../../../libs/storage/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
@@ -27,6 +29,7 @@ export class RecorderService {
   private readonly log = componentLogger('recorder');
   private readonly actors = new Map<string, Hosted>();
   private pressureSub: Subscription | null = null;
+  private lookupServer: { stop(): void } | null = null;
   private spoolFull = false;
   private consumer: Running | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
@@ -56,8 +59,11 @@ export class RecorderService {
       stream: STREAMS.assign, durable: CONSUMERS.recorder, filterSubject: SUBJECTS.assign,
       component: 'recorder', log: this.log, concurrency: 4,
     }, (a) => this.takeAssignment(a));
+    // Other services ask the recorder about actors; nobody else reads its buckets.
+    this.lookupServer = serve<StreamRef, ActorLookup>(this.bus, SUBJECTS.recorderRpc(RECORDER_METHODS.lookup), 'recorder', this.log,
+      (ref) => this.ownership.lookup(streamToken(ref)), 'recorder');
     const renewEvery = Math.max(1000, Math.floor(this.config.recorder.leaseTtlMs / 3));
-    this.leaseTimer = setInterval(() => void this.renewLeases().then(() => this.adoptOrphans()), renewEvery);
+    this.leaseTimer = setInterval(() => void this.renewLeases().then(() => this.watchIdleSessions()).then(() => this.adoptOrphans()), renewEvery);
     await this.adoptOrphans();
     // Storage falling behind is the recorder's to know; it keeps recording (nothing is dropped) and says so.
     this.pressureSub = this.bus.nc.subscribe(SUBJECTS.spoolPressure, {
@@ -218,12 +224,38 @@ export class RecorderService {
   }
 
   /**
+   * An actor that is live but not recording reads no media, so it could miss
+   * its publisher's end (an unpublish lost, or sent before the actor existed,
+   * or while it was being adopted). The media plane says whether the session
+   * is over: its last message is the session's end marker or another session's.
+   */
+  private async watchIdleSessions(): Promise<void> {
+    for (const hosted of [...this.actors.values()]) {
+      const s = hosted.actor.state;
+      if (s.phase !== 'idle' || !s.live || !s.sessionId || !s.media || this.bus.nc.isClosed()) continue;
+      try {
+        const last = await this.bus.jsm.streams.getMessage(STREAMS.media, { last_by_subj: s.media.subject }).catch((err: unknown) => {
+          if (/no message found/i.test(String((err as Error).message))) return null;
+          throw err;
+        });
+        const over = !last || last.header?.get(MEDIA_HEADERS.session) !== s.sessionId || last.header?.has(MEDIA_HEADERS.end) === true;
+        if (!over) continue;
+        this.log.warn({ stream: streamLabel(s.stream), sessionId: s.sessionId }, 'the session of an idle actor is over without an unpublish reaching it; ending it');
+        await hosted.actor.dispatch({ type: 'unpublish', sessionId: s.sessionId });
+      } catch (err) {
+        this.log.warn({ stream: streamLabel(s.stream), err: (err as Error).message }, 'could not check an idle actor\'s session; trying again next round');
+      }
+    }
+  }
+
+  /**
    * Stops every hosted recording: finalizes its files (shutdown mode finalize)
    * or hands it over with its snapshot (handover), so that the next worker
    * replays its open segment and continues the same files.
    */
   async stop(): Promise<void> {
     this.pressureSub?.unsubscribe();
+    this.lookupServer?.stop();
     await this.consumer?.stop();
     this.consumer = null;
     const hosted = [...this.actors.values()];
