@@ -1,0 +1,108 @@
+// liverecord as `npm start` runs it (deploy/embedded/main.ts in its own process, with its
+// own nats-server and whatever it spawns), on free loopback ports and a fresh data folder.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeLiveStreamRecordIndexFilesRequest, type DescribeLiveStreamRecordIndexFilesResponse } from '../../libs/proto/index.js';
+import { grpcClient, startSystem, unary } from '../../test-kit/index.js';
+import { readEventLog } from './liverecord-events.js';
+import {
+  CHECKED_FORMATS, filesBelow, percentiles, sleep,
+  type RecordingFiles, type SettleResult, type SystemUnderTest, type TimingReport,
+} from './system-under-test.js';
+
+export interface LiverecordOptions {
+  sliceSeconds: number;
+  /** Reconnect window of the default template. */
+  delaySeconds: number;
+  /** How long after the reconnect window ends the files may take before the wait gives up. */
+  settleSeconds: number;
+}
+
+/** The streams are pushed to 127.0.0.1, which always maps to the default domain (LR_DEFAULT_DOMAIN, default localhost). */
+const DEFAULT_DOMAIN = process.env.LR_DEFAULT_DOMAIN || 'localhost';
+const APP = 'live';
+
+export async function startLiverecord(opts: LiverecordOptions): Promise<SystemUnderTest> {
+  const sys = await startSystem({
+    LR_DEFAULT_TEMPLATE_SLICE_SECONDS: String(opts.sliceSeconds),
+    LR_DEFAULT_TEMPLATE_DELAY_SECONDS: String(opts.delaySeconds),
+    LR_DEFAULT_TEMPLATE_FORMATS: CHECKED_FORMATS.join(','),
+  });
+  const streamDir = (stream: string) => join(sys.storageRoot, 'record', APP, stream);
+  const recordingsOf = (stream: string): RecordingFiles => {
+    const all = filesBelow(streamDir(stream));
+    return { m3u8: all.filter((f) => f.endsWith('.m3u8')), flv: all.filter((f) => f.endsWith('.flv')) };
+  };
+  const startedAtMs = Date.now();
+
+  return {
+    name: 'liverecord',
+    rtmpBase: `rtmp://127.0.0.1:${sys.ports.rtmp}/${APP}`,
+    dataDir: sys.dataDir,
+    rootPids: () => (sys.process.pid && sys.process.exitCode === null ? [sys.process.pid] : []),
+    alive: () => sys.process.exitCode === null && sys.process.signalCode === null,
+    logTail: () => sys.logs().slice(-4000),
+
+    async waitForRecordings(streams, publishersEndedAtMs): Promise<SettleResult> {
+      // Files are finalized only after the reconnect window: poll storage (no load on the
+      // server) once a second until every stream has every format, or the deadline.
+      const deadline = publishersEndedAtMs + (opts.delaySeconds + opts.settleSeconds) * 1000;
+      let files = new Map<string, RecordingFiles>();
+      let complete = false;
+      while (true) {
+        files = new Map(streams.map((s) => [s, recordingsOf(s)]));
+        complete = [...files.values()].every((f) => CHECKED_FORMATS.every((fmt) => f[fmt].length > 0));
+        if (complete || Date.now() >= deadline) break;
+        await sleep(1000);
+      }
+      return { files, complete, waitedSeconds: (Date.now() - publishersEndedAtMs) / 1000 };
+    },
+
+    async collectTimings(streams, publishersEndedAtMs): Promise<TimingReport> {
+      const log = await readEventLog(sys.natsUrl);
+      const wanted = new Set(streams);
+      // The reconnect window of a stream ends `delay` after its (last) unpublish event.
+      const windowEndOf = (s: string) => (log.unpublishedAtMs.get(s) ?? publishersEndedAtMs) + opts.delaySeconds * 1000;
+      const segmentLatency = log.segments.filter((e) => wanted.has(e.stream)).map((e) => (e.storedAtMs - e.segmentEndMs) / 1000);
+      const storedAfter: Record<string, number[]> = {};
+      for (const f of log.files) {
+        if (!wanted.has(f.stream)) continue;
+        (storedAfter[f.format] ??= []).push((f.storedAtMs - windowEndOf(f.stream)) / 1000);
+      }
+      // Catalogued = answered by the public API; its create time is when the index wrote the row.
+      const cataloguedAfter: Record<string, number[]> = {};
+      let streamsFullyCatalogued = 0;
+      const client = grpcClient(sys.ports.grpc);
+      try {
+        for (const stream of streams) {
+          const res = await unary<object, DescribeLiveStreamRecordIndexFilesResponse>(client, 'describeLiveStreamRecordIndexFiles', DescribeLiveStreamRecordIndexFilesRequest.fromPartial({
+            domainName: DEFAULT_DOMAIN, appName: APP, streamName: stream,
+            startTime: new Date(startedAtMs - 3600_000).toISOString(), endTime: new Date(Date.now() + 3600_000).toISOString(), pageSize: 100,
+          })).catch(() => null);
+          const infos = res?.recordIndexInfoList ?? [];
+          for (const info of infos) (cataloguedAfter[info.format] ??= []).push((Date.parse(info.createTime) - windowEndOf(stream)) / 1000);
+          if (CHECKED_FORMATS.every((fmt) => infos.some((i) => i.format === fmt))) streamsFullyCatalogued++;
+        }
+      } finally {
+        client.close();
+      }
+      const byFormat = (m: Record<string, number[]>) => Object.fromEntries(CHECKED_FORMATS.map((f) => [f, percentiles(m[f] ?? [])]));
+      return {
+        note: 'segment: JetStream time of lr.evt.storage.segment minus the payload\'s segment endMs; files: JetStream time of lr.evt.storage.file, '
+          + 'and the gRPC catalogue\'s createTime, minus (lr.evt.ingest.unpublish at + reconnect window)',
+        segmentEndToStored: percentiles(segmentLatency),
+        fileStoredAfterWindowEnd: byFormat(storedAfter),
+        fileCataloguedAfterWindowEnd: byFormat(cataloguedAfter),
+        streamsFullyCatalogued,
+      };
+    },
+
+    async stop() {
+      await sys.stop();
+    },
+
+    removeData() {
+      rmSync(sys.dataDir, { recursive: true, force: true });
+    },
+  };
+}
