@@ -131,3 +131,41 @@ export function* readFlvTags(buf: Buffer, from = 13): Generator<{ type: number; 
     at += 11 + size + 4;
   }
 }
+
+/** Appends FLV tags into one growing buffer: a copy per packet, no allocation per tag. */
+export class FlvTagBuffer {
+  private buf = Buffer.allocUnsafe(64 * 1024);
+  private used = 0;
+
+  get byteLength(): number {
+    return this.used;
+  }
+
+  append(type: number, timestampMs: number, body: Uint8Array): void {
+    const need = this.used + 11 + body.byteLength + 4;
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.used);
+      this.buf = grown;
+    }
+    const b = this.buf;
+    const at = this.used;
+    const ts = Math.max(0, Math.round(timestampMs)) >>> 0;
+    b[at] = type;
+    b.writeUIntBE(body.byteLength, at + 1, 3);
+    b.writeUIntBE(ts & 0xffffff, at + 4, 3);
+    b[at + 7] = (ts >>> 24) & 0xff;
+    b.writeUIntBE(0, at + 8, 3);
+    b.set(body, at + 11);
+    b.writeUInt32BE(11 + body.byteLength, at + 11 + body.byteLength);
+    this.used = need;
+  }
+
+  /** The tags so far; the buffer starts empty again. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.used);
+    this.buf = Buffer.allocUnsafe(64 * 1024);
+    this.used = 0;
+    return out;
+  }
+}

@@ -2,11 +2,62 @@
 // MPEG-TS, or CMAF (an fMP4 fragment plus its init segment), through mediabunny,
 // streamed to the spool as it is muxed. Media is copied, never re-encoded.
 import {
-  BufferTarget, CmafOutputFormat, EncodedAudioPacketSource, EncodedPacket, EncodedVideoPacketSource, FilePathTarget,
-  MpegTsOutputFormat, Output,
+  BufferTarget, CmafOutputFormat, EncodedAudioPacketSource, EncodedPacket, EncodedVideoPacketSource, MpegTsOutputFormat, NullTarget, Output,
 } from 'mediabunny';
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import type { AudioTrackConfig, VideoTrackConfig } from './codec-config.js';
+
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Collects the muxer's 188-byte TS packets into large chunks written to the
+ * file in order: one copy per packet and one write per chunk, instead of a
+ * general-purpose target's bookkeeping for every packet.
+ */
+class TsFileSink {
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
+  private file: Promise<FileHandle>;
+  private writes: Promise<unknown> = Promise.resolve();
+  private failure: Error | null = null;
+
+  constructor(path: string) {
+    this.file = open(path, 'w');
+    this.file.catch(() => undefined);
+  }
+
+  append(packet: Uint8Array): void {
+    if (this.used + packet.byteLength > this.chunk.length) this.flush();
+    this.chunk.set(packet, this.used);
+    this.used += packet.byteLength;
+  }
+
+  private flush(): void {
+    if (this.used === 0) return;
+    const data = this.chunk.subarray(0, this.used);
+    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+    this.writes = this.writes.then(async () => {
+      if (this.failure) return;
+      await (await this.file).write(data);
+    }).catch((err: unknown) => {
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    await this.writes;
+    await (await this.file).close();
+    if (this.failure) throw this.failure;
+  }
+
+  async discard(): Promise<void> {
+    this.used = 0;
+    await this.writes;
+    await (await this.file.catch(() => null))?.close();
+  }
+}
 
 export type SegmentContainer = 'ts' | 'fmp4';
 
@@ -23,6 +74,9 @@ export class SegmentWriter {
   private readonly video: EncodedVideoPacketSource | null = null;
   private readonly audio: EncodedAudioPacketSource | null = null;
   private readonly initTarget: BufferTarget | null = null;
+  /** CMAF: the fragment, written at the end (one moof + mdat). */
+  private readonly fragmentTarget: BufferTarget | null = null;
+  private readonly tsSink: TsFileSink | null = null;
   private started: Promise<void>;
   private videoConfigSent = false;
   private audioConfigSent = false;
@@ -32,12 +86,15 @@ export class SegmentWriter {
   audioPackets = 0;
 
   constructor(readonly path: string, readonly container: SegmentContainer, private readonly tracks: SegmentTracks, private readonly initPath: string | null) {
-    if (container === 'fmp4') this.initTarget = new BufferTarget();
-    this.output = new Output({
-      format: container === 'ts' ? new MpegTsOutputFormat() : new CmafOutputFormat(),
-      target: new FilePathTarget(path, { chunked: true, chunkSize: 256 * 1024 }),
-      ...(this.initTarget ? { initTarget: this.initTarget } : {}),
-    });
+    if (container === 'ts') {
+      const sink = new TsFileSink(path);
+      this.tsSink = sink;
+      this.output = new Output({ format: new MpegTsOutputFormat({ onPacket: (data) => sink.append(data) }), target: new NullTarget() });
+    } else {
+      this.initTarget = new BufferTarget();
+      this.fragmentTarget = new BufferTarget();
+      this.output = new Output({ format: new CmafOutputFormat(), target: this.fragmentTarget, initTarget: this.initTarget });
+    }
     if (tracks.video) {
       this.video = new EncodedVideoPacketSource(tracks.video.codec);
       this.output.addVideoTrack(this.video, { frameRate: undefined });
@@ -97,10 +154,16 @@ export class SegmentWriter {
     await this.pending;
     if (this.failure) {
       await this.output.cancel().catch(() => undefined);
+      await this.tsSink?.discard();
       throw this.failure;
     }
     await this.started;
     await this.output.finalize();
+    if (this.tsSink) await this.tsSink.close();
+    if (this.fragmentTarget) {
+      if (!this.fragmentTarget.buffer) throw new Error('the CMAF muxer wrote no fragment');
+      await writeFile(this.path, new Uint8Array(this.fragmentTarget.buffer));
+    }
     if (this.initTarget && this.initPath) {
       if (!this.initTarget.buffer) throw new Error('the CMAF muxer wrote no init segment');
       await writeFile(this.initPath, new Uint8Array(this.initTarget.buffer));
@@ -111,5 +174,6 @@ export class SegmentWriter {
   async abort(): Promise<void> {
     await this.pending.catch(() => undefined);
     await this.output.cancel().catch(() => undefined);
+    await this.tsSink?.discard();
   }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { STREAMS, type Bus } from '../../../libs/bus/index.js';
 import {
-  MEDIA_HEADERS, SegmentWriter, TAG_AUDIO, TAG_VIDEO, aacTrackConfig, avcTrackConfig, decodeBatch, flvTag, hevcTrackConfig,
+  FlvTagBuffer, MEDIA_HEADERS, SegmentWriter, TAG_AUDIO, TAG_VIDEO, aacTrackConfig, avcTrackConfig, decodeBatch, hevcTrackConfig,
   mp3TrackConfig, parseAudioTag, parseVideoTag, type AudioTrackConfig, type BatchPacket, type VideoTrackConfig,
 } from '../../../libs/media/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
@@ -86,8 +86,7 @@ interface OpenSegment {
   writer: SegmentWriter;
   part: FileHandle | null;
   partPath: string | null;
-  partChunks: Buffer[];
-  partBytes: number;
+  partTags: FlvTagBuffer;
   startSeq: number;
   wallStartMs: number;
   firstMs: number;
@@ -287,7 +286,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
     }
     if (this.segment) {
       await this.segment.writer.drained();
-      if (this.segment.partBytes >= PART_FLUSH_BYTES) await this.flushPart(this.segment);
+      if (this.segment.partTags.byteLength >= PART_FLUSH_BYTES) await this.flushPart(this.segment);
     }
   }
 
@@ -299,47 +298,35 @@ class MediaSegmenter implements MediaSegmenterHandle {
     this.configChanged = false;
     let part: FileHandle | null = null;
     let partPath: string | null = null;
-    const partChunks: Buffer[] = [];
-    let partBytes = 0;
+    const partTags = new FlvTagBuffer();
     if (this.o.flvParts) {
       partPath = `${base}.flvpart`;
       part = await open(partPath, 'w');
       // Every part opens with the configuration records, so any part can begin a file.
-      for (const cfg of this.configTags(firstMs)) {
-        partChunks.push(cfg);
-        partBytes += cfg.length;
-      }
+      this.writeConfigTags(partTags, firstMs);
     }
     const gap = this.pendingGap;
     this.pendingGap = false;
     return {
-      number, writer, part, partPath, partChunks, partBytes, startSeq: m.seq,
+      number, writer, part, partPath, partTags, startSeq: m.seq,
       wallStartMs: Math.round(m.info.timestampNanos / 1e6), firstMs, lastVideoMs: firstMs, lastMs: firstMs, gap,
     };
   }
 
-  private configTags(atMs: number): Buffer[] {
-    const out: Buffer[] = [];
+  private writeConfigTags(out: FlvTagBuffer, atMs: number): void {
     if (this.video) {
       const body = Buffer.alloc(5 + this.video.record.length);
-      if (this.video.codec === 'avc') {
-        body[0] = 0x17;
-        body[1] = 0;
-      } else {
-        body[0] = 0x1c;
-        body[1] = 0;
-      }
+      // Legacy FLV codec ids: 7 AVC, 12 HEVC; a keyframe carrying the sequence header.
+      body[0] = this.video.codec === 'avc' ? 0x17 : 0x1c;
       this.video.record.copy(body, 5);
-      out.push(flvTag(TAG_VIDEO, atMs, body));
+      out.append(TAG_VIDEO, atMs, body);
     }
     if (this.audio?.record) {
       const body = Buffer.alloc(2 + this.audio.record.length);
       body[0] = 0xaf;
-      body[1] = 0;
       this.audio.record.copy(body, 2);
-      out.push(flvTag(TAG_AUDIO, atMs, body));
+      out.append(TAG_AUDIO, atMs, body);
     }
-    return out;
   }
 
   private addPacket(seg: OpenSegment, p: BatchPacket, offset: number): void {
@@ -358,19 +345,12 @@ class MediaSegmenter implements MediaSegmenterHandle {
       seg.writer.addAudio(p.data.subarray(info.payloadOffset), t / 1000, samples / this.audio.sampleRate);
     }
     seg.lastMs = Math.max(seg.lastMs, t);
-    if (seg.part) {
-      const tag = flvTag(p.type, t, p.data);
-      seg.partChunks.push(tag);
-      seg.partBytes += tag.length;
-    }
+    if (seg.part) seg.partTags.append(p.type, t, p.data);
   }
 
   private async flushPart(seg: OpenSegment): Promise<void> {
-    if (!seg.part || seg.partChunks.length === 0) return;
-    const chunk = Buffer.concat(seg.partChunks);
-    seg.partChunks = [];
-    seg.partBytes = 0;
-    await seg.part.write(chunk);
+    if (!seg.part || seg.partTags.byteLength === 0) return;
+    await seg.part.write(seg.partTags.take());
   }
 
   /** Finishes the open segment; `next` is where the following one begins (null: the recording stops here). */
