@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { CONSUMERS, STREAMS, type Bus } from '../../libs/bus/index.js';
 import { ConfigError, loadConfig, type Config } from '../../libs/config/index.js';
 import { missingMediaBinaries } from '../../libs/media/index.js';
-import { hostServices, startNatsServer, waitConsumerIdle, type Startable } from '../../libs/runtime/index.js';
+import { catchEscapedErrors, hostServices, named, startNatsServer, waitConsumerIdle, type Startable } from '../../libs/runtime/index.js';
 import { componentLogger } from '../../libs/telemetry/index.js';
 import { ApiService } from '../../services/api/src/api-service.js';
 import { IndexService } from '../../services/index/src/index-service.js';
@@ -16,6 +16,7 @@ import { UploaderService } from '../../services/storage-uploader/src/uploader-se
 /** Stops nothing itself: on the way down it waits until what the recorder flushed is stored, catalogued and announced. */
 function drainBarrier(bus: Bus, services: string[]): Startable {
   return {
+    name: 'drain-barrier',
     async start() {},
     async stop() {
       if (services.includes('storage-uploader')) await waitConsumerIdle(bus, STREAMS.uploads, CONSUMERS.uploader, 30000);
@@ -45,7 +46,7 @@ function buildServices(bus: Bus, cfg: Config): Startable[] {
   };
   const out: Startable[] = [];
   for (const name of EMBEDDABLE) {
-    if (wanted.includes(name)) out.push(make[name]());
+    if (wanted.includes(name)) out.push(named(name, make[name]()));
     if (name === 'notifier') out.push(drainBarrier(bus, wanted));
   }
   return out;
@@ -56,12 +57,18 @@ export interface EmbeddedSystem {
   stop(): Promise<void>;
 }
 
-/** Every service in one process, with a nats-server child unless LR_NATS_URL names one. */
+/**
+ * Every service in one process, with a nats-server child unless LR_NATS_URL names one.
+ * Nothing one part does takes the tree down: a broker that dies is started again,
+ * a service that fails is restarted by its supervisor (libs/runtime/supervisor.ts),
+ * and an error that escapes every handler is logged, counted and evented.
+ */
 export async function startEmbedded(config: Config = loadConfig()): Promise<EmbeddedSystem> {
+  catchEscapedErrors();
   const log = componentLogger('embedded');
   const missing = missingMediaBinaries();
   if (missing.length) throw new Error(`missing ${missing.join(', ')}: install Debian's ffmpeg package (npm start does this when run as root)`);
-  const nats = config.nats.url ? null : await startNatsServer({ port: config.nats.port, storeDir: join(config.dataDir, 'nats') });
+  const nats = config.nats.url ? null : await startNatsServer({ port: config.nats.port, storeDir: join(config.dataDir, 'nats'), restart: true });
   if (nats) log.info({ url: nats.url }, 'nats-server started');
   try {
     const host = await hostServices('embedded', buildServices, { natsUrl: nats?.url ?? config.nats.url!, config });

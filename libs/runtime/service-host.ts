@@ -1,10 +1,14 @@
-import { connectBus, type Bus } from '../bus/index.js';
+import { SUBJECTS, connectBus, publishDurable, type Bus } from '../bus/index.js';
 import { loadConfig, redactConfig, type Config } from '../config/index.js';
 import { componentLogger, installTelemetry, shutdownMetrics, shutdownTracing } from '../telemetry/index.js';
+import { catchEscapedErrors, publishEscapedErrorsTo } from './escaped-errors.js';
+import { Supervisor, type Startable } from './supervisor.js';
 
-export interface Startable {
-  start(): Promise<void>;
-  stop(): Promise<void>;
+export type { Startable } from './supervisor.js';
+
+/** Gives a service the name its logs, metrics and restarts use. */
+export function named(name: string, service: Startable): Startable {
+  return { name, start: () => service.start(), stop: () => service.stop() };
 }
 
 export interface HostedProcess {
@@ -15,21 +19,34 @@ export interface HostedProcess {
 
 /**
  * Wiring shared by every main: configuration, telemetry, the bus, then the
- * services in order; SIGTERM/SIGINT stop them in reverse order and exit.
+ * services in order, each under a Supervisor that restarts it with backoff when
+ * it fails; SIGTERM/SIGINT stop them in reverse order and exit. An error that
+ * escapes every handler is logged, counted and published on lr.evt.process.error
+ * instead of ending the process.
  */
 export async function hostServices(name: string, build: (bus: Bus, config: Config) => Startable[] | Promise<Startable[]>, opts: { natsUrl?: string; config?: Config } = {}): Promise<HostedProcess> {
   const config = opts.config ?? loadConfig();
   installTelemetry(`liverecord-${name}`, config.logLevel, config.telemetry.otlpEndpoint);
+  catchEscapedErrors();
   const log = componentLogger(name);
   const url = opts.natsUrl ?? config.nats.url;
   if (!url) throw new Error(`config nats.url (LR_NATS_URL) is required to run ${name} on its own`);
   log.info({ config: redactConfig(config) }, 'starting');
-  const bus = await connectBus({ url, name: `liverecord-${name}`, leaseTtlMs: config.recorder.leaseTtlMs });
-  const services = await build(bus, config);
-  const started: Startable[] = [];
-  for (const s of services) {
-    await s.start();
-    started.push(s);
+  const bus = await connectBus({ url, name: `liverecord-${name}`, leaseTtlMs: config.recorder.leaseTtlMs, media: config.media, replicas: config.nats.replicas });
+  publishEscapedErrorsTo((e) => publishDurable(bus, SUBJECTS.processError, e, undefined, 1));
+  const started: Supervisor[] = [];
+  try {
+    for (const s of await build(bus, config)) {
+      const supervisor = new Supervisor(s, { log });
+      await supervisor.start();
+      started.push(supervisor);
+    }
+  } catch (err) {
+    // A service that cannot start at all: stop those that did, so the process can exit cleanly.
+    for (const s of started.reverse()) await s.stop().catch((e: unknown) => log.error({ service: s.name, err: (e as Error).message }, 'stop failed'));
+    publishEscapedErrorsTo(null);
+    await bus.close();
+    throw err;
   }
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {
@@ -40,9 +57,10 @@ export async function hostServices(name: string, build: (bus: Bus, config: Confi
         await s.stop();
       } catch (err) {
         first ??= err;
-        log.error({ err: (err as Error).message }, 'stop failed');
+        log.error({ service: s.name, err: (err as Error).message }, 'stop failed');
       }
     }
+    publishEscapedErrorsTo(null);
     await bus.close();
     await shutdownMetrics();
     await shutdownTracing();

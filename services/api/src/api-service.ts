@@ -5,6 +5,7 @@ import type { Config } from '../../../libs/config/index.js';
 import { LocalDiskStorage } from '../../../libs/storage/index.js';
 import { componentLogger } from '../../../libs/telemetry/index.js';
 import { startGrpcServer } from './grpc-server.js';
+import { HealthMonitor } from './health.js';
 import { startHttpServer } from './http-server.js';
 import { RecordHandlers } from './record-handlers.js';
 import { TemplateHandlers } from './template-handlers.js';
@@ -14,6 +15,7 @@ export class ApiService {
   private readonly log = componentLogger('api');
   private grpc: grpc.Server | null = null;
   private http: HttpServer | null = null;
+  private health: HealthMonitor | null = null;
   grpcPort = 0;
 
   constructor(private bus: Bus, private config: Config) {}
@@ -23,9 +25,12 @@ export class ApiService {
     const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, handlers, new TemplateHandlers(this.bus), this.log);
     this.grpc = g.server;
     this.grpcPort = g.port;
+    const health = new HealthMonitor(this.bus, this.config.storage.root, this.log);
+    this.health = health;
+    await health.start();
     this.http = await startHttpServer(this.config.bind, this.config.api.httpPort, {
       storage: new LocalDiskStorage(this.config.storage.root, this.config.api.publicBaseUrl),
-      healthy: () => ({ ok: !this.bus.nc.isClosed(), detail: { nats: this.bus.nc.isClosed() ? 'closed' : 'connected' } }),
+      health: () => health.check(),
       log: this.log,
     });
     this.log.info({ grpcPort: this.grpcPort, httpPort: this.config.api.httpPort }, 'api listening');
@@ -40,5 +45,7 @@ export class ApiService {
       this.http.closeAllConnections();
     });
     this.http = null;
+    this.health?.stop();
+    this.health = null;
   }
 }

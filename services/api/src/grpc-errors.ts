@@ -20,10 +20,26 @@ const RPC_CODES: Record<string, status> = {
   internal: status.INTERNAL,
 };
 
+/** Longest status message sent: it travels in a trailer, and a backend may have quoted a long input. */
+const MAX_DETAILS = 1024;
+
+/**
+ * A status message that grpc-js can send: it percent-encodes the message with
+ * encodeURI, which throws on a lone UTF-16 surrogate (a client can send one
+ * inside any string field), so those become U+FFFD; long messages are cut.
+ */
+export function safeDetails(details: string): string {
+  const wellFormed = details.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  if (wellFormed.length <= MAX_DETAILS) return wellFormed;
+  // Cut on a code point boundary so the cut does not make a lone surrogate of its own.
+  return `${Array.from(wellFormed.slice(0, MAX_DETAILS)).slice(0, -1).join('')}…`;
+}
+
 export function toServiceError(err: unknown): Partial<ServiceError> {
-  if (err instanceof ApiError) return { code: err.code, details: err.message, metadata: new Metadata() };
-  if (err instanceof RpcFailure) return { code: RPC_CODES[err.error.code] ?? status.INTERNAL, details: err.message, metadata: new Metadata() };
+  const make = (code: status, details: string) => ({ code, details: safeDetails(details), metadata: new Metadata() });
+  if (err instanceof ApiError) return make(err.code, err.message);
+  if (err instanceof RpcFailure) return make(RPC_CODES[err.error.code] ?? status.INTERNAL, err.message);
   const e = err as { code?: string; message?: string };
-  if (e?.code === 'TIMEOUT' || /timeout/i.test(e?.message ?? '')) return { code: status.UNAVAILABLE, details: 'a backend service did not answer in time', metadata: new Metadata() };
-  return { code: status.INTERNAL, details: e?.message ?? 'internal error', metadata: new Metadata() };
+  if (e?.code === 'TIMEOUT' || /timeout/i.test(e?.message ?? '')) return make(status.UNAVAILABLE, 'a backend service did not answer in time');
+  return make(status.INTERNAL, e?.message ?? 'internal error');
 }

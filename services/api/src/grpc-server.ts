@@ -1,9 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { extractTrace, inSpan, type Logger } from '../../../libs/telemetry/index.js';
+import type { Counter } from '@opentelemetry/api';
+import { extractTrace, inSpan, meter, type Logger } from '../../../libs/telemetry/index.js';
 import { LiveRecordServiceService, PROTO_FILE, PROTO_ROOT, type LiveRecordServiceServer } from '../../../libs/proto/index.js';
 import { toServiceError } from './grpc-errors.js';
+import { checkSizes } from './request-fields.js';
 import type { RecordHandlers } from './record-handlers.js';
 import type { TemplateHandlers } from './template-handlers.js';
 
@@ -17,18 +19,31 @@ function metadataCarrier(md: grpc.Metadata) {
   };
 }
 
-/** Adapts an async handler to grpc-js: trace context from metadata, errors to status codes. */
+let answerFailures: Counter | null = null;
+
+/**
+ * Adapts an async handler to grpc-js: trace context from metadata, sizes
+ * bounded before the handler reads anything, errors to status codes. Nothing
+ * thrown here reaches grpc-js or the process: a failure to answer is logged.
+ */
 function unary<Req, Res>(name: string, log: Logger, fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    void inSpan('api', name, extractTrace(metadataCarrier(call.metadata)), async () => {
+    inSpan('api', name, extractTrace(metadataCarrier(call.metadata)), async () => {
+      let result: Res;
       try {
-        callback(null, await fn(call.request));
+        checkSizes(call.request);
+        result = await fn(call.request);
       } catch (err) {
         const se = toServiceError(err);
         if (se.code === grpc.status.INTERNAL || se.code === grpc.status.UNAVAILABLE) log.error({ method: name, err: se.details }, 'request failed');
         else log.info({ method: name, code: grpc.status[se.code!], details: se.details }, 'request refused');
         callback(se as grpc.ServiceError, null);
+        return;
       }
+      callback(null, result);
+    }).catch((err: unknown) => {
+      (answerFailures ??= meter('api').createCounter('liverecord_grpc_answer_failures_total', { description: 'gRPC calls the api could not answer (the client sees its deadline pass)' })).add(1, { method: name });
+      log.error({ method: name, err: (err as Error).message }, 'could not answer the request');
     });
   };
 }

@@ -1,93 +1,81 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { stat } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { serveMetrics, type Logger } from '../../../libs/telemetry/index.js';
-import { isSafeKey } from '../../../libs/naming/index.js';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { Counter } from '@opentelemetry/api';
 import type { LocalDiskStorage } from '../../../libs/storage/index.js';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.m3u8': 'application/vnd.apple.mpegurl',
-  '.ts': 'video/mp2t',
-  '.m4s': 'video/iso.segment',
-  '.mp4': 'video/mp4',
-  '.flv': 'video/x-flv',
-};
+import { meter, serveMetrics, type Logger } from '../../../libs/telemetry/index.js';
+import type { Health } from './health.js';
+import { objectKeyOf } from './object-key.js';
+import { servePlayback, type PlaybackEnd } from './playback.js';
 
 export interface HttpDeps {
   storage: LocalDiskStorage;
-  healthy(): { ok: boolean; detail: Record<string, unknown> };
+  health(): Promise<Health>;
   log: Logger;
+  /** Told when a playback transfer is over and its file closed. */
+  playbackFinished?: (end: PlaybackEnd) => void;
 }
+
+/**
+ * Browser players (hls.js, video.js) fetch across origins with a Range header,
+ * which makes the browser send a preflight; they read Content-Range and
+ * Content-Length to seek, which a cross-origin response hides unless exposed.
+ */
+const CORS: OutgoingHttpHeaders = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'Content-Range, Content-Length, Accept-Ranges',
+};
+const PREFLIGHT: OutgoingHttpHeaders = {
+  ...CORS,
+  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+  'access-control-allow-headers': 'Range, If-Range, Origin, Accept, Content-Type',
+  'access-control-max-age': '86400',
+};
+
+let failures: Counter | null = null;
 
 /** Health, metrics, and playback of recordings kept on local disk (with byte ranges for players). */
 export function startHttpServer(bind: string, port: number, deps: HttpDeps): Promise<Server> {
   const server = createServer((req, res) => {
-    handle(req, res, deps).catch((err) => {
+    handle(req, res, deps).catch((err: unknown) => {
+      (failures ??= meter('api').createCounter('liverecord_http_failures_total', { description: 'HTTP requests that failed inside the server (answered 500 or cut)' })).add(1);
       deps.log.error({ url: req.url, err: (err as Error).message }, 'http request failed');
-      if (!res.headersSent) res.writeHead(500).end();
+      if (!res.headersSent) res.writeHead(500, CORS).end();
       else res.destroy();
     });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, bind, () => resolve(server));
+    server.listen(port, bind, () => {
+      server.off('error', reject);
+      // After the start, a server error (not a request's) is logged rather than left to crash the process.
+      server.on('error', (err) => deps.log.error({ err: err.message }, 'http server error'));
+      resolve(server);
+    });
   });
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  if (url.pathname === '/healthz') {
-    const h = deps.healthy();
-    res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: h.ok ? 'ok' : 'unavailable', ...h.detail }));
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, PREFLIGHT).end();
     return;
   }
-  if (url.pathname === '/metrics') {
+  const path = (req.url ?? '').split('?', 1)[0];
+  if (path === '/healthz') {
+    const h = await deps.health();
+    res.writeHead(h.status === 'ok' ? 200 : 503, { ...CORS, 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(h));
+    return;
+  }
+  if (path === '/metrics') {
     serveMetrics(req, res);
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    res.writeHead(405, { ...CORS, allow: 'GET, HEAD, OPTIONS' }).end();
     return;
   }
-  const key = decodeURIComponent(url.pathname.slice(1));
-  const type = CONTENT_TYPES[extname(key)];
-  if (!type || !isSafeKey(key)) {
-    res.writeHead(404).end();
+  const key = objectKeyOf(req.url);
+  if (!key.ok) {
+    res.writeHead(key.status, { ...CORS, 'content-type': 'text/plain; charset=utf-8' }).end(`${key.reason}\n`);
     return;
   }
-  let size: number;
-  try {
-    const st = await stat(deps.storage.pathOf(key));
-    if (!st.isFile()) throw new Error('not a file');
-    size = st.size;
-  } catch {
-    res.writeHead(404).end();
-    return;
-  }
-  const headers: Record<string, string | number> = { 'content-type': type, 'accept-ranges': 'bytes', 'access-control-allow-origin': '*' };
-  const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
-  let start = 0;
-  let end = size - 1;
-  let code = 200;
-  if (range && (range[1] || range[2])) {
-    if (range[1]) {
-      start = Number(range[1]);
-      end = range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
-    } else {
-      start = Math.max(0, size - Number(range[2]));
-    }
-    if (start > end || start >= size) {
-      res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
-      return;
-    }
-    code = 206;
-    headers['content-range'] = `bytes ${start}-${end}/${size}`;
-  }
-  headers['content-length'] = size === 0 ? 0 : end - start + 1;
-  res.writeHead(code, headers);
-  if (req.method === 'HEAD' || size === 0) {
-    res.end();
-    return;
-  }
-  (await deps.storage.read(key, { start, end })).pipe(res);
+  await servePlayback(req, res, key.key, CORS, { storage: deps.storage, log: deps.log, finished: deps.playbackFinished });
 }

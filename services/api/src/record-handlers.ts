@@ -13,13 +13,20 @@ import type {
   RealTimeRecordCommandRequest, RealTimeRecordCommandResponse, RecordIndexInfo,
 } from '../../../libs/proto/index.js';
 import { ApiError, invalid, precondition } from './grpc-errors.js';
-import { formatTime, intInRange, parseTime, requireText, streamFields } from './request-fields.js';
+import { formatTime, intInRange, orderField, parseTime, recordIdField, requireText, shown, streamFields } from './request-fields.js';
 
 const INDEX_DESCRIBE_FILES = SUBJECTS.indexRpc(INDEX_METHODS.describeFiles);
 const INDEX_DESCRIBE_FILE = SUBJECTS.indexRpc(INDEX_METHODS.describeFile);
 const INDEX_CREATE = SUBJECTS.indexRpc(INDEX_METHODS.createIndexFile);
 const INDEX_DELETE = SUBJECTS.indexRpc(INDEX_METHODS.deleteRecords);
 const INDEX_CONTENT = SUBJECTS.indexRpc(INDEX_METHODS.content);
+
+/** An actor's refusal as a status: "not found" is the caller's (no such recording), "internal" ours. */
+const ACTOR_CODES: Record<string, status> = {
+  failed_precondition: status.FAILED_PRECONDITION,
+  not_found: status.NOT_FOUND,
+  internal: status.INTERNAL,
+};
 
 export function toRecordIndexInfo(f: CatalogFile): RecordIndexInfo {
   return {
@@ -53,8 +60,7 @@ export class RecordHandlers {
     if (endMs <= startMs) throw invalid('end_time', 'must be later than start_time');
     const pageNum = intInRange('page_num', req.pageNum, 1, 1, 1_000_000);
     const pageSize = intInRange('page_size', req.pageSize, 100, 1, 3000);
-    const order = (req.order || 'asc').toLowerCase();
-    if (order !== 'asc' && order !== 'desc') throw invalid('order', `must be asc or desc, got "${req.order}"`);
+    const order = orderField(req.order);
     const result = await call<DescribeFilesQuery, DescribeFilesResult>(this.bus, INDEX_DESCRIBE_FILES, { stream, startMs, endMs, pageNum, pageSize, order });
     return {
       recordIndexInfoList: result.files.map(toRecordIndexInfo),
@@ -67,7 +73,7 @@ export class RecordHandlers {
   }
 
   async describeFile(req: DescribeLiveStreamRecordIndexFileRequest): Promise<DescribeLiveStreamRecordIndexFileResponse> {
-    const recordId = requireText('record_id', req.recordId);
+    const recordId = recordIdField('record_id', req.recordId);
     const anyStreamField = req.domainName || req.appName || req.streamName;
     const stream = anyStreamField ? streamFields(req) : null;
     const file = await call<DescribeFileQuery, CatalogFile>(this.bus, INDEX_DESCRIBE_FILE, { recordId, stream });
@@ -81,7 +87,7 @@ export class RecordHandlers {
     if (endMs <= startMs) throw invalid('end_time', 'must be later than start_time');
     let objectKey = requireText('oss_object', req.ossObject).replace(/^\/+/, '');
     if (!objectKey.endsWith('.m3u8')) objectKey += '.m3u8';
-    if (!isSafeKey(objectKey)) throw invalid('oss_object', `is not a safe object key: "${req.ossObject}"`);
+    if (!isSafeKey(objectKey)) throw invalid('oss_object', `is not a safe object key (letters, digits, - _ . / =, no empty, . or .. parts): ${shown(req.ossObject ?? '')}`);
     const bucket = (req.ossBucket ?? '').trim();
     const endpoint = (req.ossEndpoint ?? '').trim();
     if (endpoint && !bucket) throw invalid('oss_bucket', 'is required when oss_endpoint is given');
@@ -93,9 +99,10 @@ export class RecordHandlers {
 
   async deleteRecords(req: pb.DeleteLiveStreamRecordIndexFilesRequest): Promise<pb.DeleteLiveStreamRecordIndexFilesResponse> {
     const stream = streamFields(req);
-    const ids = (req.recordId ?? []).map((id) => id.trim()).filter(Boolean);
+    const given = req.recordId ?? [];
+    if (given.length > 1000) throw invalid('record_id', `at most 1000 record ids per call, got ${given.length}`);
+    const ids = given.map((id, i) => (id.trim() ? recordIdField(`record_id[${i}]`, id) : '')).filter(Boolean);
     if (ids.length === 0) throw invalid('record_id', 'at least one record id is required');
-    if (ids.length > 1000) throw invalid('record_id', `at most 1000 record ids per call, got ${ids.length}`);
     const r = await call<DeleteRecordsQuery, DeleteRecordsResult>(this.bus, INDEX_DELETE, { stream, recordIds: ids, removeFile: !!req.removeFile }, 60000);
     return { recordDeleteInfoList: r.results, deletedObjects: r.deletedObjects };
   }
@@ -113,7 +120,7 @@ export class RecordHandlers {
     const stream = streamFields(req);
     const command = requireText('command', req.command).toLowerCase();
     if (!(RECORD_COMMANDS as readonly string[]).includes(command)) {
-      throw invalid('command', `must be one of ${RECORD_COMMANDS.join(', ')}, got "${req.command}"`);
+      throw invalid('command', `must be one of ${RECORD_COMMANDS.join(', ')}, got ${shown(req.command ?? '')}`);
     }
     let reply: ActorReply;
     try {
@@ -124,9 +131,7 @@ export class RecordHandlers {
       }
       throw err;
     }
-    if (!reply.ok) {
-      throw new ApiError(reply.code === 'failed_precondition' ? status.FAILED_PRECONDITION : status.INTERNAL, reply.message);
-    }
+    if (!reply.ok) throw new ApiError(ACTOR_CODES[reply.code] ?? status.INTERNAL, reply.message);
     return { state: reply.phase, recordingId: reply.recordingId };
   }
 }

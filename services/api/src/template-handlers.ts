@@ -1,11 +1,11 @@
 import {
   MATCHER_METHODS, SUBJECTS, call, isNoResponders, request, streamToken,
   type ActorMessage, type ActorReply, type Bus, type MatchDecision, type NotifyConfig, type RecordTemplate,
-  type StreamRef, type TemplateFormat, type TemplateKeyQuery, type TemplateListQuery,
+  type Page, type PageQuery, type StreamRef, type TemplateFormat, type TemplateKeyQuery, type TemplateListQuery,
 } from '../../../libs/bus/index.js';
 import type * as pb from '../../../libs/proto/index.js';
-import { invalid, notFound } from './grpc-errors.js';
-import { domainField, formatTime, intInRange, requireText, streamFields } from './request-fields.js';
+import { notFound } from './grpc-errors.js';
+import { domainField, formatTime, intInRange, orderField, streamFields, templateKeyField, templateKeyPart } from './request-fields.js';
 
 // services/matcher owns templates; this is only the transport.
 const M = SUBJECTS.matcherRpc;
@@ -41,7 +41,7 @@ export function toVodConfig(t: RecordTemplate): pb.LiveRecordVodConfig {
 }
 
 function keyQuery(kind: 'oss' | 'vod', req: { domainName?: string; appName?: string; streamName?: string }): TemplateKeyQuery {
-  return { kind, domain: domainField('domain_name', req.domainName), app: requireText('app_name', req.appName), stream: requireText('stream_name', req.streamName) };
+  return { kind, domain: domainField('domain_name', req.domainName), app: templateKeyField('app_name', req.appName), stream: templateKeyField('stream_name', req.streamName) };
 }
 
 export class TemplateHandlers {
@@ -60,21 +60,22 @@ export class TemplateHandlers {
     return {};
   }
 
-  /** One page of a kind's templates of a domain, optionally narrowed to an app and a stream. */
-  private async listPage(kind: 'oss' | 'vod', req: { domainName?: string; appName?: string; streamName?: string; pageNum?: number; pageSize?: number }) {
-    const q: TemplateListQuery = { kind, domain: domainField('domain_name', req.domainName), app: (req.appName ?? '').trim(), stream: (req.streamName ?? '').trim() };
-    const pageNum = intInRange('page_num', req.pageNum, 1, 1, 100000);
-    const pageSize = intInRange('page_size', req.pageSize, 10, 1, 100);
-    const all = await call<TemplateListQuery, RecordTemplate[]>(this.bus, M(MATCHER_METHODS.listTemplates), q);
-    return { all, pageNum, pageSize, page: (items: RecordTemplate[]) => items.slice((pageNum - 1) * pageSize, pageNum * pageSize) };
+  /** One page of a kind's templates of a domain, optionally narrowed to an app and a stream; the matcher pages. */
+  private async listPage(kind: 'oss' | 'vod', req: { domainName?: string; appName?: string; streamName?: string; pageNum?: number; pageSize?: number }, order: 'asc' | 'desc') {
+    const q: TemplateListQuery & PageQuery = {
+      kind, domain: domainField('domain_name', req.domainName), app: templateKeyPart('app_name', req.appName), stream: templateKeyPart('stream_name', req.streamName),
+      pageNum: intInRange('page_num', req.pageNum, 1, 1, 100000),
+      pageSize: intInRange('page_size', req.pageSize, 10, 1, 100),
+      order,
+    };
+    const page = await call<TemplateListQuery & PageQuery, Page<RecordTemplate>>(this.bus, M(MATCHER_METHODS.listTemplates), q);
+    return { ...page, pageNum: q.pageNum, pageSize: q.pageSize };
   }
 
   async describeOss(req: pb.DescribeLiveRecordConfigRequest): Promise<pb.DescribeLiveRecordConfigResponse> {
-    const order = (req.order || 'asc').toLowerCase();
-    if (order !== 'asc' && order !== 'desc') throw invalid('order', `must be asc or desc, got "${req.order}"`);
-    const { all, pageNum, pageSize, page } = await this.listPage('oss', req);
-    if (order === 'desc') all.reverse();
-    return { liveAppRecordList: page(all).map(toLiveAppRecord), totalNum: all.length, pageNum, pageSize, order, totalPage: Math.ceil(all.length / pageSize) };
+    const order = orderField(req.order);
+    const { items, total, pageNum, pageSize } = await this.listPage('oss', req, order);
+    return { liveAppRecordList: items.map(toLiveAppRecord), totalNum: total, pageNum, pageSize, order, totalPage: Math.ceil(total / pageSize) };
   }
 
   async addVod(req: pb.AddLiveRecordVodConfigRequest): Promise<pb.AddLiveRecordVodConfigResponse> {
@@ -87,8 +88,8 @@ export class TemplateHandlers {
   }
 
   async describeVod(req: pb.DescribeLiveRecordVodConfigsRequest): Promise<pb.DescribeLiveRecordVodConfigsResponse> {
-    const { all, pageNum, pageSize, page } = await this.listPage('vod', req);
-    return { liveRecordVodConfigs: page(all).map(toVodConfig), totalNum: all.length, pageNum, pageSize };
+    const { items, total, pageNum, pageSize } = await this.listPage('vod', req, 'asc');
+    return { liveRecordVodConfigs: items.map(toVodConfig), totalNum: total, pageNum, pageSize };
   }
 
   async addNotify(req: pb.AddLiveRecordNotifyConfigRequest): Promise<pb.AddLiveRecordNotifyConfigResponse> {

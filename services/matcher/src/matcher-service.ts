@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { KV } from '@nats-io/kv';
 import {
-  BUCKETS, CONSUMERS, MATCHER_METHODS, PACKAGED_FORMATS, RetryLater, RpcFailure, STREAMS, SUBJECTS, bucket, consumeDurable, isNoResponders,
+  CONSUMERS, MATCHER_METHODS, PACKAGED_FORMATS, RECORDER_METHODS, RetryLater, RpcFailure, STREAMS, SUBJECTS, call, consumeDurable, isNoResponders,
   publishDurable, request, serve, streamLabel, streamToken,
-  type ActorMessage, type ActorReply, type Bus, type IngestPublished, type IngestUnpublished, type MatchDecision,
-  type MatcherMethod, type NotifyConfig, type RecordAssignment, type RecordTemplate, type Running, type StreamRef, type TemplateKeyQuery, type TemplateListQuery,
+  type ActorLookup, type ActorMessage, type ActorReply, type Bus, type IngestPublished, type IngestUnpublished, type MatchDecision,
+  type MatcherMethod, type NotifyConfig, type Page, type PageQuery, type RecordAssignment, type RecordTemplate, type Running, type StreamRef, type TemplateKeyQuery, type TemplateListQuery,
 } from '../../../libs/bus/index.js';
 import { recordLimits, type Config, type RecordLimits } from '../../../libs/config/index.js';
 import { unsupportedCodecReason } from '../../../libs/media/index.js';
@@ -28,6 +27,9 @@ async function validated<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
+/** How long an unpublish waits for the actor of its session to be created before it is given up. */
+const UNPUBLISH_DELIVERY_MS = 60000;
+
 export function newRecordingId(now = Date.now()): string {
   return `r${now.toString(36)}${randomBytes(5).toString('hex')}`;
 }
@@ -40,7 +42,6 @@ export function newRecordingId(now = Date.now()): string {
 export class MatcherService {
   private readonly log = componentLogger('matcher');
   private consumer: Running | null = null;
-  private snapshots!: KV;
   private readonly fallbackTemplate: RecordTemplate | null;
   private readonly store: TemplateStore;
   private readonly limits: RecordLimits;
@@ -62,7 +63,6 @@ export class MatcherService {
   }
 
   async start(): Promise<void> {
-    this.snapshots = await bucket(this.bus, BUCKETS.actors);
     await this.store.start();
     this.serveManagement();
     this.consumer = await consumeDurable<IngestPublished | IngestUnpublished>(this.bus, {
@@ -87,8 +87,7 @@ export class MatcherService {
       await this.store.remove(q.kind, templateId(key), key);
       return { deleted: true };
     });
-    rpc<TemplateListQuery, RecordTemplate[]>(MATCHER_METHODS.listTemplates, async (q) =>
-      (await this.store.list(q.kind)).filter((t) => t.domain === q.domain && (!q.app || t.app === q.app) && (!q.stream || t.stream === q.stream)));
+    rpc<TemplateListQuery & PageQuery, Page<RecordTemplate>>(MATCHER_METHODS.listTemplates, (q) => this.store.page(q));
     rpc<AddLiveRecordNotifyConfigRequest, NotifyConfig>(MATCHER_METHODS.putNotify, async (req) => {
       const c = validateNotify(req, Date.now());
       await this.store.putNotify(c);
@@ -123,18 +122,28 @@ export class MatcherService {
     }
   }
 
-  /** Sends a message to the stream's actor; null when no actor owns the stream any more. */
+  /**
+   * Sends a message to the stream's actor; null when the stream has no actor.
+   * The recorder is asked whether an actor exists (its buckets are its own):
+   * one that exists but does not answer is busy or being adopted, so the
+   * message is retried rather than taken as "no actor".
+   */
   private async toActor(ev: { stream: IngestPublished['stream'] }, message: ActorMessage): Promise<ActorReply | null> {
     const token = streamToken(ev.stream);
-    const snapshot = await this.snapshots.get(token);
-    if (!snapshot || snapshot.operation !== 'PUT') return null;
     try {
       return await request<ActorMessage, ActorReply>(this.bus, SUBJECTS.actor(token), message, 10000);
     } catch (err) {
       if (!isNoResponders(err)) throw err;
-      // Owner busy, or gone and its actor not yet adopted by another worker: try again shortly.
-      throw new RetryLater(`actor of ${streamLabel(ev.stream)} is not answering (owner busy or being replaced)`, 1000);
     }
+    let lookup: ActorLookup;
+    try {
+      lookup = await call<StreamRef, ActorLookup>(this.bus, SUBJECTS.recorderRpc(RECORDER_METHODS.lookup), ev.stream, 5000);
+    } catch (err) {
+      if (isNoResponders(err)) throw new RetryLater('no recorder worker is running to say whether the stream has an actor', 2000);
+      throw err;
+    }
+    if (!lookup.exists) return null;
+    throw new RetryLater(`actor of ${streamLabel(ev.stream)} is not answering (owner ${lookup.owner ?? 'gone, adoption pending'})`, 1000);
   }
 
   private async onPublish(ev: IngestPublished): Promise<void> {
@@ -170,6 +179,14 @@ export class MatcherService {
   private async onUnpublish(ev: IngestUnpublished): Promise<void> {
     const reply = await this.toActor(ev, { type: 'unpublish', unpublish: ev });
     if (reply && !reply.ok) this.log.warn({ stream: streamLabel(ev.stream), reply }, 'actor refused unpublish');
+    if (reply) return;
+    // No actor yet: the session's assignment may still be waiting for a worker. It gets the unpublish once it exists.
+    const decision = await this.store.lastDecision(ev.stream);
+    const assigned = decision?.sessionId === ev.sessionId && decision.plan !== null;
+    if (assigned && Date.now() - ev.at < UNPUBLISH_DELIVERY_MS) {
+      throw new RetryLater(`unpublish of ${streamLabel(ev.stream)} waits for its actor to be created`, 1000);
+    }
+    if (assigned) this.log.warn({ stream: streamLabel(ev.stream), sessionId: ev.sessionId }, 'unpublish not delivered: its actor never appeared (its recorder reads the session end from the media plane)');
   }
 
   private async decide(ev: IngestPublished, d: { record: boolean; reason: string; detail: string; template: RecordTemplate | null; plan?: MatchDecision['plan'] }): Promise<void> {

@@ -1,5 +1,8 @@
 import type { KV } from '@nats-io/kv';
-import { BUCKETS, RpcFailure, bucket, streamToken, type Bus, type MatchDecision, type NotifyConfig, type RecordTemplate, type StreamRef } from '../../../libs/bus/index.js';
+import {
+  BUCKETS, RpcFailure, bucket, streamToken,
+  type Bus, type MatchDecision, type NotifyConfig, type Page, type PageQuery, type RecordTemplate, type StreamRef, type TemplateListQuery,
+} from '../../../libs/bus/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
 
 const label = (t: Pick<RecordTemplate, 'domain' | 'app' | 'stream'>) => `${t.domain}/${t.app}/${t.stream}`;
@@ -18,6 +21,9 @@ export class TemplateStore {
   private readonly cache = new Map<string, RecordTemplate>();
   private readonly notifyCache = new Map<string, NotifyConfig>();
   private watchers: { stop(): void }[] = [];
+  /** The newest bucket revision the templates mirror has applied, and who waits for a newer one. */
+  private templatesRevision = 0;
+  private revisionWaiters: { revision: number; resolve(): void }[] = [];
 
   constructor(private bus: Bus, private log: Logger) {}
 
@@ -25,12 +31,12 @@ export class TemplateStore {
     this.templatesKv = await bucket(this.bus, BUCKETS.templates);
     this.notifyKv = await bucket(this.bus, BUCKETS.notify);
     this.decisionsKv = await bucket(this.bus, BUCKETS.decisions);
-    await this.mirror(this.templatesKv, this.cache);
+    await this.mirror(this.templatesKv, this.cache, (revision) => this.applied(revision));
     await this.mirror(this.notifyKv, this.notifyCache);
   }
 
   /** Keeps a map equal to a bucket; resolves once the bucket's current content is loaded. */
-  private async mirror<T>(kv: KV, into: Map<string, T>): Promise<void> {
+  private async mirror<T>(kv: KV, into: Map<string, T>, onRevision?: (revision: number) => void): Promise<void> {
     const iter = await kv.watch();
     this.watchers.push({ stop: () => iter.stop() });
     let loaded!: () => void;
@@ -44,6 +50,7 @@ export class TemplateStore {
             this.log.error({ bucket: kv, key: e.key }, 'malformed entry ignored');
           }
         } else into.delete(e.key);
+        onRevision?.(e.revision);
         if (e.delta === 0) loaded();
       }
     })();
@@ -102,14 +109,51 @@ export class TemplateStore {
     return e && e.operation === 'PUT' ? e.json<RecordTemplate>() : null;
   }
 
-  /** Every template of a kind, from the bucket (read-your-writes for management calls). */
-  async list(kind: RecordTemplate['kind']): Promise<RecordTemplate[]> {
-    const out: RecordTemplate[] = [];
-    for await (const key of await this.templatesKv.keys()) {
-      const t = await this.read(key);
-      if (t && t.kind === kind) out.push(t);
+  private applied(revision: number): void {
+    if (revision <= this.templatesRevision) return;
+    this.templatesRevision = revision;
+    this.revisionWaiters = this.revisionWaiters.filter((w) => {
+      if (w.revision > revision) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  /**
+   * Waits until the mirror holds every write the bucket had when this was
+   * called, so a listing answered from memory still reads the writes of every
+   * matcher replica (read-your-writes), at the cost of one stream-info request.
+   */
+  private async caughtUp(timeoutMs = 5000): Promise<void> {
+    const status = await this.templatesKv.status();
+    const target = status.streamInfo.state.last_seq;
+    if (target <= this.templatesRevision) return;
+    let timer: NodeJS.Timeout | undefined;
+    const reached = new Promise<void>((resolve) => this.revisionWaiters.push({ revision: target, resolve }));
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RpcFailure({ code: 'internal', message: `template listing: the matcher's copy of the templates is behind (revision ${this.templatesRevision} of ${target})` })), timeoutMs);
+    });
+    try {
+      await Promise.race([reached, late]);
+    } finally {
+      clearTimeout(timer);
     }
-    return out.sort((a, b) => a.createdMs - b.createdMs || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * One page of a kind's templates of a domain (optionally one app and stream),
+   * oldest first or last. Answered from the watched copy: sorting thousands of
+   * templates in memory takes milliseconds where reading each from the bucket took
+   * a round trip per template, and the reply holds one page, never all.
+   */
+  async page(q: TemplateListQuery & PageQuery): Promise<Page<RecordTemplate>> {
+    await this.caughtUp();
+    const matching = [...this.cache.values()]
+      .filter((t) => t.kind === q.kind && t.domain === q.domain && (!q.app || t.app === q.app) && (!q.stream || t.stream === q.stream))
+      .sort((a, b) => a.createdMs - b.createdMs || a.id.localeCompare(b.id));
+    if (q.order === 'desc') matching.reverse();
+    const from = (q.pageNum - 1) * q.pageSize;
+    return { items: matching.slice(from, from + q.pageSize), total: matching.length };
   }
 
   async putNotify(c: NotifyConfig): Promise<void> {
