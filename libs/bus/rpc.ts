@@ -17,6 +17,7 @@ export class RpcTimeout extends Error {
   readonly code = 'TIMEOUT';
   constructor(subject: string, timeoutMs: number, got: string) {
     super(`timeout: ${subject} did not answer within ${timeoutMs} ms (${got})`);
+    this.name = 'TimeoutError';
   }
 }
 

@@ -21,6 +21,18 @@ const INDEX_CREATE = SUBJECTS.indexRpc(INDEX_METHODS.createIndexFile);
 const INDEX_DELETE = SUBJECTS.indexRpc(INDEX_METHODS.deleteRecords);
 const INDEX_CONTENT = SUBJECTS.indexRpc(INDEX_METHODS.content);
 
+/** S3 bucket naming rules (the subset every S3-compatible server accepts). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false; // not a URL at all: the caller names the field
+  }
+}
+
 /** An actor's refusal as a status: "not found" is the caller's (no such recording), "internal" ours. */
 const ACTOR_CODES: Record<string, status> = {
   failed_precondition: status.FAILED_PRECONDITION,
@@ -92,6 +104,8 @@ export class RecordHandlers {
     const endpoint = (req.ossEndpoint ?? '').trim();
     if (endpoint && !bucket) throw invalid('oss_bucket', 'is required when oss_endpoint is given');
     if (bucket && !this.s3Configured) throw invalid('oss_bucket', 'no S3-compatible object storage is configured in this deployment');
+    if (bucket && !BUCKET_NAME.test(bucket)) throw invalid('oss_bucket', `is not a bucket name (3..63 lower-case letters, digits, . and -): ${shown(bucket)}`);
+    if (endpoint && !isHttpUrl(endpoint)) throw invalid('oss_endpoint', `must be an http or https URL, got ${shown(endpoint)}`);
     const target: StorageTarget = bucket ? { kind: 's3', bucket, endpoint } : { kind: 'local', bucket: '', endpoint: '' };
     const r = await call<CreateIndexQuery, CreateIndexResult>(this.bus, INDEX_CREATE, { stream, startMs, endMs, endIncluded: !!req.endTimeIncluded, target, objectKey }, 30000);
     return { recordInfo: toRecordIndexInfo(r.file), segmentCount: r.segmentCount, discontinuityCount: r.discontinuityCount };

@@ -9,7 +9,7 @@ import { RequestFuzzer, describeRequest, fuzzSeed, loadService, prng, type Metho
 import { DescribeLiveStreamRecordIndexFilesRequest } from '../../../libs/proto/index.js';
 
 const SEED = fuzzSeed();
-const CASES_PER_METHOD = 200;
+const CASES_PER_METHOD = 300;
 const CONCURRENCY = 8;
 /** Codes that answer a bad or impossible request; anything else is a defect (the server failed, or hid why). */
 const CLIENT_CODES = new Set([grpc.status.OK, grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.FAILED_PRECONDITION, grpc.status.ALREADY_EXISTS, grpc.status.OUT_OF_RANGE]);
