@@ -21,6 +21,9 @@ const INDEX_CREATE = SUBJECTS.indexRpc(INDEX_METHODS.createIndexFile);
 const INDEX_DELETE = SUBJECTS.indexRpc(INDEX_METHODS.deleteRecords);
 const INDEX_CONTENT = SUBJECTS.indexRpc(INDEX_METHODS.content);
 
+const MAX_KEY = 1024;
+const MAX_KEY_PART = 255;
+
 /** S3 bucket naming rules (the subset every S3-compatible server accepts). */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -100,6 +103,9 @@ export class RecordHandlers {
     let objectKey = requireText('oss_object', req.ossObject).replace(/^\/+/, '');
     if (!objectKey.endsWith('.m3u8')) objectKey += '.m3u8';
     if (!isSafeKey(objectKey)) throw invalid('oss_object', `is not a safe object key (letters, digits, - _ . / =, no empty, . or .. parts): ${shown(req.ossObject ?? '')}`);
+    // S3 keys stop at 1024 bytes; on local disk each part is a file name, which stops at 255.
+    if (objectKey.length > MAX_KEY) throw invalid('oss_object', `is longer than ${MAX_KEY} characters (${objectKey.length} with .m3u8)`);
+    if (objectKey.split('/').some((part) => part.length > MAX_KEY_PART)) throw invalid('oss_object', `has a part longer than ${MAX_KEY_PART} characters`);
     const bucket = (req.ossBucket ?? '').trim();
     const endpoint = (req.ossEndpoint ?? '').trim();
     if (endpoint && !bucket) throw invalid('oss_bucket', 'is required when oss_endpoint is given');
