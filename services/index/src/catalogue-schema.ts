@@ -1,5 +1,3 @@
-import type { Generated } from 'kysely';
-
 // Timestamps are BIGINT epoch milliseconds and ids are text made by the
 // application, so the same queries run on SQLite and PostgreSQL.
 
@@ -53,9 +51,60 @@ export interface FileSegmentsTable {
   segment_key: string;
 }
 
+/**
+ * The segments a created index file (a clip or merge) references: every segment of its
+ * stream lying within [start_ms, end_ms]. One row instead of one per segment (a 4-day
+ * clip lists ~11 k); a segment stored later inside the span only counts as referenced too.
+ */
+export interface FileRangesTable {
+  record_id: string;
+  domain: string;
+  app: string;
+  stream: string;
+  start_ms: number;
+  end_ms: number;
+}
+
+/**
+ * A segment object whose record expired while a file still references it: where it is
+ * (so that it is deleted from its own bucket, not the file's, when the last such file
+ * goes) and, when known, its stream and span (so that ranges find it).
+ */
+export interface RetainedSegmentsTable {
+  object_key: string;
+  storage_kind: string;
+  bucket: string;
+  endpoint: string;
+  domain: string | null;
+  app: string | null;
+  stream: string | null;
+  start_ms: number | null;
+  end_ms: number | null;
+  retained_ms: number;
+}
+
+export interface SchemaVersionTable {
+  version: number;
+  applied_ms: number;
+}
+
 export interface CatalogueDb {
   record_files: RecordFilesTable;
   segments: SegmentsTable;
   file_segments: FileSegmentsTable;
-  schema_version: { version: number; applied_ms: Generated<number> };
+  file_ranges: FileRangesTable;
+  retained_segments: RetainedSegmentsTable;
+  schema_version: SchemaVersionTable;
+}
+
+/** The columns a clip needs of each segment: what the playlist lists and what the selection tests. */
+export interface ClipSegment {
+  object_key: string;
+  /** The segment's URL when it is stored elsewhere than the clip; null when in the clip's own target. */
+  url: string | null;
+  recording_id: string;
+  start_ms: number;
+  end_ms: number;
+  duration_ms: number;
+  discontinuity: number;
 }

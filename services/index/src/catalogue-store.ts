@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type CreateTableBuilder } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import type { CatalogFile, DescribeFilesQuery, DescribeFilesResult, FileStored, SegmentStored, StreamRef } from '../../../libs/bus/index.js';
-import type { CatalogueDb, RecordFilesTable, SegmentsTable } from './catalogue-schema.js';
+import type { CatalogFile, DescribeFilesQuery, DescribeFilesResult, FileStored, SegmentStored, StorageTarget, StreamRef } from '../../../libs/bus/index.js';
+import { migrate, type Dialect } from './catalogue-migrations.js';
+import type { CatalogueDb, ClipSegment, RecordFilesTable, SegmentsTable } from './catalogue-schema.js';
+import { chunks, referencedAmong, spansInRange, spansOfKeys, type SegmentSpan } from './segment-references.js';
 
 export type CatalogueDriver = { driver: 'sqlite'; path: string } | { driver: 'postgres'; url: string };
 
@@ -13,72 +15,40 @@ export function fileRecordId(recordingId: string, format: string, sequence: numb
   return `${recordingId}-${format}-${sequence}`;
 }
 
-/** The columns files and segments share: which stream, which recording, where stored, when. */
-function storedObjectColumns<T extends string>(t: CreateTableBuilder<T, never>): CreateTableBuilder<T, never> {
-  return t
-    .addColumn('domain', 'text', (c) => c.notNull())
-    .addColumn('app', 'text', (c) => c.notNull())
-    .addColumn('stream', 'text', (c) => c.notNull())
-    .addColumn('recording_id', 'text', (c) => c.notNull())
-    .addColumn('sequence', 'integer', (c) => c.notNull())
-    .addColumn('object_key', 'text', (c) => c.notNull())
-    .addColumn('storage_kind', 'text', (c) => c.notNull())
-    .addColumn('bucket', 'text', (c) => c.notNull())
-    .addColumn('endpoint', 'text', (c) => c.notNull())
-    .addColumn('url', 'text', (c) => c.notNull())
-    .addColumn('start_ms', 'bigint', (c) => c.notNull())
-    .addColumn('end_ms', 'bigint', (c) => c.notNull())
-    .addColumn('duration_ms', 'bigint', (c) => c.notNull())
-    .addColumn('size', 'bigint', (c) => c.notNull())
-    .addColumn('sha256', 'text', (c) => c.notNull())
-    .addColumn('created_ms', 'bigint', (c) => c.notNull()) as CreateTableBuilder<T, never>;
+/** Where a segment object is, and whether its record is still catalogued (then it may still be clipped). */
+export interface SegmentPlace {
+  target: StorageTarget;
+  catalogued: boolean;
+}
+
+function targetOf(r: { storage_kind: string; bucket: string; endpoint: string }): StorageTarget {
+  return { kind: r.storage_kind as StorageTarget['kind'], bucket: r.bucket, endpoint: r.endpoint };
 }
 
 export class CatalogueStore {
-  private constructor(readonly db: Kysely<CatalogueDb>) {}
+  /** Prepared row-array statements of the SQLite hot paths, by SQL text. */
+  private readonly rawStatements = new Map<string, SQLite.Statement>();
+
+  private constructor(readonly db: Kysely<CatalogueDb>, readonly dialect: Dialect, private readonly sqlite: SQLite.Database | null) {}
 
   static async open(driver: CatalogueDriver): Promise<CatalogueStore> {
     let db: Kysely<CatalogueDb>;
+    let sqlite: SQLite.Database | null = null;
     if (driver.driver === 'sqlite') {
       if (driver.path !== ':memory:') mkdirSync(dirname(driver.path), { recursive: true });
-      const database = new SQLite(driver.path);
-      database.pragma('journal_mode = WAL');
-      database.pragma('synchronous = NORMAL');
-      db = new Kysely<CatalogueDb>({ dialect: new SqliteDialect({ database }) });
+      sqlite = new SQLite(driver.path);
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = NORMAL');
+      db = new Kysely<CatalogueDb>({ dialect: new SqliteDialect({ database: sqlite }) });
     } else {
       // BIGINT and NUMERIC come back as strings by default; the catalogue's values fit in a double.
       pg.types.setTypeParser(20, (v) => Number(v));
       pg.types.setTypeParser(1700, (v) => Number(v));
       db = new Kysely<CatalogueDb>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: driver.url, max: 10 }) }) });
     }
-    const store = new CatalogueStore(db);
-    await store.migrate();
+    const store = new CatalogueStore(db, driver.driver, sqlite);
+    await migrate(db, driver.driver);
     return store;
-  }
-
-  private async migrate(): Promise<void> {
-    await storedObjectColumns(this.db.schema.createTable('record_files').ifNotExists()
-      .addColumn('record_id', 'text', (c) => c.primaryKey()))
-      .addColumn('format', 'text', (c) => c.notNull())
-      .addColumn('width', 'integer', (c) => c.notNull())
-      .addColumn('height', 'integer', (c) => c.notNull())
-      .execute();
-    await this.db.schema.createIndex('record_files_stream_start').ifNotExists().on('record_files')
-      .columns(['domain', 'app', 'stream', 'start_ms']).execute();
-    await storedObjectColumns(this.db.schema.createTable('segments').ifNotExists()
-      .addColumn('segment_id', 'text', (c) => c.primaryKey()))
-      .addColumn('discontinuity', 'integer', (c) => c.notNull())
-      .execute();
-    await this.db.schema.createIndex('segments_stream_start').ifNotExists().on('segments')
-      .columns(['domain', 'app', 'stream', 'start_ms']).execute();
-    await this.db.schema.createIndex('segments_end').ifNotExists().on('segments').column('end_ms').execute();
-    await this.db.schema.createIndex('record_files_end').ifNotExists().on('record_files').column('end_ms').execute();
-    await this.db.schema.createTable('file_segments').ifNotExists()
-      .addColumn('record_id', 'text', (c) => c.notNull())
-      .addColumn('segment_key', 'text', (c) => c.notNull())
-      .addPrimaryKeyConstraint('file_segments_pk', ['record_id', 'segment_key'])
-      .execute();
-    await this.db.schema.createIndex('file_segments_key').ifNotExists().on('file_segments').column('segment_key').execute();
   }
 
   async addSegment(ev: SegmentStored, now = Date.now()): Promise<void> {
@@ -92,38 +62,87 @@ export class CatalogueStore {
     }).onConflict((oc) => oc.column('segment_id').doNothing()).execute();
   }
 
-  async addFile(ev: FileStored, now = Date.now(), recordId = fileRecordId(ev.file.recordingId, ev.file.format, ev.file.sequence)): Promise<string> {
+  /** The row a stored file becomes. */
+  static fileRowOf(ev: FileStored, now: number, recordId = fileRecordId(ev.file.recordingId, ev.file.format, ev.file.sequence)): RecordFilesTable {
     const f = ev.file;
-    await this.db.transaction().execute(async (tx) => {
-      const inserted = await tx.insertInto('record_files').values({
+    return {
       record_id: recordId,
       domain: f.stream.domain, app: f.stream.app, stream: f.stream.stream, recording_id: f.recordingId,
       format: f.format, sequence: f.sequence, object_key: ev.objectKey, storage_kind: ev.storage.kind,
       bucket: ev.storage.bucket, endpoint: ev.storage.endpoint, url: ev.url, start_ms: f.startMs, end_ms: f.endMs,
       duration_ms: f.durationMs, width: f.width, height: f.height, size: ev.size, sha256: ev.sha256, created_ms: now,
-      }).onConflict((oc) => oc.column('record_id').doNothing()).executeTakeFirst();
-      const keys = [...new Set(f.segmentKeys)];
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 && keys.length > 0) {
-        for (let i = 0; i < keys.length; i += 500) {
-          await tx.insertInto('file_segments').values(keys.slice(i, i + 500).map((k) => ({ record_id: recordId, segment_key: k })))
-            .onConflict((oc) => oc.columns(['record_id', 'segment_key']).doNothing()).execute();
-        }
-      }
-    });
-    return recordId;
+    };
   }
 
-  /** Segments of a stream overlapping [startMs, endMs), in time order. */
-  async segmentsOverlapping(stream: StreamRef, startMs: number, endMs: number): Promise<SegmentsTable[]> {
-    const rows = await this.db.selectFrom('segments').selectAll()
+  /** Catalogues a recorder's file and the segment objects it lists (once: a repeated event adds nothing). */
+  async addFile(ev: FileStored, now = Date.now(), recordId?: string): Promise<string> {
+    const row = CatalogueStore.fileRowOf(ev, now, recordId);
+    await this.db.transaction().execute(async (tx) => {
+      const inserted = await tx.insertInto('record_files').values(row).onConflict((oc) => oc.column('record_id').doNothing()).executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) await this.addReferences(tx, row.record_id, ev.file.segmentKeys);
+    });
+    return row.record_id;
+  }
+
+  /**
+   * Catalogues a created index file, which references every segment of its stream within
+   * [startMs, endMs] (one range row, however many segments: a 4-day clip has ~11 k).
+   */
+  async addIndexFile(ev: FileStored, span: { startMs: number; endMs: number }, now: number, recordId: string): Promise<void> {
+    const row = CatalogueStore.fileRowOf(ev, now, recordId);
+    const s = ev.file.stream;
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('record_files').values(row).execute();
+      await tx.insertInto('file_ranges').values({ record_id: recordId, domain: s.domain, app: s.app, stream: s.stream, start_ms: span.startMs, end_ms: span.endMs }).execute();
+    });
+  }
+
+  /** One statement for all of a file's references: a row-per-call insert spends its time crossing into the driver. */
+  private async addReferences(tx: Transaction<CatalogueDb>, recordId: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    if (this.dialect === 'sqlite') {
+      await sql`INSERT INTO file_segments (record_id, segment_key) SELECT ${recordId}, value FROM json_each(${JSON.stringify(keys)}) WHERE true ON CONFLICT DO NOTHING`.execute(tx);
+    } else {
+      await sql`INSERT INTO file_segments (record_id, segment_key) SELECT ${recordId}, k FROM unnest(${keys}::text[]) AS k ON CONFLICT DO NOTHING`.execute(tx);
+    }
+  }
+
+  /**
+   * Hands each segment of a stream overlapping [startMs, endMs) to `each`, in time order,
+   * with only the columns a clip into `target` needs (a URL only for segments stored
+   * elsewhere). Rows are not collected: a long clip's playlist is written as they come.
+   */
+  async eachClipSegment(stream: StreamRef, startMs: number, endMs: number, target: StorageTarget, each: (row: ClipSegment) => void): Promise<void> {
+    const query = this.db.selectFrom('segments')
+      .select((eb) => [
+        'object_key', 'recording_id', 'start_ms', 'end_ms', 'duration_ms', 'discontinuity',
+        eb.case().when(eb.and([eb('storage_kind', '=', target.kind), eb('bucket', '=', target.bucket), eb('endpoint', '=', target.endpoint)]))
+          .then(sql<string | null>`NULL`).else(eb.ref('url')).end().as('url'),
+      ])
       .where('domain', '=', stream.domain).where('app', '=', stream.app).where('stream', '=', stream.stream)
       .where('start_ms', '<', endMs).where('end_ms', '>', startMs)
-      .orderBy('start_ms').orderBy('recording_id').orderBy('sequence')
-      .execute();
-    return rows.map((r) => ({ ...r, start_ms: Number(r.start_ms), end_ms: Number(r.end_ms), duration_ms: Number(r.duration_ms), sequence: Number(r.sequence), size: Number(r.size), discontinuity: Number(r.discontinuity) }));
+      .orderBy('start_ms').orderBy('recording_id').orderBy('sequence');
+    if (!this.sqlite) {
+      for (const r of await query.execute()) each(r);
+      return;
+    }
+    // Row arrays: better-sqlite3 builds row objects property by property, at a third more cost.
+    const { sql: text, parameters } = query.compile();
+    for (const r of this.rawStatement(text).iterate(...parameters) as Iterable<[string, string, number, number, number, number, string | null]>) {
+      each({ object_key: r[0], recording_id: r[1], start_ms: r[2], end_ms: r[3], duration_ms: r[4], discontinuity: r[5], url: r[6] });
+    }
   }
 
-  /** Only the time spans of the segments overlapping a range: what a timeline needs. */
+  private rawStatement(text: string): SQLite.Statement {
+    let stmt = this.rawStatements.get(text);
+    if (!stmt) {
+      stmt = this.sqlite!.prepare(text).raw(true);
+      this.rawStatements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  /** Only the time spans of the segments overlapping a range: what a timeline needs (answered from the span index alone). */
   async segmentSpans(stream: StreamRef, startMs: number, endMs: number): Promise<{ start_ms: number; end_ms: number }[]> {
     const rows = await this.db.selectFrom('segments').select(['start_ms', 'end_ms'])
       .where('domain', '=', stream.domain).where('app', '=', stream.app).where('stream', '=', stream.stream)
@@ -149,35 +168,57 @@ export class CatalogueStore {
     return this.db.selectFrom('record_files').selectAll().where('record_id', '=', recordId).executeTakeFirst();
   }
 
-  async segmentKeysOf(recordId: string): Promise<string[]> {
-    return (await this.db.selectFrom('file_segments').select('segment_key').where('record_id', '=', recordId).execute()).map((r) => r.segment_key);
-  }
-
-  /** Removes a file record; returns the segment keys that no remaining record references. */
+  /** Removes a file record; returns the segment keys it referenced that no remaining record references. */
   async removeFile(recordId: string): Promise<string[]> {
     return this.db.transaction().execute(async (tx) => {
-      const keys = (await tx.selectFrom('file_segments').select('segment_key').where('record_id', '=', recordId).execute()).map((r) => r.segment_key);
+      const listed = (await tx.selectFrom('file_segments').select('segment_key').where('record_id', '=', recordId).execute()).map((r) => r.segment_key);
+      const range = await tx.selectFrom('file_ranges').selectAll().where('record_id', '=', recordId).executeTakeFirst();
+      const spans = await spansOfKeys(tx, listed);
+      if (range) for (const s of await spansInRange(tx, range)) spans.set(s.object_key, s);
       await tx.deleteFrom('file_segments').where('record_id', '=', recordId).execute();
+      await tx.deleteFrom('file_ranges').where('record_id', '=', recordId).execute();
       await tx.deleteFrom('record_files').where('record_id', '=', recordId).execute();
-      const orphans: string[] = [];
-      for (const key of keys) {
-        const other = await tx.selectFrom('file_segments').select('record_id').where('segment_key', '=', key).limit(1).executeTakeFirst();
-        if (!other) orphans.push(key);
-      }
-      return orphans;
+      const candidates = [...new Set([...listed, ...spans.keys()])];
+      if (candidates.length === 0) return [];
+      const referenced = await referencedAmong(tx, candidates, [...spans.values()]);
+      return candidates.filter((k) => !referenced.has(k));
     });
   }
 
-  async segmentRowByKey(key: string): Promise<SegmentsTable | undefined> {
-    return this.db.selectFrom('segments').selectAll().where('object_key', '=', key).limit(1).executeTakeFirst();
+  /** Where each of these segment objects is: from its record, or from the note kept when its record expired. Unknown keys are absent. */
+  async placesOf(keys: string[]): Promise<Map<string, SegmentPlace>> {
+    const out = new Map<string, SegmentPlace>();
+    for (const part of chunks([...new Set(keys)])) {
+      const rows = await this.db.selectFrom('segments').select(['object_key', 'storage_kind', 'bucket', 'endpoint']).where('object_key', 'in', part).execute();
+      for (const r of rows) out.set(r.object_key, { target: targetOf(r), catalogued: true });
+      const missing = part.filter((k) => !out.has(k));
+      if (missing.length === 0) continue;
+      const kept = await this.db.selectFrom('retained_segments').select(['object_key', 'storage_kind', 'bucket', 'endpoint']).where('object_key', 'in', missing).execute();
+      for (const r of kept) out.set(r.object_key, { target: targetOf(r), catalogued: false });
+    }
+    return out;
   }
 
+  /** Forgets segment objects that were deleted: their records and their retention notes. */
   async removeSegmentsByKey(keys: string[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += 500) await this.db.deleteFrom('segments').where('object_key', 'in', keys.slice(i, i + 500)).execute();
+    for (const part of chunks(keys)) {
+      await this.db.deleteFrom('segments').where('object_key', 'in', part).execute();
+      await this.db.deleteFrom('retained_segments').where('object_key', 'in', part).execute();
+    }
+  }
+
+  async forgetRetained(keys: string[]): Promise<void> {
+    for (const part of chunks(keys)) await this.db.deleteFrom('retained_segments').where('object_key', 'in', part).execute();
+  }
+
+  /** Which of these segments (catalogued rows) a file still references. */
+  async referencedSegments(rows: SegmentSpan[]): Promise<Set<string>> {
+    return referencedAmong(this.db, rows.map((r) => r.object_key), rows);
   }
 
   async isSegmentReferenced(key: string): Promise<boolean> {
-    return !!(await this.db.selectFrom('file_segments').select('record_id').where('segment_key', '=', key).limit(1).executeTakeFirst());
+    const span = (await spansOfKeys(this.db, [key])).get(key);
+    return (await referencedAmong(this.db, [key], span ? [span] : [])).has(key);
   }
 
   /** Up to `limit` file records of a domain set that ended before the cutoff. */
@@ -195,8 +236,20 @@ export class CatalogueStore {
     return q.limit(limit).execute();
   }
 
-  async removeSegmentIds(ids: string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 500) await this.db.deleteFrom('segments').where('segment_id', 'in', ids.slice(i, i + 500)).execute();
+  /**
+   * Drops expired segment records. Those a file still references keep a note of
+   * where their object is, so that it is deleted from the right bucket when the
+   * last such file goes.
+   */
+  async expireSegments(rows: SegmentsTable[], referenced: Set<string>, now = Date.now()): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const kept = rows.filter((r) => referenced.has(r.object_key)).map((r) => ({
+        object_key: r.object_key, storage_kind: r.storage_kind, bucket: r.bucket, endpoint: r.endpoint,
+        domain: r.domain, app: r.app, stream: r.stream, start_ms: r.start_ms, end_ms: r.end_ms, retained_ms: now,
+      }));
+      for (const part of chunks(kept)) await tx.insertInto('retained_segments').values(part).onConflict((oc) => oc.column('object_key').doNothing()).execute();
+      for (const part of chunks(rows.map((r) => r.segment_id))) await tx.deleteFrom('segments').where('segment_id', 'in', part).execute();
+    });
   }
 
   async describeFiles(q: DescribeFilesQuery): Promise<DescribeFilesResult> {

@@ -1,7 +1,9 @@
+import type { StorageTarget } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
-import type { StorageRegistry } from '../../../libs/storage/index.js';
+import type { StorageBackend } from '../../../libs/storage/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
 import type { CatalogueStore } from './catalogue-store.js';
+import { deleteOrphanSegments } from './orphan-segments.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 const BATCH = 500;
@@ -29,26 +31,27 @@ export interface SweepResult {
   objects: number;
 }
 
+export interface SweepDeps {
+  store: CatalogueStore;
+  backendFor(target: StorageTarget): StorageBackend;
+  log: Logger;
+}
+
 /**
  * Expires catalogue records older than the policy (per domain), and, when asked,
  * their stored objects. A segment object still referenced by a remaining file
- * (an m3u8 outlives its segments' records) is kept.
+ * (an m3u8 outlives its segments' records) is kept, with a note of its bucket, and
+ * deleted from that bucket when the last file referencing it expires.
  */
-export async function sweepExpired(store: CatalogueStore, storage: StorageRegistry, policy: RetentionPolicy, now: number, log: Logger): Promise<SweepResult> {
+export async function sweepExpired(deps: SweepDeps, policy: RetentionPolicy, now: number): Promise<SweepResult> {
+  const { store, log } = deps;
   const result: SweepResult = { files: 0, segments: 0, objects: 0 };
   const overridden = Object.keys(policy.domains);
   const scopes = [
     { domains: { except: overridden }, fileDays: policy.fileDays, segmentDays: policy.segmentDays },
     ...overridden.map((d) => ({ domains: { only: d }, ...policy.domains[d] })),
   ];
-  const remove = async (kind: 'local' | 's3', bucket: string, endpoint: string, key: string) => {
-    try {
-      await storage.backendFor({ kind, bucket, endpoint }).delete(key);
-      result.objects++;
-    } catch (err) {
-      log.warn({ key, err: (err as Error).message }, 'could not delete an expired object');
-    }
-  };
+  const onError = (key: string, err: Error) => log.warn({ key, err: err.message }, 'could not delete an expired object');
   for (const scope of scopes) {
     for (;;) {
       const files = await store.expiredFiles(now - scope.fileDays * DAY_MS, scope.domains, BATCH);
@@ -56,23 +59,36 @@ export async function sweepExpired(store: CatalogueStore, storage: StorageRegist
       for (const f of files) {
         const orphans = await store.removeFile(f.record_id);
         result.files++;
-        if (!policy.deleteObjects) continue;
-        await remove(f.storage_kind as 'local' | 's3', f.bucket, f.endpoint, f.object_key);
-        for (const key of orphans) {
-          const seg = await store.segmentRowByKey(key);
-          // Segment records outlive nothing here: a segment still catalogued may still be clipped.
-          if (!seg) await remove(f.storage_kind as 'local' | 's3', f.bucket, f.endpoint, key);
+        if (!policy.deleteObjects) {
+          // Nothing will delete these objects: the notes of where they are serve no one.
+          await store.forgetRetained(orphans);
+          continue;
         }
+        try {
+          await deps.backendFor({ kind: f.storage_kind as 'local' | 's3', bucket: f.bucket, endpoint: f.endpoint }).delete(f.object_key);
+          result.objects++;
+        } catch (err) {
+          onError(f.object_key, err as Error);
+        }
+        // Segment records outlive nothing here: a segment still catalogued may still be clipped.
+        result.objects += await deleteOrphanSegments(orphans, deps, { keepCatalogued: true, onError });
       }
     }
     for (;;) {
       const segs = await store.expiredSegments(now - scope.segmentDays * DAY_MS, scope.domains, BATCH);
       if (segs.length === 0) break;
-      await store.removeSegmentIds(segs.map((s) => s.segment_id));
+      const referenced = await store.referencedSegments(segs);
+      await store.expireSegments(segs, referenced, now);
       result.segments += segs.length;
       if (!policy.deleteObjects) continue;
       for (const s of segs) {
-        if (!(await store.isSegmentReferenced(s.object_key))) await remove(s.storage_kind as 'local' | 's3', s.bucket, s.endpoint, s.object_key);
+        if (referenced.has(s.object_key)) continue;
+        try {
+          await deps.backendFor({ kind: s.storage_kind as 'local' | 's3', bucket: s.bucket, endpoint: s.endpoint }).delete(s.object_key);
+          result.objects++;
+        } catch (err) {
+          onError(s.object_key, err as Error);
+        }
       }
     }
   }

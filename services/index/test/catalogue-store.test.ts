@@ -7,8 +7,9 @@ import { loadConfig } from '../../../libs/config/index.js';
 import { StorageRegistry } from '../../../libs/storage/index.js';
 import { rootLogger } from '../../../libs/telemetry/index.js';
 import { startPostgres, tempDir, type ThrowawayPostgres } from '../../../test-kit/index.js';
+import type { ClipSegment } from '../src/catalogue-schema.js';
 import { CatalogueStore, type CatalogueDriver } from '../src/catalogue-store.js';
-import { contentRanges, indexFileSegments, selectSegments } from '../src/index-file.js';
+import { contentRanges, inIndexFile } from '../src/index-file.js';
 import { sweepExpired } from '../src/retention.js';
 
 const stream: StreamRef = { domain: 'localhost', app: 'live', stream: 's1' };
@@ -76,18 +77,24 @@ function catalogueSuite(name: string, driver: () => Promise<CatalogueDriver>): v
       for (let i = 0; i < 3; i++) await store.addSegment(segment('r2', i, T0 + DAY + 130_000 + i * 10_000));
       const keys1 = [0, 1, 2].map((i) => `record/live/s1/r1_${i}.ts`);
       await store.addFile(file('r1', 0, T0 + DAY, 30_000, stream, keys1));
-      const rows = await store.segmentsOverlapping(stream, T0 + DAY + 5_000, T0 + DAY + 145_000);
-      assert.deepEqual(rows.map((r) => `${r.recording_id}:${r.sequence}`), ['r1:0', 'r1:1', 'r1:2', 'r2:0', 'r2:1']);
-      assert.deepEqual(selectSegments(rows, T0 + DAY + 5_000, T0 + DAY + 145_000, false).map((r) => r.sequence), [0, 1, 2, 0]);
+      const rows: ClipSegment[] = [];
+      await store.eachClipSegment(stream, T0 + DAY + 5_000, T0 + DAY + 145_000, storage, (r) => rows.push(r));
+      assert.deepEqual(rows.map((r) => r.object_key), ['r1_0', 'r1_1', 'r1_2', 'r2_0', 'r2_1'].map((k) => `record/live/s1/${k}.ts`));
+      assert.deepEqual(rows.map((r) => r.url), [null, null, null, null, null], 'the same target: no URL, a relative key');
+      assert.deepEqual(rows.filter((r) => inIndexFile(r, T0 + DAY + 5_000, T0 + DAY + 145_000, false)).map((r) => r.object_key.slice(-7)), ['r1_0.ts', 'r1_1.ts', 'r1_2.ts', 'r2_0.ts']);
+      const elsewhere: ClipSegment[] = [];
+      await store.eachClipSegment(stream, T0 + DAY, T0 + DAY + 10_000, { kind: 's3', bucket: 'clips', endpoint: '' }, (r) => elsewhere.push(r));
+      assert.deepEqual(elsewhere.map((r) => r.url), ['http://h/record/live/s1/r1_0.ts'], 'another target: the URL');
       assert.deepEqual(contentRanges(rows, T0 + DAY, T0 + DAY + 1_000_000), [
         { startMs: T0 + DAY, endMs: T0 + DAY + 30_000 }, { startMs: T0 + DAY + 130_000, endMs: T0 + DAY + 150_000 },
       ]);
-      // A clip referencing r1's last segment keeps it alive when r1's file record goes.
-      await store.addFile(file('clip', 0, T0 + DAY + 20_000, 10_000, stream, [keys1[2]]), Date.now(), 'clip-m3u8-0');
+      // A clip holding r1's last segment keeps it alive when r1's file record goes.
+      await store.addIndexFile(file('clip', 0, T0 + DAY + 20_000, 10_000), { startMs: T0 + DAY + 20_000, endMs: T0 + DAY + 30_000 }, Date.now(), 'clip-m3u8-0');
       const orphans = await store.removeFile('r1-m3u8-0');
       assert.deepEqual(orphans.sort(), keys1.slice(0, 2));
       assert.equal(await store.fileRow('r1-m3u8-0'), undefined);
       assert.equal(await store.isSegmentReferenced(keys1[2]), true);
+      assert.deepEqual(await store.removeFile('clip-m3u8-0'), [keys1[2]], 'the clip was the last to reference it');
     });
 
     it('retention expires records by age, per domain, keeping objects still referenced', async () => {
@@ -99,15 +106,16 @@ function catalogueSuite(name: string, driver: () => Promise<CatalogueDriver>): v
       await sweepStore.addSegment(segment('old', 0, T0));
       await sweepStore.addSegment(segment('new', 0, T0 + 150 * DAY));
       const registry = new StorageRegistry(loadConfig({ LR_DATA_DIR: tempDir('ret') }));
+      const deps = { store: sweepStore, backendFor: (t: typeof storage) => registry.backendFor(t), log: rootLogger() };
       const policy = { fileDays: 180, segmentDays: 90, domains: { 'short.example': { fileDays: 10, segmentDays: 5 } }, deleteObjects: false };
       const now = T0 + 185 * DAY;
-      const r = await sweepExpired(sweepStore, registry, policy, now, rootLogger());
+      const r = await sweepExpired(deps, policy, now);
       assert.deepEqual(r, { files: 2, segments: 1, objects: 0 });
       assert.equal(await sweepStore.fileRow('old-m3u8-0'), undefined);
       assert.ok(await sweepStore.fileRow('new-m3u8-0'));
       assert.equal(await sweepStore.fileRow('shortlived-m3u8-0'), undefined);
       assert.equal(await sweepStore.countSegments(), 1);
-      const again = await sweepExpired(sweepStore, registry, policy, now, rootLogger());
+      const again = await sweepExpired(deps, policy, now);
       assert.deepEqual(again, { files: 0, segments: 0, objects: 0 });
       await sweepStore.close();
     });
@@ -132,25 +140,10 @@ catalogueSuite('postgresql', async () => {
 after(() => pg?.stop());
 
 describe('index files - pure rules', () => {
-  const row = (recording: string, seq: number, start: number, dur = 10_000, disc = 0) => ({
-    segment_id: `${recording}-${seq}`, domain: 'd', app: 'a', stream: 's', recording_id: recording, sequence: seq, object_key: `k/${recording}_${seq}.ts`,
-    storage_kind: 'local', bucket: '', endpoint: '', url: `http://h/k/${recording}_${seq}.ts`, start_ms: start, end_ms: start + dur, duration_ms: dur,
-    discontinuity: disc, size: 1, sha256: '', created_ms: 0,
-  });
+  const row = (start: number, dur = 10_000) => ({ start_ms: start, end_ms: start + dur });
   it('end_time_included takes the segment that contains the end', () => {
-    const rows = [row('r', 0, 0), row('r', 1, 10_000), row('r', 2, 20_000)];
-    assert.deepEqual(selectSegments(rows, 5_000, 25_000, false).map((r) => r.sequence), [0, 1]);
-    assert.deepEqual(selectSegments(rows, 5_000, 25_000, true).map((r) => r.sequence), [0, 1, 2]);
-  });
-  it('marks a break between recordings, a reconnect, or a gap', () => {
-    const rows = [row('r', 0, 0), row('r', 1, 10_000), row('r', 2, 25_000), row('r', 3, 35_000, 10_000, 1), row('q', 0, 45_000)];
-    const { segments, discontinuities } = indexFileSegments(rows, { kind: 'local', bucket: '', endpoint: '' });
-    assert.deepEqual(segments.map((s) => s.discontinuity), [false, false, true, true, true]);
-    assert.equal(discontinuities, 3);
-    assert.equal(segments[0].url, undefined);
-  });
-  it('references segments in another bucket by URL', () => {
-    const { segments } = indexFileSegments([row('r', 0, 0)], { kind: 's3', bucket: 'clips', endpoint: '' });
-    assert.equal(segments[0].url, 'http://h/k/r_0.ts');
+    const rows = [row(0), row(10_000), row(20_000)];
+    assert.deepEqual(rows.filter((r) => inIndexFile(r, 5_000, 25_000, false)).map((r) => r.start_ms), [0, 10_000]);
+    assert.deepEqual(rows.filter((r) => inIndexFile(r, 5_000, 25_000, true)).map((r) => r.start_ms), [0, 10_000, 20_000]);
   });
 });
