@@ -33,6 +33,7 @@ export const MEGABYTE_STRING = 'x'.repeat(1024 * 1024);
 /** Strings that have broken parsers, paths, logs and terminals before. */
 export const EDGE_STRINGS: readonly string[] = [
   '', ' ', '\t', 'a', '*', '.', '..', '../', '../../etc/passwd', '/abs/path', 'a/../../b.m3u8', '%2e%2e%2f', 'record//x.m3u8', 'record/./x.ts',
+  'clips/fuzz.m3u8/inside', 'clips', 'record/live',
   '\u0000', 'a\u0000b', '\n', '\r\n', '\u001b[31mred\u001b[0m', '\u007f', '\u0085', '\u2028',
   '流媒体录制', '🎥📼', 'e\u0301', '\u202eevil', '\ufeffbom', '\ud800', '\udfff', 'a\ud83d',
   'y'.repeat(4097), 'z'.repeat(4096), 'a'.repeat(129), 'b'.repeat(254), 'c'.repeat(600),

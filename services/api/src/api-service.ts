@@ -21,7 +21,7 @@ export class ApiService {
   constructor(private bus: Bus, private config: Config) {}
 
   async start(): Promise<void> {
-    const handlers = new RecordHandlers(this.bus, !!this.config.storage.s3.endpoint);
+    const handlers = new RecordHandlers(this.bus, !!this.config.storage.s3.endpoint, this.config.storage.root);
     const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, handlers, new TemplateHandlers(this.bus), this.log);
     this.grpc = g.server;
     this.grpcPort = g.port;

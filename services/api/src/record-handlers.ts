@@ -13,6 +13,7 @@ import type {
   RealTimeRecordCommandRequest, RealTimeRecordCommandResponse, RecordIndexInfo,
 } from '../../../libs/proto/index.js';
 import { ApiError, invalid, precondition } from './grpc-errors.js';
+import { localKeyConflict } from './local-key-conflict.js';
 import { formatTime, intInRange, orderField, parseTime, recordIdField, requireText, shown, streamFields } from './request-fields.js';
 
 const INDEX_DESCRIBE_FILES = SUBJECTS.indexRpc(INDEX_METHODS.describeFiles);
@@ -66,7 +67,7 @@ export function toRecordIndexInfo(f: CatalogFile): RecordIndexInfo {
 }
 
 export class RecordHandlers {
-  constructor(private bus: Bus, private s3Configured: boolean) {}
+  constructor(private bus: Bus, private s3Configured: boolean, private localRoot: string) {}
 
   async describeFiles(req: DescribeLiveStreamRecordIndexFilesRequest): Promise<DescribeLiveStreamRecordIndexFilesResponse> {
     const stream = streamFields(req);
@@ -113,6 +114,8 @@ export class RecordHandlers {
     if (bucket && !BUCKET_NAME.test(bucket)) throw invalid('oss_bucket', `is not a bucket name (3..63 lower-case letters, digits, . and -): ${shown(bucket)}`);
     if (endpoint && !isHttpUrl(endpoint)) throw invalid('oss_endpoint', `must be an http or https URL, got ${shown(endpoint)}`);
     const target: StorageTarget = bucket ? { kind: 's3', bucket, endpoint } : { kind: 'local', bucket: '', endpoint: '' };
+    const conflict = target.kind === 'local' ? await localKeyConflict(this.localRoot, objectKey) : null;
+    if (conflict) throw precondition(`oss_object: ${objectKey} cannot be written: ${conflict}`);
     const r = await call<CreateIndexQuery, CreateIndexResult>(this.bus, INDEX_CREATE, { stream, startMs, endMs, endIncluded: !!req.endTimeIncluded, target, objectKey }, 30000);
     return { recordInfo: toRecordIndexInfo(r.file), segmentCount: r.segmentCount, discontinuityCount: r.discontinuityCount };
   }
