@@ -24,6 +24,9 @@ interface LiveSession {
   poll: NodeJS.Timeout | null;
 }
 
+/** node-media-server packet flags of audio frames (1), video keyframes (3) and other video frames (4). */
+const MEDIA_FLAGS = new Set([1, 3, 4]);
+
 /** How long an announcement waits for the broker to take the session's first media batch. */
 const FIRST_BATCH_WAIT_MS = 10000;
 
@@ -97,6 +100,14 @@ export class IngestService {
       } catch (err) {
         this.mediaFailures.add(1);
         this.log.error({ sessionId: entry.session.id, err: (err as Error).message }, 'packet not published to the media plane');
+      }
+      // node-media-server builds an FLV and a chunked RTMP copy of every packet and caches each GOP twice, for
+      // players. With nobody playing that is pure cost: media packets then skip it (headers and metadata
+      // never do), and the stale GOP cache is dropped, so a player that joins later starts at the next keyframe.
+      if (broadcast.subscribers.size === 0 && MEDIA_FLAGS.has(packet.flags)) {
+        broadcast.flvGopCache = null;
+        broadcast.rtmpGopCache = null;
+        return;
       }
       original(packet);
     };

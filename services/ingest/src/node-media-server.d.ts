@@ -38,6 +38,8 @@ declare module 'node-media-server/src/core/context.js' {
     publisher: NmsSession | null;
     subscribers: Map<string, NmsSession>;
     publishGraceMs: number;
+    flvGopCache: Set<Buffer> | null;
+    rtmpGopCache: Set<Buffer> | null;
     broadcastMessage(packet: NmsPacket): void;
   }
   const Context: { broadcasts: Map<string, NmsBroadcast> };

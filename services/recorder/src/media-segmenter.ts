@@ -282,10 +282,9 @@ class MediaSegmenter implements MediaSegmenterHandle {
         if (!startsGop && this.o.hasVideo) continue;
         this.segment = await this.openSegment(m, firstMs);
       }
-      this.addPacket(this.segment, p, offset);
+      await this.addPacket(this.segment, p, offset);
     }
     if (this.segment) {
-      await this.segment.writer.drained();
       if (this.segment.partTags.byteLength >= PART_FLUSH_BYTES) await this.flushPart(this.segment);
     }
   }
@@ -294,7 +293,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
     const number = this.nextNumber++;
     const base = join(this.o.dir, `seg${String(number).padStart(6, '0')}-g${this.o.generation}`);
     const ext = this.o.container === 'ts' ? '.ts' : '.m4s';
-    const writer = new SegmentWriter(`${base}${ext}`, this.o.container, { video: this.video, audio: this.audio }, this.o.container === 'fmp4' ? `${base}.init.mp4` : null);
+    const writer = await SegmentWriter.open(`${base}${ext}`, this.o.container, { video: this.video, audio: this.audio }, this.o.container === 'fmp4' ? `${base}.init.mp4` : null);
     this.configChanged = false;
     let part: FileHandle | null = null;
     let partPath: string | null = null;
@@ -329,23 +328,25 @@ class MediaSegmenter implements MediaSegmenterHandle {
     }
   }
 
-  private addPacket(seg: OpenSegment, p: BatchPacket, offset: number): void {
+  private async addPacket(seg: OpenSegment, p: BatchPacket, offset: number): Promise<void> {
     const t = p.dts + offset;
     if (p.type === TAG_VIDEO) {
       const info = parseVideoTag(p.data);
       if (info.payloadOffset >= p.data.length) return; // end-of-sequence marker: no picture
       if (this.lastVideoDts !== null && p.dts > this.lastVideoDts) this.frameMs = Math.min(1000, p.dts - this.lastVideoDts);
       this.lastVideoDts = p.dts;
-      seg.writer.addVideo(p.data.subarray(info.payloadOffset), info.isKey, (t + info.cts) / 1000, this.frameMs / 1000);
       seg.lastVideoMs = Math.max(seg.lastVideoMs, t);
+      seg.lastMs = Math.max(seg.lastMs, t);
+      if (seg.part) seg.partTags.append(p.type, t, p.data);
+      await seg.writer.addVideo(p.data.subarray(info.payloadOffset), info.isKey, t / 1000, (t + info.cts) / 1000, this.frameMs / 1000);
     } else {
-      const info = parseAudioTag(p.data);
       if (!this.audio) return;
+      const info = parseAudioTag(p.data);
+      seg.lastMs = Math.max(seg.lastMs, t);
+      if (seg.part) seg.partTags.append(p.type, t, p.data);
       const samples = this.audio.codec === 'aac' ? 1024 : 1152;
-      seg.writer.addAudio(p.data.subarray(info.payloadOffset), t / 1000, samples / this.audio.sampleRate);
+      await seg.writer.addAudio(p.data.subarray(info.payloadOffset), t / 1000, samples / this.audio.sampleRate);
     }
-    seg.lastMs = Math.max(seg.lastMs, t);
-    if (seg.part) seg.partTags.append(p.type, t, p.data);
   }
 
   private async flushPart(seg: OpenSegment): Promise<void> {
