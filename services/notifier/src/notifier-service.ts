@@ -7,7 +7,9 @@ import {
 import type { Config } from '../../../libs/config/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
 import { fileCallbackBody, noticeCallbackBody } from './callback-body.js';
+import { callbackId } from './callback-id.js';
 import { HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signCallback } from './callback-signing.js';
+import { DeliveryLedger } from './delivery-ledger.js';
 
 export interface CallbackFailed {
   id: string;
@@ -21,38 +23,36 @@ export interface CallbackFailed {
  * Delivers the recording callbacks: a POST for every stored file, and the
  * status notices when the domain asks for them. Work comes from durable
  * consumers of the event log, so a restart loses none; a failed delivery is
- * retried with exponential backoff; the callback id is stable across retries
- * so receivers can drop repeats.
+ * retried with exponential backoff. Each callback id (stable across retries and
+ * across copies of the same event) is delivered once: copies are handled one
+ * after another and the delivery ledger remembers what was sent.
  */
 export class NotifierService {
   private readonly log = componentLogger('notifier');
   private consumers: Running[] = [];
   private notify!: KV;
+  private ledger!: DeliveryLedger;
   private readonly delivered = meter('notifier').createCounter('liverecord_callbacks_total', { description: 'Callback deliveries by outcome' });
 
   constructor(private bus: Bus, private config: Config) {}
 
   async start(): Promise<void> {
     this.notify = await bucket(this.bus, BUCKETS.notify);
+    this.ledger = await DeliveryLedger.open(this.bus);
     const common = { stream: STREAMS.events, component: 'notifier', log: this.log, concurrency: 8, deliverNew: true, ackWaitMs: this.config.notifier.timeoutMs * 3 };
     this.consumers.push(
-      await consumeDurable<FileStored>(this.bus, { ...common, durable: 'notifier-files', filterSubject: SUBJECTS.fileStored }, async (ev, msg) => {
+      await consumeDurable<FileStored>(this.bus, { ...common, durable: 'notifier-files', filterSubject: SUBJECTS.fileStored, keyOf: (ev, msg) => callbackId(msg, ev) }, async (ev, msg) => {
         const c = await this.configFor(ev.file.stream.domain);
         if (!c?.notifyUrl) return;
-        await this.deliver(c, msg, fileCallbackBody(this.idOf(msg), ev));
+        await this.deliverOnce(c, msg, fileCallbackBody(callbackId(msg, ev), ev));
       }),
-      await consumeDurable<RecordingNotice>(this.bus, { ...common, durable: 'notifier-status', filterSubject: SUBJECTS.recordingNotice }, async (ev, msg) => {
+      await consumeDurable<RecordingNotice>(this.bus, { ...common, durable: 'notifier-status', filterSubject: SUBJECTS.recordingNotice, keyOf: (ev, msg) => callbackId(msg, ev) }, async (ev, msg) => {
         const c = await this.configFor(ev.stream.domain);
         if (!c?.notifyUrl || !c.needStatusNotify) return;
-        await this.deliver(c, msg, noticeCallbackBody(this.idOf(msg), ev));
+        await this.deliverOnce(c, msg, noticeCallbackBody(callbackId(msg, ev), ev));
       }),
     );
     this.log.info('notifier ready');
-  }
-
-  /** Stable across redeliveries: the event's position in the log. */
-  private idOf(msg: JsMsg): string {
-    return `lr-${msg.info.streamSequence}`;
   }
 
   private async configFor(domain: string): Promise<NotifyConfig | null> {
@@ -60,7 +60,29 @@ export class NotifierService {
     return e && e.operation === 'PUT' ? e.json<NotifyConfig>() : null;
   }
 
-  private async deliver(c: NotifyConfig, msg: JsMsg, body: Record<string, unknown>): Promise<void> {
+  /** Claims the callback's id, sends it, and records the outcome; a copy of a handled event is skipped. */
+  private async deliverOnce(c: NotifyConfig, msg: JsMsg, body: Record<string, unknown>): Promise<void> {
+    const id = String(body.id);
+    // A holder that has not finished within a few answer timeouts has died.
+    const claim = await this.ledger.claim(id, this.config.notifier.timeoutMs * 3);
+    if (claim.kind === 'done') {
+      this.delivered.add(1, { outcome: 'duplicate', event: String(body.event) });
+      this.log.info({ id, event: body.event, seq: msg.seq, state: claim.state }, 'callback already handled; this copy of the event is not sent again');
+      return;
+    }
+    if (claim.kind === 'busy') throw new RetryLater(`callback ${id} is being delivered by another notifier`, this.config.notifier.timeoutMs);
+    let outcome: 'delivered' | 'abandoned';
+    try {
+      outcome = await this.deliver(c, msg, body);
+    } catch (err) {
+      // The retry claims the id again.
+      await this.ledger.release(id, claim.revision).catch((releaseErr: Error) => this.log.warn({ id, err: releaseErr.message }, 'could not release a callback claim; it is taken over once stale'));
+      throw err;
+    }
+    await this.ledger.finish(id, claim.revision, outcome);
+  }
+
+  private async deliver(c: NotifyConfig, msg: JsMsg, body: Record<string, unknown>): Promise<'delivered' | 'abandoned'> {
     const text = JSON.stringify(body);
     const timestamp = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = { 'content-type': 'application/json', [HEADER_ID]: String(body.id), [HEADER_TIMESTAMP]: String(timestamp) };
@@ -73,7 +95,7 @@ export class NotifierService {
       if (res.status >= 200 && res.status < 300) {
         this.delivered.add(1, { outcome: 'delivered', event: String(body.event) });
         this.log.info({ id: body.id, event: body.event, stream: `${body.domain}/${body.app}/${body.stream}`, attempt }, 'callback delivered');
-        return;
+        return 'delivered';
       }
       error = `HTTP ${res.status}`;
     } catch (err) {
@@ -84,7 +106,7 @@ export class NotifierService {
       this.log.error({ id: body.id, url: c.notifyUrl, attempts: attempt, error }, 'callback abandoned after the last attempt');
       const failed: CallbackFailed = { id: String(body.id), url: c.notifyUrl, attempts: attempt, error, body };
       await publishDurable(this.bus, SUBJECTS.callbackFailed, failed, `callback-failed:${body.id}`);
-      return;
+      return 'abandoned';
     }
     this.delivered.add(1, { outcome: 'retried', event: String(body.event) });
     const delay = Math.min(this.config.notifier.maxBackoffMs, this.config.notifier.firstBackoffMs * 2 ** (attempt - 1));
