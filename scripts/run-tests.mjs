@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check, then every *.test.ts under libs/, services/, deploy/ and
+// `npm test`: type-check, then every *.test.ts under libs/, services/, deploy/, cli/ and
 // test-kit/ with node's test runner (files listed explicitly: Node 20 takes no globs).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -19,7 +19,7 @@ function find(dir, out = []) {
   return out;
 }
 
-let files = ['libs', 'services', 'deploy', 'test-kit', 'load-tests'].flatMap((d) => {
+let files = ['libs', 'services', 'deploy', 'test-kit', 'load-tests', 'cli'].flatMap((d) => {
   try {
     return find(join(root, d));
   } catch {
