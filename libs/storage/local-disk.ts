@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isSafeKey } from '../naming/index.js';
@@ -42,8 +42,35 @@ export class LocalDiskStorage implements StorageBackend {
     return { ...expected, verifiedBy: 'read-back' };
   }
 
+  /**
+   * A spool file on the same filesystem is linked, not copied: the stored object
+   * is the very inode that was hashed, so it cannot differ and needs no read-back.
+   * Across filesystems it is copied and read back.
+   */
   async put(key: string, localPath: string): Promise<VerifiedPut> {
-    return this.writeVerified(key, await sha256File(localPath), (tmp) => copyFile(localPath, tmp));
+    const expected = await sha256File(localPath);
+    const target = this.pathOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}.part-${process.pid}-${Date.now()}`;
+    try {
+      await link(localPath, tmp);
+      await rename(tmp, target);
+      return { ...expected, verifiedBy: 'read-back' };
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    }
+    return this.writeVerified(key, expected, (t) => copyFile(localPath, t));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(key));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
   }
 
   putBytes(key: string, body: Buffer): Promise<VerifiedPut> {

@@ -105,6 +105,10 @@ export class S3Storage implements StorageBackend {
     }
   }
 
+  async exists(key: string): Promise<boolean> {
+    return (await this.stat(key)) !== null;
+  }
+
   async read(key: string, range?: { start: number; end: number }): Promise<Readable> {
     const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }));
     return res.Body as Readable;

@@ -27,6 +27,8 @@ export interface StorageBackend {
   putBytes(key: string, body: Buffer, contentType: string): Promise<VerifiedPut>;
   /** Size and checksum of a stored object, or null when it does not exist. */
   stat(key: string): Promise<StoredInfo | null>;
+  /** Whether an object exists, without reading it. */
+  exists(key: string): Promise<boolean>;
   read(key: string, range?: { start: number; end: number }): Promise<Readable>;
   delete(key: string): Promise<void>;
   urlOf(key: string): string;

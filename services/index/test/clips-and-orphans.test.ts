@@ -56,6 +56,7 @@ function fakeBuckets(): { backendFor(t: StorageTarget): StorageBackend; deleted:
         return { ...sha256Bytes(body), verifiedBy: 'read-back' };
       },
       stat: async () => null,
+      exists: async () => false,
       read: async () => Readable.from([]),
       delete: async (key) => { deleted.push(`${t.bucket}:${key}`); },
       urlOf: (key) => `http://s3/${t.bucket}/${key}`,

@@ -98,7 +98,7 @@ export class FileFinalizer {
     if (local) return local;
     const backend = this.storage.backendFor(state.plan.storage);
     for (let attempt = 1; ; attempt++) {
-      if ((await backend.stat(segment.flvPartKey)) !== null) return readAll(await backend.read(segment.flvPartKey));
+      if (await backend.exists(segment.flvPartKey)) return readAll(await backend.read(segment.flvPartKey));
       if (attempt >= PART_WAIT_ATTEMPTS) throw new Error(`FLV part of segment ${segment.sequence} is neither in this spool nor in storage (${segment.flvPartKey})`);
       // Its upload may still be queued behind others.
       await new Promise((r) => setTimeout(r, PART_WAIT_MS));
@@ -136,7 +136,7 @@ export class FileFinalizer {
     for (let attempt = 1; left.length > 0 && attempt <= PART_WAIT_ATTEMPTS; attempt++) {
       const pending: string[] = [];
       for (const key of left) {
-        if ((await backend.stat(key)) !== null) await backend.delete(key);
+        if (await backend.exists(key)) await backend.delete(key);
         else pending.push(key);
       }
       left = pending;
