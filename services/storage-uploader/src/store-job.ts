@@ -3,7 +3,8 @@ import {
   SUBJECTS, publishDurable,
   type Bus, type FileStored, type SegmentStored, type StorageTarget, type UploadJob,
 } from '../../../libs/bus/index.js';
-import type { StorageBackend, StoredInfo, Verification } from '../../../libs/storage/index.js';
+import { ChecksumMismatchError, isChecksumRejection, type StorageBackend, type StoredInfo, type Verification } from '../../../libs/storage/index.js';
+import { StorageFailure } from './storage-health.js';
 
 export type StoreOutcome =
   | { outcome: 'stored'; info: StoredInfo; verifiedBy: Verification }
@@ -29,13 +30,17 @@ export async function storeJob(job: UploadJob, deps: StoreDeps): Promise<StoreOu
     if (err.code === 'ENOENT') return false;
     throw err;
   });
+  // Backend errors are told apart from the bus's: they make the backend unhealthy (corrupt bytes do not).
+  const onBackend = (err: Error): never => {
+    throw err instanceof ChecksumMismatchError || isChecksumRejection(err) ? err : new StorageFailure(job.storage, err);
+  };
   let result: StoreOutcome;
   if (spoolExists) {
-    const put = await backend.put(job.objectKey, job.spoolPath, job.contentType);
+    const put = await backend.put(job.objectKey, job.spoolPath, job.contentType).catch(onBackend);
     result = { outcome: 'stored', info: { size: put.size, sha256: put.sha256 }, verifiedBy: put.verifiedBy };
   } else {
     // The spool copy is deleted only after a verified put and the announcement: the object is stored.
-    const info = await backend.stat(job.objectKey);
+    const info = await backend.stat(job.objectKey).catch(onBackend);
     if (!info) return { outcome: 'lost' };
     result = { outcome: 'announced_again', info };
   }

@@ -4,6 +4,7 @@ import type { Config } from '../../../libs/config/index.js';
 import { SECONDS_BUCKETS, componentLogger, meter } from '../../../libs/telemetry/index.js';
 import { StorageRegistry, type StorageBackend } from '../../../libs/storage/index.js';
 import { SpoolWatch } from './spool-watch.js';
+import { StorageFailure, StorageHealth } from './storage-health.js';
 import { storeJob } from './store-job.js';
 import { UploadQueue, type UploaderEvents } from './upload-queue.js';
 
@@ -32,6 +33,11 @@ export class UploaderService {
     this.storage = new StorageRegistry(config);
     this.spool = new SpoolWatch(bus, config.spool.dir, config.spool.maxBytes, this.log);
     this.countEvents();
+    const health = new StorageHealth(bus, config, this.log);
+    this.events.on('failed', ({ error }) => {
+      if (error instanceof StorageFailure) health.failed(error.target, error.cause);
+    });
+    this.events.on('stored', ({ job }) => health.succeeded(job.storage));
   }
 
   backendFor(target: StorageTarget): StorageBackend {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CONSUMERS, STREAMS, SUBJECTS, publishDurable, type Bus, type StorageTarget, type UploadJob } from '../../../libs/bus/index.js';
 import { loadConfig, type Config } from '../../../libs/config/index.js';
+import type { StorageHealthReport } from '../../../libs/runtime/index.js';
 import { S3Storage, s3Client } from '../../../libs/storage/index.js';
 import { EventLog, startCuttableProxy, startNats, startS3, tempDir, type CuttableProxy, type TestNats, type TestS3 } from '../../../test-kit/index.js';
 import type { UploaderEvents } from '../src/upload-queue.js';
@@ -92,6 +93,8 @@ describe('storage-uploader - order and integrity', () => {
 
   it('a file waits for the segments it lists while storage is down, and is stored after them', async () => {
     const { uploader, log } = await startUploader();
+    const health: StorageHealthReport[] = [];
+    const sub = bus.nc.subscribe(SUBJECTS.storageHealth, { callback: (_err, m) => { health.push(m.json<StorageHealthReport>()); } });
     try {
       await proxy.cut();
       const segs = [segmentJob('recA', 0), segmentJob('recA', 1)];
@@ -108,7 +111,10 @@ describe('storage-uploader - order and integrity', () => {
       assert.deepEqual(order.slice(0, 2).sort(), segs.map((s) => s.id).sort());
       assert.deepEqual(proxy.requests().filter((r) => r.startsWith('HEAD ')), [], 'nothing polls storage for the segments');
       for (const s of segs) assert.equal(sha256(await readAll(await direct.read(s.objectKey))), sha256(bytes.get(s.objectKey)!));
+      await bus.nc.flush();
+      assert.deepEqual(health.map((h) => [h.target, h.ok]), [[`s3:http://127.0.0.1:${proxy.port}/rec`, false], [`s3:http://127.0.0.1:${proxy.port}/rec`, true]], '/healthz is told of the outage and of the recovery');
     } finally {
+      sub.unsubscribe();
       await proxy.restore();
       await uploader.stop();
     }
