@@ -29,7 +29,7 @@ const streamKey = (s: { domain: string; app: string; stream: string }) => `${s.d
  * a span is held by a single range iff, among the ranges starting at or before it,
  * the furthest end reaches its end. O(log n) per question.
  */
-export class RangeCover {
+class RangeCover {
   private readonly starts: number[] = [];
   private readonly maxEnds: number[] = [];
 
@@ -58,7 +58,7 @@ export class RangeCover {
 }
 
 /** Keys named by some file_segments row. */
-export async function namedByRows(db: Kysely<CatalogueDb>, keys: string[]): Promise<Set<string>> {
+async function namedByRows(db: Kysely<CatalogueDb>, keys: string[]): Promise<Set<string>> {
   const out = new Set<string>();
   for (const part of chunks([...new Set(keys)])) {
     for (const r of await db.selectFrom('file_segments').select('segment_key').distinct().where('segment_key', 'in', part).execute()) out.add(r.segment_key);
@@ -67,7 +67,7 @@ export async function namedByRows(db: Kysely<CatalogueDb>, keys: string[]): Prom
 }
 
 /** Keys of spans that some file_ranges row holds. */
-export async function heldByRanges(db: Kysely<CatalogueDb>, spans: SegmentSpan[]): Promise<Set<string>> {
+async function heldByRanges(db: Kysely<CatalogueDb>, spans: SegmentSpan[]): Promise<Set<string>> {
   const byStream = new Map<string, SegmentSpan[]>();
   for (const s of spans) {
     const k = streamKey(s);
