@@ -58,7 +58,8 @@ export class BatchBuilder {
   /** The batch's bytes; the builder starts a new batch. */
   take(): Uint8Array {
     const out = this.buf.subarray(0, this.at);
-    this.buf = Buffer.allocUnsafe(Math.max(64 * 1024, Math.min(this.buf.length, 4 * this.at)));
+    // The next batch is about as large as this one: start there instead of growing again.
+    this.buf = Buffer.allocUnsafe(Math.max(16 * 1024, this.at + 16 * 1024));
     this.buf[0] = BATCH_VERSION;
     this.at = 1;
     this.packets = 0;

@@ -7,7 +7,7 @@ import {
 import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import type { AudioTrackConfig, VideoTrackConfig } from './codec-config.js';
 
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 64 * 1024;
 
 /**
  * Collects the muxer's 188-byte TS packets into large chunks written to the

@@ -95,7 +95,8 @@ interface OpenSegment {
   gap: boolean;
 }
 
-const PART_FLUSH_BYTES = 256 * 1024;
+// Small buffers per recording: hundreds of recordings share one process.
+const PART_FLUSH_BYTES = 64 * 1024;
 const CUT_DEADLINE_MS = 10000;
 const DEFAULT_FRAME_MS = 40;
 
@@ -164,7 +165,8 @@ class MediaSegmenter implements MediaSegmenterHandle {
         : { deliver_policy: DeliverPolicy.New };
     const consumer = await this.o.bus.js.consumers.get(STREAMS.media, { filter_subjects: this.o.subject, ...policy });
     if (this.stopMode) return 'stopped';
-    this.messages = await consumer.consume({ max_messages: 64 });
+    // A live stream has about one batch a second: a few in flight keep the reader busy without holding seconds of media.
+    this.messages = await consumer.consume({ max_messages: 4 });
     this.armIdle();
     let result: SegmenterExit = 'stopped';
     for await (const m of this.messages) {
