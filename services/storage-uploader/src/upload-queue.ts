@@ -101,6 +101,7 @@ export class UploadQueue {
         .finally(() => this.inFlight.delete(p));
       this.inFlight.add(p);
     }
+    if (!this.stopping.signal.aborted) throw new Error('the upload queue subscription ended');
   }
 
   private async process(job: UploadJob, msg: JsMsg, haveSlot: boolean): Promise<void> {

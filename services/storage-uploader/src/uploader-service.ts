@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Bus, StorageTarget } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { SECONDS_BUCKETS, componentLogger, meter } from '../../../libs/telemetry/index.js';
+import { reportServiceFailure } from '../../../libs/runtime/index.js';
 import { StorageRegistry, type StorageBackend } from '../../../libs/storage/index.js';
 import { SpoolWatch } from './spool-watch.js';
 import { StorageFailure, StorageHealth } from './storage-health.js';
@@ -38,6 +39,8 @@ export class UploaderService {
       if (error instanceof StorageFailure) health.failed(error.target, error.cause);
     });
     this.events.on('stored', ({ job }) => health.succeeded(job.storage));
+    // The queue stopped reading: the host restarts this service (nothing is lost, the jobs stay queued).
+    this.events.on('halted', (err) => reportServiceFailure(err));
   }
 
   backendFor(target: StorageTarget): StorageBackend {
