@@ -50,18 +50,23 @@ async function v1(db: Transaction<CatalogueDb>): Promise<void> {
 
 /**
  * Version 2: segments found by object key (deletion and retention look each orphan up), files by recording;
- * a covering index for clips and timelines; file_segments
+ * a covering index for clips and timelines (SQLite; a span index on PostgreSQL); file_segments
  * without a rowid on SQLite (one B-tree less per reference); file_ranges, one row per created
  * index file instead of one per segment; retained_segments, so an orphan is deleted from its own bucket.
  */
 async function v2(db: Transaction<CatalogueDb>, dialect: Dialect): Promise<void> {
   await db.schema.createIndex('segments_object_key').ifNotExists().on('segments').column('object_key').execute();
-  // Everything a clip or a timeline reads, in clip order: those range queries never touch the
-  // table (a 4-day clip reads ~11 k rows), at the cost of a second copy of these columns.
-  await db.schema.createIndex('segments_clip').ifNotExists().on('segments').columns([
-    'domain', 'app', 'stream', 'start_ms', 'recording_id', 'sequence', 'end_ms', 'duration_ms', 'discontinuity',
-    'storage_kind', 'bucket', 'endpoint', 'object_key', 'url',
-  ]).execute();
+  if (dialect === 'sqlite') {
+    // Everything a clip or a timeline reads, in clip order: those range queries never touch the
+    // table (a 4-day clip reads ~11 k rows), at the cost of a second copy of these columns.
+    await db.schema.createIndex('segments_clip').ifNotExists().on('segments').columns([
+      'domain', 'app', 'stream', 'start_ms', 'recording_id', 'sequence', 'end_ms', 'duration_ms', 'discontinuity',
+      'storage_kind', 'bucket', 'endpoint', 'object_key', 'url',
+    ]).execute();
+  } else {
+    // PostgreSQL bounds an index entry to a third of a page, which long URLs could pass: the span only.
+    await db.schema.createIndex('segments_stream_span').ifNotExists().on('segments').columns(['domain', 'app', 'stream', 'start_ms', 'end_ms']).execute();
+  }
   await db.schema.dropIndex('segments_stream_start').ifExists().execute();
   // A clip takes its dimensions from a file of its first recording.
   await db.schema.createIndex('record_files_recording').ifNotExists().on('record_files').column('recording_id').execute();
