@@ -13,6 +13,8 @@ export interface Bus {
   js: JetStreamClient;
   jsm: JetStreamManager;
   kvm: Kvm;
+  /** Replica count for streams and buckets (a service creating its own bucket uses it too). */
+  replicas: number;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,8 @@ export interface BusOptions {
   leaseTtlMs: number;
   /** Retention of the media plane (defaults: 180 s, 8 GiB, file storage). */
   media?: MediaRetention;
+  /** Replicas of every stream and bucket: 3 on a 3-node cluster survives losing a node (default 1). */
+  replicas?: number;
 }
 
 export interface MediaRetention {
@@ -42,17 +46,21 @@ const STREAM_CONFIGS: (Partial<StreamConfig> & { name: string })[] = [
 ];
 
 export async function connectBus(opts: BusOptions): Promise<Bus> {
-  const nc = await connect({ servers: opts.url, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  // A cluster is given as a comma-separated list: the client needs every seed, not one
+  // string, to reach the others while the first is down.
+  const servers = opts.url.split(',').map((s) => s.trim()).filter(Boolean);
+  const nc = await connect({ servers, name: opts.name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   const js = jetstream(nc, { timeout: 5000 });
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
   const kvm = new Kvm(js);
+  const replicas = opts.replicas ?? 1;
   const bus: Bus = {
-    nc, js, jsm, kvm,
+    nc, js, jsm, kvm, replicas,
     async close() {
       if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
     },
   };
-  await ensureTopology(bus, opts.leaseTtlMs, opts.media ?? DEFAULT_MEDIA);
+  await ensureTopology(bus, opts.leaseTtlMs, opts.media ?? DEFAULT_MEDIA, replicas);
   return bus;
 }
 
@@ -69,8 +77,9 @@ function mediaStreamConfig(m: MediaRetention): Partial<StreamConfig> & { name: s
 }
 
 /** Creates streams and buckets if missing and aligns their configuration; safe to run from every service at start. */
-export async function ensureTopology(bus: Bus, leaseTtlMs: number, media: MediaRetention = DEFAULT_MEDIA): Promise<void> {
-  for (const cfg of [...STREAM_CONFIGS, mediaStreamConfig(media)]) {
+export async function ensureTopology(bus: Bus, leaseTtlMs: number, media: MediaRetention = DEFAULT_MEDIA, replicas = 1): Promise<void> {
+  for (const base of [...STREAM_CONFIGS, mediaStreamConfig(media)]) {
+    const cfg = { ...base, num_replicas: replicas };
     try {
       await bus.jsm.streams.info(cfg.name);
       await bus.jsm.streams.update(cfg.name, cfg);
@@ -79,15 +88,15 @@ export async function ensureTopology(bus: Bus, leaseTtlMs: number, media: MediaR
       await bus.jsm.streams.add(cfg);
     }
   }
-  await openBucket(bus, BUCKETS.actors, { history: 1 });
-  await openBucket(bus, BUCKETS.timers, { history: 1 });
-  await openBucket(bus, BUCKETS.templates, { history: 5 });
-  await openBucket(bus, BUCKETS.notify, { history: 5 });
-  await openBucket(bus, BUCKETS.decisions, { history: 1 });
-  await openBucket(bus, BUCKETS.leases, { history: 1, ttl: leaseTtlMs });
+  await openBucket(bus, BUCKETS.actors, { history: 1, replicas });
+  await openBucket(bus, BUCKETS.timers, { history: 1, replicas });
+  await openBucket(bus, BUCKETS.templates, { history: 5, replicas });
+  await openBucket(bus, BUCKETS.notify, { history: 5, replicas });
+  await openBucket(bus, BUCKETS.decisions, { history: 1, replicas });
+  await openBucket(bus, BUCKETS.leases, { history: 1, ttl: leaseTtlMs, replicas });
 }
 
-async function openBucket(bus: Bus, name: string, opts: { history: number; ttl?: number }): Promise<KV> {
+async function openBucket(bus: Bus, name: string, opts: { history: number; ttl?: number; replicas: number }): Promise<KV> {
   try {
     return await bus.kvm.create(name, opts);
   } catch {

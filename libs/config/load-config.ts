@@ -15,7 +15,7 @@ export interface Config {
   bind: string;
   logLevel: string;
   telemetry: { otlpEndpoint: string };
-  nats: { url: string | null; port: number };
+  nats: { url: string | null; port: number; replicas: number };
   ingest: { rtmpPort: number; nodeId: string; codecWaitMs: number };
   api: { grpcPort: number; httpPort: number; publicBaseUrl: string };
   domains: { default: string; aliases: Record<string, string> };
