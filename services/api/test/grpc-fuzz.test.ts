@@ -1,7 +1,8 @@
 // Fuzz of the whole gRPC surface against the running system: every method of the
 // proto with edge and random inputs. Replay a failure with LR_FUZZ_SEED=<seed>.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { grpcClient, seedCatalogue, startSystem, unary, waitFor, type RunningSystem } from '../../../test-kit/index.js';
@@ -130,7 +131,13 @@ describe('gRPC fuzz', () => {
     const report = defects.slice(0, 15).map((d) => `${d.o.method}: ${d.why}: ${d.o.details.slice(0, 200)}\n    request ${describeRequest(d.o.request)}`).join('\n');
     const codes = outcomes.reduce<Record<string, number>>((acc, o) => ((acc[grpc.status[o.code]] = (acc[grpc.status[o.code]] ?? 0) + 1), acc), {});
     t.diagnostic(`${outcomes.length} calls: ${JSON.stringify(codes)}`);
-    assert.equal(defects.length, 0, `seed ${SEED}: ${defects.length} defective answers:\n${report}`);
+    if (defects.length) {
+      // The whole system log, for the replay: the first errors are in the message, the rest in the file.
+      const logFile = join(sys.dataDir, 'system.log');
+      writeFileSync(logFile, sys.logs());
+      const systemErrors = sys.logs().split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(0, 10).map((l) => l.slice(0, 600)).join('\n');
+      assert.fail(`seed ${SEED}: ${defects.length} defective answers:\n${report}\nsystem errors (all logs in ${logFile}):\n${systemErrors}`);
+    }
 
     // The system is still whole: same process, broker and services never restarted, nothing escaped, healthy.
     assert.equal(sys.process.exitCode, null, 'the system process is alive');

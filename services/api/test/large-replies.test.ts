@@ -64,7 +64,7 @@ describe('answers larger than one broker message', () => {
         }));
       }
     };
-    await Promise.all(Array.from({ length: 32 }, add));
+    await Promise.all(Array.from({ length: 16 }, add));
 
     const page = (pageNum: number, order = 'asc') => unary<DescribeLiveRecordConfigRequest, DescribeLiveRecordConfigResponse>(client as unknown as grpc.Client, 'describeLiveRecordConfig',
       DescribeLiveRecordConfigRequest.fromPartial({ domainName: domain, pageNum, pageSize: 100, order }));

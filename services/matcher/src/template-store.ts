@@ -69,12 +69,23 @@ export class TemplateStore {
   }
 
   async add(t: RecordTemplate): Promise<RecordTemplate> {
-    try {
-      await this.templatesKv.create(t.id, JSON.stringify(t));
-    } catch {
-      const existing = await this.read(t.id);
-      if (!existing) throw new RpcFailure({ code: 'internal', message: `could not store the template for ${label(t)}` });
-      throw new RpcFailure({ code: 'already_exists', message: `a ${kindName(existing.kind)} template for ${label(t)} already exists (a stream records to one target only)` });
+    const body = JSON.stringify(t);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.templatesKv.create(t.id, body);
+        break;
+      } catch (err) {
+        const existing = await this.read(t.id);
+        // A create that reached the broker but whose answer was lost (a slow broker) left our own template.
+        if (existing && JSON.stringify(existing) === body) break;
+        if (existing) throw new RpcFailure({ code: 'already_exists', message: `a ${kindName(existing.kind)} template for ${label(t)} already exists (a stream records to one target only)` });
+        // Neither created nor there: the broker was slow or away, or a delete raced the check. Creating again is safe.
+        if (attempt >= 3) {
+          this.log.error({ templateId: t.id, err: (err as Error).message }, 'could not store a template');
+          throw new RpcFailure({ code: 'internal', message: `could not store the template for ${label(t)}: ${(err as Error).message}` });
+        }
+        this.log.warn({ templateId: t.id, attempt, err: (err as Error).message }, 'storing a template failed; trying again');
+      }
     }
     this.cache.set(t.id, t);
     this.log.info({ templateId: t.id, kind: t.kind, key: label(t) }, 'template added');
