@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { componentLogger } from '../telemetry/index.js';
 
 /**
  * The hosted service a piece of work belongs to. Everything a service starts
@@ -25,10 +26,17 @@ export function currentScope(): ServiceScope | undefined {
 
 /**
  * For a service that finds it can no longer work (a loop ended, a resource is
- * gone): its host stops and restarts it. False when called outside a hosted service.
+ * gone): its host stops and restarts it. Call it from the service's own work
+ * (anything started by its start(); a NATS callback only when bound with
+ * AsyncResource.bind). Outside a hosted service nothing can be restarted: that
+ * is logged, and the answer is false.
  */
 export function reportServiceFailure(err: unknown): boolean {
   const scope = currentScope();
-  scope?.fail(err);
-  return !!scope;
+  if (!scope) {
+    componentLogger('supervisor').error({ err: (err as Error)?.message ?? String(err), stack: (err as Error)?.stack }, 'a failure was reported outside any hosted service; nothing is restarted');
+    return false;
+  }
+  scope.fail(err);
+  return true;
 }
