@@ -65,14 +65,14 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
 }
 
 /**
- * The media plane: packets by age and size, oldest dropped first. A short
- * duplicate window bounds the broker's memory for message ids (one per batch).
+ * The media plane: packets by age and size, oldest dropped first. The duplicate
+ * window covers the ingest's retries (one message id per batch, about one a second per stream).
  */
 function mediaStreamConfig(m: MediaRetention): Partial<StreamConfig> & { name: string } {
   return {
     name: STREAMS.media, subjects: [SUBJECTS.mediaAll], retention: RetentionPolicy.Limits,
     storage: m.storage === 'memory' ? StorageType.Memory : StorageType.File,
-    max_age: m.maxAgeSeconds * 1e9, max_bytes: m.maxBytes, discard: DiscardPolicy.Old, duplicate_window: 30 * 1e9,
+    max_age: m.maxAgeSeconds * 1e9, max_bytes: m.maxBytes, discard: DiscardPolicy.Old, duplicate_window: Math.min(120, m.maxAgeSeconds) * 1e9,
   };
 }
 

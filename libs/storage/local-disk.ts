@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -30,7 +31,7 @@ export class LocalDiskStorage implements StorageBackend {
   private async writeVerified(key: string, expected: StoredInfo, write: (tmp: string) => Promise<void>): Promise<VerifiedPut> {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.part-${process.pid}-${Date.now()}`;
+    const tmp = `${target}.part-${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}`;
     try {
       await write(tmp);
       const written = await sha256File(tmp);
@@ -51,7 +52,7 @@ export class LocalDiskStorage implements StorageBackend {
     const expected = await sha256File(localPath);
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
-    const tmp = `${target}.part-${process.pid}-${Date.now()}`;
+    const tmp = `${target}.part-${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}`;
     try {
       await link(localPath, tmp);
       await rename(tmp, target);

@@ -12,7 +12,7 @@ import type { Config } from '../../../libs/config/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
 import { CodecSniffer } from './codec-sniffer.js';
 import { domainOf } from './domain-map.js';
-import { MediaPublisher, type IngestPacket } from './media-publisher.js';
+import { MediaPublisher, SubjectOrder, type IngestPacket } from './media-publisher.js';
 
 interface LiveSession {
   session: NmsSession;
@@ -44,6 +44,7 @@ export class IngestService {
   private readonly mediaBytes = meter('ingest').createCounter('liverecord_media_bytes_total', { description: 'Bytes of packets the media plane took' });
   private readonly mediaFailures = meter('ingest').createCounter('liverecord_media_publish_failures_total', { description: 'Packet batches the media plane did not take after retries (lost)' });
   private decisionsSub: Subscription | null = null;
+  private readonly subjectOrders = new Map<string, SubjectOrder>();
 
   constructor(private bus: Bus, private config: Config) {}
 
@@ -80,11 +81,14 @@ export class IngestService {
     // The reconnect window is ours: node-media-server must end the publish the moment the socket closes.
     broadcast.publishGraceMs = 0;
     const stream = { domain: domainOf(session.streamHost, this.config.domains.default, this.config.domains.aliases), app: session.streamApp, stream: session.streamName };
-    const media = new MediaPublisher(this.bus, SUBJECTS.media(streamToken(stream)), session.id, this.config.media.batchMs, this.log, {
+    const subject = SUBJECTS.media(streamToken(stream));
+    const order = this.subjectOrders.get(subject) ?? new SubjectOrder();
+    this.subjectOrders.set(subject, order);
+    const media = new MediaPublisher(this.bus, subject, session.id, this.config.media.batchMs, this.log, {
       batches: (n) => this.mediaBatches.add(n),
       bytes: (n) => this.mediaBytes.add(n),
       failures: (n) => this.mediaFailures.add(n),
-    });
+    }, order);
     const entry: LiveSession = { session, stream, sniffer: new CodecSniffer(), media, startedAt: Date.now(), announced: false, poll: null };
     this.live.set(session.id, entry);
     this.wrapBroadcast(broadcast, entry);
@@ -177,7 +181,10 @@ export class IngestService {
     this.live.delete(session.id);
     if (entry.poll) clearInterval(entry.poll);
     // The end marker goes first: a recorder drains the session up to it.
-    const ended = entry.media.end();
+    const ended = entry.media.end().finally(() => {
+      // The subject's order is kept while a later session of the stream publishes.
+      if (![...this.live.values()].some((e) => e.media.subject === entry.media.subject)) this.subjectOrders.delete(entry.media.subject);
+    });
     if (!entry.announced) return;
     void ended.then(() => this.announceUnpublish(entry));
   }

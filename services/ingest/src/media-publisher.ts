@@ -24,7 +24,16 @@ export interface IngestPacket {
 }
 
 const MAX_BATCH_BYTES = 512 * 1024;
+/** About 40 s of retries: within the media plane's 120 s duplicate window, so a late retry is still dropped as a repeat. */
 const PUBLISH_ATTEMPTS = 8;
+
+/**
+ * The publish order of one stream's subject, shared by its sessions: a new
+ * session's batches never overtake the tail (and end marker) of the previous one.
+ */
+export class SubjectOrder {
+  tail: Promise<void> = Promise.resolve();
+}
 
 export class MediaPublisher {
   private readonly batch = new BatchBuilder();
@@ -34,7 +43,6 @@ export class MediaPublisher {
   private videoConfig: { dts: number; body: Buffer } | null = null;
   private audioConfig: { dts: number; body: Buffer } | null = null;
   private seenVideo = false;
-  private chain: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private ended = false;
@@ -55,6 +63,7 @@ export class MediaPublisher {
     private readonly batchMs: number,
     private readonly log: Logger,
     private readonly counters: PublisherCounters,
+    private readonly order: SubjectOrder = new SubjectOrder(),
   ) {
     this.firstSeq.catch(() => undefined);
   }
@@ -118,7 +127,7 @@ export class MediaPublisher {
 
   private send(bytes: Uint8Array, no: number | 'end', extra: Record<string, string>): void {
     this.queuedBytes += bytes.byteLength;
-    this.chain = this.chain.then(async () => {
+    this.order.tail = this.order.tail.then(async () => {
       const h = headers();
       h.set(MEDIA_HEADERS.session, this.sessionId);
       h.set(MEDIA_HEADERS.batch, String(no));
@@ -160,12 +169,12 @@ export class MediaPublisher {
 
   /** The publisher left: flushes the last batch and marks the end of the session. */
   async end(): Promise<void> {
-    if (this.ended) return this.chain;
+    if (this.ended) return this.order.tail;
     this.ended = true;
     if (!this.stopped) this.flush();
     this.stopped = true;
     if (this.batchNo === 0) this.firstSeqReject(new Error('the session published no media'));
     this.send(new Uint8Array(0), 'end', { [MEDIA_HEADERS.end]: '1' });
-    await this.chain;
+    await this.order.tail;
   }
 }

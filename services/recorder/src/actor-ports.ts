@@ -11,7 +11,7 @@ import type { Logger } from '../../../libs/telemetry/index.js';
 import { FileFinalizer } from './file-finalizer.js';
 import { JOINED_FORMATS, keepForPackaging } from './formats/index.js';
 import { startMediaSegmenter } from './media-segmenter.js';
-import type { Claim, Ownership } from './ownership.js';
+import { OwnershipLost, type Claim, type Ownership } from './ownership.js';
 import { appendSegment } from './segment-log.js';
 import type { ActorPorts } from './stream-actor.js';
 import type { StreamState } from './stream-machine.js';
@@ -112,12 +112,28 @@ export function actorPorts(ctx: PortsContext): ActorPorts {
       log.info({ recordingId: state.recordingId, phase: state.phase }, 'recording handed over; its snapshot waits for adoption');
     },
     release: async (state) => {
-      await ctx.ownership.release(ctx.claim);
-      ctx.unhost();
-      void ctx.finalizer.cleanUp(state).catch((err: unknown) => log.warn({ recordingId: state.recordingId, err: (err as Error).message }, 'spool clean-up failed'));
+      // The actor is done whatever happens here: it stops being hosted even if the broker is away, and a
+      // snapshot that could not be deleted is released by whoever adopts it.
+      try {
+        await retry(() => ctx.ownership.release(ctx.claim), 4);
+      } finally {
+        ctx.unhost();
+        void ctx.finalizer.cleanUp(state).catch((err: unknown) => log.warn({ recordingId: state.recordingId, err: (err as Error).message }, 'spool clean-up failed'));
+      }
     },
     effectFailed: (state, effect, error) => ctx.onEffectFailed(state, effect, error),
   };
+}
+
+async function retry<T>(op: () => Promise<T>, attempts: number): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (attempt >= attempts || err instanceof OwnershipLost) throw err;
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
+  }
 }
 
 export function spoolDirFor(config: Config, recordingId: string): string {

@@ -2,10 +2,10 @@
 // m3u8/cmaf playlists at once; flv and mp4 (joined from the segments' FLV
 // parts, read from this host's spool or, after a takeover, from storage) in the
 // background, so that the actor's mailbox never waits for them.
-import { readdir, rm, rmdir } from 'node:fs/promises';
+import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { SUBJECTS, publishDurable, type Bus, type FileMeta, type UploadJob } from '../../../libs/bus/index.js';
+import { STREAMS, SUBJECTS, publishDurable, type Bus, type FileMeta, type UploadJob } from '../../../libs/bus/index.js';
 import { escapedTime, fileExtension, renderKey } from '../../../libs/naming/index.js';
 import type { StorageRegistry } from '../../../libs/storage/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
@@ -116,11 +116,12 @@ export class FileFinalizer {
     if (state.plan.formats.some((f) => JOINED_FORMATS.includes(f.format)) && state.nextSegmentSequence > 0) {
       await this.deleteStoredParts(state);
     }
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      // Stored (or, past the wait above, given up) parts and init segments: the uploader keeps the spool copy of auxiliary objects.
-      if (/\.(init\.mp4|flvpart)$/.test(name)) await rm(join(dir, name), { force: true });
-    }
+    // The uploader removes each spool file once it is stored; the folders go when they are empty.
     for (const d of [join(dir, 'files'), dir]) await rmdir(d).catch(() => undefined);
+    // The segment log has served: the files are queued and the recording is over.
+    await this.bus.jsm.streams.purge(STREAMS.events, { filter: SUBJECTS.recordingSegment(state.recordingId) }).catch((err: unknown) => {
+      this.log.warn({ recordingId: state.recordingId, err: (err as Error).message }, 'segment log not purged; it expires with the event log');
+    });
   }
 
   private async deleteStoredParts(state: StreamState): Promise<void> {

@@ -97,7 +97,9 @@ interface OpenSegment {
 
 // Small buffers per recording: hundreds of recordings share one process.
 const PART_FLUSH_BYTES = 64 * 1024;
-const CUT_DEADLINE_MS = 10000;
+/** A cut reads what was published before it; a replay far behind may take a while, but not forever. */
+const CUT_DEADLINE_MS = 60000;
+const CUT_QUIET_MS = 3000;
 const DEFAULT_FRAME_MS = 40;
 
 export function startMediaSegmenter(opts: SegmenterOptions): MediaSegmenterHandle {
@@ -152,7 +154,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
       if (this.idleTimer) clearTimeout(this.idleTimer);
       this.exited = true;
       this.exitedResolve();
-      this.o.onExit(this.stopMode ? 'stopped' : reason, error);
+      this.o.onExit(this.stopMode && reason !== 'failed' ? 'stopped' : reason, error);
     }
   }
 
@@ -164,9 +166,12 @@ class MediaSegmenter implements MediaSegmenterHandle {
         ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(from.startMs - 1000).toISOString() }
         : { deliver_policy: DeliverPolicy.New };
     const consumer = await this.o.bus.js.consumers.get(STREAMS.media, { filter_subjects: this.o.subject, ...policy });
-    if (this.stopMode) return 'stopped';
+    if (this.stopping('abandon')) return 'stopped';
     // A live stream has about one batch a second: a few in flight keep the reader busy without holding seconds of media.
     this.messages = await consumer.consume({ max_messages: 4 });
+    if (this.stopping('abandon')) this.messages.stop();
+    // Cut before anything was read: nothing of the subject lies at or after the start, so there is nothing to read.
+    if (this.stopping('cut') && this.cutAtSeq !== null && 'seq' in from && this.cutAtSeq < from.seq) this.messages.stop();
     this.armIdle();
     let result: SegmenterExit = 'stopped';
     for await (const m of this.messages) {
@@ -186,12 +191,17 @@ class MediaSegmenter implements MediaSegmenterHandle {
 
   private idleFired = false;
 
-  private armIdle(): void {
+  /** A stop may be requested while the reader awaits the broker: read the field afresh. */
+  private stopping(mode: StopMode): boolean {
+    return this.stopMode === mode;
+  }
+
+  private armIdle(ms = this.o.idleMs): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleFired = true;
       this.messages?.stop();
-    }, this.o.idleMs);
+    }, this.stopMode === 'cut' ? Math.min(ms, CUT_QUIET_MS) : ms);
     this.idleTimer.unref();
   }
 
@@ -203,6 +213,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
       this.expectGapCheck = null;
     }
     const session = m.headers?.get(MEDIA_HEADERS.session) ?? '';
+    if (this.started && session === this.sessionId && !this.inSequence(m)) return null;
     if (this.sessionId !== null && session !== this.sessionId) {
       // Sessions of a stream follow one another on its subject: read from a sequence of the session,
       // another session's batch means it is over. Read from a time, earlier sessions' tails come first.
@@ -219,6 +230,31 @@ class MediaSegmenter implements MediaSegmenterHandle {
     return null;
   }
 
+  /**
+   * Batches of a session are numbered from 0: a repeat (a publish retried past
+   * the duplicate window) is skipped, a hole (a batch the broker never took)
+   * marks the segment after it as discontinuous.
+   */
+  private inSequence(m: JsMsg): boolean {
+    const raw = m.headers?.get(MEDIA_HEADERS.batch);
+    const no = raw ? Number(raw) : NaN;
+    if (!Number.isInteger(no)) return true;
+    const last = this.lastBatch;
+    this.lastBatch = Math.max(no, last ?? no);
+    if (last === null) return true;
+    if (no <= last) {
+      this.o.log.warn({ subject: this.o.subject, batch: no, last }, 'media batch repeated; skipped');
+      return false;
+    }
+    if (no > last + 1) {
+      this.o.log.error({ subject: this.o.subject, from: last + 1, to: no - 1 }, 'media batches missing from the media plane; the next segment is marked discontinuous');
+      this.pendingGap = true;
+    }
+    return true;
+  }
+
+  private lastBatch: number | null = null;
+
   /** A recording starts at a GOP: the batch's first media packet is a video keyframe (any batch for audio only). */
   private canEnter(packets: BatchPacket[]): boolean {
     const first = packets.find((p) => !p.repeated);
@@ -231,6 +267,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
 
   private enter(m: JsMsg, session: string, packets: BatchPacket[]): void {
     this.started = true;
+    this.inSequence(m);
     this.sessionId = session;
     for (const p of packets) if (p.repeated) this.learnConfig(p);
     const first = packets.find((p) => !p.repeated)!;
@@ -361,9 +398,12 @@ class MediaSegmenter implements MediaSegmenterHandle {
     const seg = this.segment;
     if (!seg) return;
     this.segment = null;
-    await seg.writer.finish();
-    await this.flushPart(seg);
-    await seg.part?.close();
+    try {
+      await seg.writer.finish();
+      await this.flushPart(seg);
+    } finally {
+      await seg.part?.close();
+    }
     const endMs = next ? next.nextFirstMs : Math.max(seg.lastMs, seg.lastVideoMs + (this.o.hasVideo ? this.frameMs : 0));
     let initHash: string | undefined;
     const initPath = this.o.container === 'fmp4' ? seg.writer.path.replace(/\.m4s$/, '.init.mp4') : undefined;
@@ -395,18 +435,31 @@ class MediaSegmenter implements MediaSegmenterHandle {
 
   async stop(mode: StopMode): Promise<void> {
     if (this.exited) return;
-    if (this.stopMode !== 'abandon') this.stopMode = mode;
-    if (mode === 'abandon' || !this.messages) {
+    if (mode === 'abandon') {
+      this.stopMode = 'abandon';
       this.messages?.stop();
-    } else {
+    } else if (this.stopMode === null) {
+      this.stopMode = 'cut';
       // Record everything the publisher sent until now, then stop.
-      const last = await this.o.bus.jsm.streams.getMessage(STREAMS.media, { last_by_subj: this.o.subject }).catch(() => null);
-      const lastSeq = last?.seq ?? 0;
-      if (lastSeq <= this.lastSeq) this.messages.stop();
-      else {
-        this.cutAtSeq = lastSeq;
-        setTimeout(() => this.messages?.stop(), CUT_DEADLINE_MS).unref();
+      const last = await this.o.bus.jsm.streams.getMessage(STREAMS.media, { last_by_subj: this.o.subject }).catch((err: unknown) => {
+        if (!/no message found/i.test(String((err as Error).message))) {
+          this.o.log.error({ subject: this.o.subject, err: (err as Error).message }, 'cut: the media plane did not say where the stream ends; reading until it goes quiet');
+        }
+        return null;
+      });
+      if (last) this.cutAtSeq = last.seq;
+      if (last && this.messages && last.seq <= this.lastSeq) this.messages.stop();
+      else if (!last && this.messages && this.started) {
+        // Nothing is known about the end: stop once the reader has been quiet for a moment.
+        this.armIdle(CUT_QUIET_MS);
       }
+      const deadline = setTimeout(() => {
+        if (this.exited) return;
+        this.o.log.error({ subject: this.o.subject, cutAtSeq: this.cutAtSeq, lastSeq: this.lastSeq }, 'cut: the reader did not reach the end of the stream in time; the tail is not recorded');
+        this.messages?.stop();
+      }, CUT_DEADLINE_MS);
+      deadline.unref();
+      void this.exitedPromise.then(() => clearTimeout(deadline));
     }
     await this.exitedPromise;
   }

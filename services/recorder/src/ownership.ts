@@ -17,6 +17,8 @@ export interface Claim {
   token: string;
   leaseRevision: number;
   snapshotRevision: number;
+  /** When the lease was last created or renewed (ms): past its TTL, another worker may own the stream. */
+  renewedAt: number;
 }
 
 export class Ownership {
@@ -39,8 +41,16 @@ export class Ownership {
       if (isWrongRevision(err)) return null;
       throw err;
     }
-    const snapshotRevision = await this.snapshots.put(token, JSON.stringify(state));
-    return { token, leaseRevision, snapshotRevision };
+    let snapshotRevision: number;
+    try {
+      // create(): a snapshot left by an earlier actor of this stream is adopted, never overwritten.
+      snapshotRevision = await this.snapshots.create(token, JSON.stringify(state));
+    } catch (err) {
+      await this.leases.delete(token, { previousSeq: leaseRevision }).catch(() => undefined);
+      if (isWrongRevision(err)) return null;
+      throw err;
+    }
+    return { token, leaseRevision, snapshotRevision, renewedAt: Date.now() };
   }
 
   async ownerOf(token: string): Promise<string | null> {
@@ -73,7 +83,7 @@ export class Ownership {
       await this.leases.delete(token);
       return null;
     }
-    return { claim: { token, leaseRevision, snapshotRevision: snap.revision }, state: snap.json<StreamState>() };
+    return { claim: { token, leaseRevision, snapshotRevision: snap.revision, renewedAt: Date.now() }, state: snap.json<StreamState>() };
   }
 
   /** Persists a snapshot only if nobody else wrote it since this worker did. */
@@ -92,14 +102,17 @@ export class Ownership {
    * caller retries on its next round.
    */
   async renew(claim: Claim): Promise<void> {
+    const started = Date.now();
     try {
       claim.leaseRevision = await this.leases.update(claim.token, this.workerId, claim.leaseRevision);
+      claim.renewedAt = started;
       return;
     } catch (err) {
       if (!isWrongRevision(err)) throw err;
     }
     try {
       claim.leaseRevision = await this.leases.create(claim.token, this.workerId);
+      claim.renewedAt = started;
     } catch (err) {
       if (isWrongRevision(err)) throw new OwnershipLost(`lease of ${claim.token} is held by ${await this.ownerOf(claim.token).catch(() => 'another worker')}`);
       throw err;
@@ -109,13 +122,21 @@ export class Ownership {
   /** Gives the actor up and keeps its snapshot for whoever adopts it. */
   async handOver(claim: Claim, state: StreamState): Promise<void> {
     await this.persist(claim, state);
-    await this.leases.delete(claim.token);
+    await this.leases.delete(claim.token, { previousSeq: claim.leaseRevision });
   }
 
-  /** The recording ended: no snapshot, no lease. */
+  /** The recording ended: no snapshot, no lease; neither is deleted if another worker wrote it since. */
   async release(claim: Claim): Promise<void> {
-    await this.snapshots.delete(claim.token);
-    await this.leases.delete(claim.token);
+    try {
+      await this.snapshots.delete(claim.token, { previousSeq: claim.snapshotRevision });
+    } catch (err) {
+      if (isWrongRevision(err)) throw new OwnershipLost(`snapshot of ${claim.token} was written by another worker`);
+      throw err;
+    }
+    await this.leases.delete(claim.token, { previousSeq: claim.leaseRevision }).catch((err: unknown) => {
+      // A lease that lapsed or was taken over is not ours to delete.
+      if (!isWrongRevision(err)) throw err;
+    });
   }
 
   /** Whether a stream has an actor (hosted, or a snapshot waiting for adoption), and its owner. */

@@ -4,7 +4,7 @@
 import type { KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
 import {
-  BUCKETS, CONSUMERS, RECORDER_METHODS, STREAMS, SUBJECTS, bucket, consumeDurable, publishDurable, serve, streamLabel, streamToken,
+  BUCKETS, CONSUMERS, RECORDER_METHODS, RetryLater, STREAMS, SUBJECTS, bucket, consumeDurable, publishDurable, request, serve, streamLabel, streamToken,
   type ActorLookup, type ActorMessage, type ActorReply, type Bus, type RecordAssignment, type RecordingStateChanged, type Running,
   type SpoolPressure, type StreamRef,
 } from '../../../libs/bus/index.js';
@@ -81,7 +81,12 @@ export class RecorderService {
   /** Takes a stream handed out by the matcher: lease it, host its actor, start recording if asked. */
   private async takeAssignment(a: RecordAssignment): Promise<void> {
     const token = streamToken(a.publish.stream);
-    if (this.actors.has(token)) return;
+    const hosted = this.actors.get(token);
+    if (hosted) {
+      // This worker already hosts the stream's actor (an older assignment): the publish continues it.
+      await this.forwardPublish(hosted.actor, a);
+      return;
+    }
     const state = initialState({
       recordingId: a.recordingId,
       stream: a.publish.stream,
@@ -94,12 +99,21 @@ export class RecorderService {
     });
     const claim = await this.ownership.claimNew(token, state);
     if (!claim) {
-      this.log.warn({ stream: streamLabel(a.publish.stream), owner: await this.ownership.ownerOf(token).catch(() => null) }, 'stream already owned by another worker; assignment dropped');
+      // Another worker has the stream's actor: hand it the publish; if it cannot take it now, retry later.
+      const reply = await request<ActorMessage, ActorReply>(this.bus, SUBJECTS.actor(token), { type: 'publish', publish: a.publish }, 10000).catch((err: unknown) => {
+        throw new RetryLater(`stream ${streamLabel(a.publish.stream)} has an actor that does not answer (${(err as Error).message})`, 2000);
+      });
+      if (!reply.ok) throw new RetryLater(`the actor of ${streamLabel(a.publish.stream)} refused the publish: ${reply.message}`, 2000);
       return;
     }
     const actor = this.host(token, state, claim);
     this.log.info({ stream: streamLabel(a.publish.stream), recordingId: a.recordingId, record: a.startRecording }, 'actor created');
     if (a.startRecording) await actor.dispatch({ type: 'begin' });
+  }
+
+  private async forwardPublish(actor: StreamActor, a: RecordAssignment): Promise<void> {
+    const reply = await actor.dispatch({ type: 'publish', sessionId: a.publish.sessionId, media: a.publish.media, hasVideo: a.publish.codecs.video !== null });
+    if (!reply.ok) throw new RetryLater(`the actor of ${streamLabel(a.publish.stream)} refused the publish: ${reply.message}`, 2000);
   }
 
   private host(token: string, state: StreamState, claim: Claim): StreamActor {
@@ -109,7 +123,7 @@ export class RecorderService {
       finalizer: this.finalizer,
       spoolDirOf: (id) => spoolDirFor(this.config, id),
       onSegment: () => this.segmentsCounter.add(1),
-      onEffectFailed: (s, effect, error) => this.onEffectFailed(token, s, effect, error),
+      onEffectFailed: (s, effect, error) => this.onEffectFailed(token, () => actor, s, effect, error),
       unhost: () => this.unhost(token),
     }));
     const inbox = this.bus.nc.subscribe(SUBJECTS.actor(token), {
@@ -124,19 +138,21 @@ export class RecorderService {
     return actor;
   }
 
-  private onEffectFailed(token: string, state: StreamState, effect: string, error: Error): void {
+  private onEffectFailed(token: string, actor: () => StreamActor, state: StreamState, effect: string, error: Error): void {
     if (error instanceof OwnershipLost) {
       this.ownershipErrors.add(1, { outcome: 'lost' });
-      void this.letGo(token, error.message);
+      void this.letGo(token, error.message, actor());
       return;
     }
     this.effectFailures.add(1, { effect });
     this.log.error({ stream: streamLabel(state.stream), recordingId: state.recordingId, effect, err: error.message }, 'actor effect failed');
+    // Visible beyond the log: the failure is an event (the actor itself ends failed when the effect was critical).
+    void this.publishFailure(state, `${effect} failed: ${error.message}`, 'effect_failed');
   }
 
   /** Publishes a failure the actor itself cannot report any more (its file packaging ran after it moved on). */
-  private async publishFailure(state: StreamState, reason: string): Promise<void> {
-    const ev: RecordingStateChanged = { stream: state.stream, recordingId: state.recordingId, phase: 'failed', previous: state.phase, reason, at: Date.now() };
+  private async publishFailure(state: StreamState, reason: string, phase = 'failed'): Promise<void> {
+    const ev: RecordingStateChanged = { stream: state.stream, recordingId: state.recordingId, phase, previous: state.phase, reason, at: Date.now() };
     await publishDurable(this.bus, SUBJECTS.recordingState, ev).catch((err: unknown) => {
       this.log.error({ recordingId: state.recordingId, err: (err as Error).message }, 'could not publish a failure event');
     });
@@ -197,29 +213,43 @@ export class RecorderService {
   }
 
   /** Stops hosting an actor this worker no longer owns; the new owner replays its open segment. */
-  private async letGo(token: string, why: string): Promise<void> {
+  private async letGo(token: string, why: string, actor: StreamActor): Promise<void> {
     const hosted = this.actors.get(token);
-    if (!hosted) return;
+    // Keyed by the actor too: a late failure of an actor already released must not drop a newer one.
+    if (!hosted || hosted.actor !== actor) return;
     this.log.error({ stream: streamLabel(hosted.actor.state.stream), recordingId: hosted.actor.state.recordingId, why }, 'ownership lost; the stream is left to its new owner');
     this.unhost(token);
     await hosted.actor.abandon();
   }
 
+  private renewing = false;
+
   private async renewLeases(): Promise<void> {
-    for (const hosted of [...this.actors.values()]) {
-      if (this.bus.nc.isClosed()) return;
-      try {
-        await this.ownership.renew(hosted.claim);
-      } catch (err) {
-        if (err instanceof OwnershipLost) {
-          this.ownershipErrors.add(1, { outcome: 'lost' });
-          await this.letGo(hosted.token, err.message);
-        } else {
-          // A broker hiccup is not a lost lease: the snapshot's compare-and-set still guards ownership.
-          this.ownershipErrors.add(1, { outcome: 'transient' });
-          this.log.warn({ stream: streamLabel(hosted.actor.state.stream), err: (err as Error).message }, 'lease renewal failed; retrying next round');
+    // Rounds never overlap: two renewals of one lease with the same revision would make this worker drop it.
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      for (const hosted of [...this.actors.values()]) {
+        if (this.bus.nc.isClosed()) return;
+        try {
+          await this.ownership.renew(hosted.claim);
+        } catch (err) {
+          if (err instanceof OwnershipLost) {
+            this.ownershipErrors.add(1, { outcome: 'lost' });
+            await this.letGo(hosted.token, err.message, hosted.actor);
+          } else if (Date.now() - hosted.claim.renewedAt > this.config.recorder.leaseTtlMs * 0.8) {
+            // Not renewed for (almost) a lease TTL: another worker may adopt the stream any moment. Stop acting in its name.
+            this.ownershipErrors.add(1, { outcome: 'expired' });
+            await this.letGo(hosted.token, `lease not renewed for ${Date.now() - hosted.claim.renewedAt} ms: ${(err as Error).message}`, hosted.actor);
+          } else {
+            // A broker hiccup is not a lost lease: the snapshot's compare-and-set still guards ownership.
+            this.ownershipErrors.add(1, { outcome: 'transient' });
+            this.log.warn({ stream: streamLabel(hosted.actor.state.stream), err: (err as Error).message }, 'lease renewal failed; retrying next round');
+          }
         }
       }
+    } finally {
+      this.renewing = false;
     }
   }
 

@@ -32,12 +32,13 @@ export interface ActorPorts {
 }
 
 /** Effects whose failure loses or corrupts recorded content: the recording fails visibly. */
-const CRITICAL_EFFECTS: readonly Effect['type'][] = ['upload_segment', 'upload_init', 'finalize_file'];
+const CRITICAL_EFFECTS: readonly Effect['type'][] = ['upload_segment', 'upload_init', 'finalize_file', 'arm_timer'];
 
 export class StreamActor {
   private mailbox: Promise<unknown> = Promise.resolve();
   private segmenters = new Map<number, MediaSegmenterHandle>();
-  private stoppedGenerations = new Set<number>();
+  /** Stops asked for before (or while) a generation's segmenter was launched. */
+  private stoppedGenerations = new Map<number, 'cut' | 'abandon'>();
   private abandoned = false;
   private releasedResolve!: () => void;
   /** Resolves when the actor has ended and released its stream (or was abandoned). */
@@ -63,6 +64,8 @@ export class StreamActor {
     this.current = state;
     let failed: { effect: Effect['type']; error: Error } | null = null;
     for (const effect of effects) {
+      // Ownership lost meanwhile: nothing more may be done in this stream's name.
+      if (this.abandoned) break;
       try {
         await this.run(effect);
       } catch (err) {
@@ -94,10 +97,10 @@ export class StreamActor {
         else this.launch(effect);
         return;
       case 'stop_segmenter': {
-        this.stoppedGenerations.add(effect.generation);
         const seg = this.segmenters.get(effect.generation);
         if (seg) void seg.stop(effect.mode);
-        else void this.dispatch({ type: 'segmenter_exited', generation: effect.generation, reason: 'stopped', error: null });
+        // Not launched yet (a delayed restart): the launch honours the stop.
+        else this.stoppedGenerations.set(effect.generation, effect.mode);
         return;
       }
       case 'upload_segment':
@@ -127,8 +130,9 @@ export class StreamActor {
   }
 
   private launch(effect: StartSegmenterEffect): void {
-    // A restart that was pending when ownership was lost, or whose stop came first, must not read anything.
-    if (this.abandoned || this.stoppedGenerations.has(effect.generation)) {
+    // A restart pending when ownership was lost, or abandoned before it began, must not read anything.
+    const stop = this.stoppedGenerations.get(effect.generation);
+    if (this.abandoned || stop === 'abandon') {
       if (!this.abandoned) void this.dispatch({ type: 'segmenter_exited', generation: effect.generation, reason: 'stopped', error: null });
       return;
     }
@@ -141,6 +145,8 @@ export class StreamActor {
       },
     });
     this.segmenters.set(generation, handle);
+    // A cut asked for before the launch still records what was published up to it.
+    if (stop === 'cut') void handle.stop('cut');
   }
 
   /** Drops the stream without finalizing anything: for a worker that lost ownership. The next owner replays the open segment. */

@@ -344,6 +344,47 @@ describe('stream machine', () => {
     assert.ok(sizes[1] - sizes[0] < 16, `snapshot grew from ${sizes[0]} to ${sizes[1]} bytes`);
   });
 
+  it('publish of a new session before the previous one\'s unpublish: the previous is read to its end, then the new one, with one discontinuity', () => {
+    const r = run(fresh(), [[0, begin], position(1, 100), seg(1, 10000, 10000, 100, 150),
+      [11000, { type: 'publish', sessionId: 'sess2', media: origin(300, 11000), hasVideo: true }]]);
+    assert.equal(r.state.phase, 'recording');
+    assert.equal(starts(r.effects).length, 1, 'the previous session is still being read');
+    const r2 = run(r.state, [seg(1, 12000, 2000, 150, 160), exited(1, 12100), [12200, { type: 'unpublish', sessionId: 'sess1' }]]);
+    assert.equal(r2.state.phase, 'recording', 'the late unpublish of the previous session changes nothing');
+    assert.deepEqual(starts(r2.effects).map((e) => [e.from, e.sessionId]), [[{ seq: 300 }, 'sess2']]);
+    const r3 = run(r2.state, [seg(2, 20000, 8000, 300, 350)]);
+    assert.deepEqual([...uploads(r2.effects), ...uploads(r3.effects)].map((x) => x.discontinuity), [false, true]);
+  });
+
+  it('adopted with a new session pending: the previous session is replayed to its end first', () => {
+    const r = run(fresh(), [[0, begin], position(1, 100), seg(1, 10000, 10000, 100, 150),
+      [11000, { type: 'publish', sessionId: 'sess2', media: origin(300, 11000), hasVideo: true }]]);
+    const a = run(r.state, [[12000, { type: 'adopted' }]]);
+    assert.deepEqual(starts(a.effects).map((e) => e.from), [{ seq: 150 }]);
+    const b = run(a.state, [seg(2, 12500, 2500, 150, 160), exited(2, 12600)]);
+    assert.deepEqual(starts(b.effects).map((e) => [e.from, e.sessionId]), [[{ seq: 300 }, 'sess2']]);
+    assert.equal(b.state.phase, 'recording');
+  });
+
+  it('a read that fails while cutting the last segment ends the recording failed, with its files', () => {
+    const r = run(fresh(), [[0, begin], seg(1, 10000), [11000, { type: 'command', command: 'stop' }], exited(1, 11100, 'failed')]);
+    assert.equal(r.state.phase, 'failed');
+    assert.match(r.state.reason, /last segment failed/);
+    assert.equal(finalized(r.effects).length, 1);
+  });
+
+  it('a drain that fails during the window is replayed from the open segment', () => {
+    const r = run(fresh(), [[0, begin], position(1, 100), seg(1, 10000, 10000, 100, 150), [11000, { type: 'unpublish', sessionId: 'sess1' }], exited(1, 11100, 'failed')]);
+    assert.equal(r.state.phase, 'reconnect_wait');
+    assert.deepEqual(starts(r.effects).pop()!.from, { seq: 150 });
+  });
+
+  it('a leftover snapshot of an ended recording is released by whoever adopts it', () => {
+    const ended = run(fresh(), [[1000, { type: 'unpublish', sessionId: 'sess1' }]]).state;
+    const r = run(ended, [[2000, { type: 'adopted' }]]);
+    assert.deepEqual(types(r.effects), ['release']);
+  });
+
   // A command in each state: which are accepted.
   const table: [string, (s: StreamState) => StreamState, Record<string, boolean>][] = [
     ['idle', (s) => s, { start: true, stop: false, cancel_delay: false, restart: false }],

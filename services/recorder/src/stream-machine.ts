@@ -231,7 +231,7 @@ class Builder {
     const generation = s.generation + 1;
     let start: MediaStartPoint;
     let timeline: { sessionId: string; offsetMs: number } | null = null;
-    if (from === 'resume' && s.resume && (s.resume.sessionId === s.sessionId || s.sessionId === null)) {
+    if (from === 'resume' && s.resume) {
       start = { seq: s.resume.seq };
       timeline = { sessionId: s.resume.sessionId, offsetMs: s.resume.timelineOffsetMs };
     } else if (from === 'resume' || from === 'session') {
@@ -240,7 +240,7 @@ class Builder {
       start = from;
     }
     const sessionId = timeline?.sessionId ?? s.sessionId;
-    this.set({ generation, segmenterRunning: true, restartPending: false });
+    this.set({ generation, segmenterRunning: true });
     this.emit({
       type: 'start_segmenter', generation, subject: s.media?.subject ?? '', from: start, sessionId, timeline,
       timelineEndMs: s.timelineEndMs, startNumber: s.nextSegmentSequence, delayMs,
@@ -380,6 +380,11 @@ export function transition(state: StreamState, event: StreamEvent, now: number):
 function apply(b: Builder, event: StreamEvent, now: number): Reply {
   const s = b.state;
   if (s.phase === 'ended' || s.phase === 'failed') {
+    // A snapshot left behind by a release that failed: whoever adopts it lets it go.
+    if (event.type === 'adopted') {
+      b.emit({ type: 'release' });
+      return ok;
+    }
     return refuse(s, `${event.type === 'command' ? event.command : event.type} refused`);
   }
 
@@ -404,13 +409,20 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
         return ok;
       }
       if (s.phase === 'finalizing') {
-        b.completeFinish(s.reason);
+        // A read that failed while cutting lost the tail of the recording: say so.
+        if (event.reason === 'failed') b.set({ afterFinalize: 'fail', reason: `recording the last segment failed: ${event.error ?? 'unknown error'}` });
+        b.completeFinish(event.reason === 'failed' ? b.state.reason : s.reason);
         return ok;
       }
       if (s.restartPending && s.phase === 'recording') {
         // The previous session is fully recorded; the publisher that came back continues the files.
-        b.set({ pendingDiscontinuity: true, resume: null });
+        b.set({ pendingDiscontinuity: true, resume: null, restartPending: false });
         b.startSegmenter('session');
+        return ok;
+      }
+      if (s.phase === 'reconnect_wait' && event.reason === 'failed') {
+        // The drain of the last session broke: replay it from the open segment.
+        b.startSegmenter('resume', SEGMENTER_RESTART_DELAY_MS);
         return ok;
       }
       if (s.phase !== 'recording') return ok;
@@ -437,12 +449,17 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
     case 'publish': {
       if (s.phase === 'finalizing') return refuse(s, 'publish refused');
       b.set({ live: true, sessionId: event.sessionId, media: event.media, hasVideo: event.hasVideo });
+      if (s.phase === 'recording' && event.sessionId !== s.sessionId && s.segmenterRunning) {
+        // The new session was announced before the previous one's unpublish: read it once the previous one is done.
+        b.set({ restartPending: true });
+        return ok;
+      }
       if (s.phase === 'reconnect_wait') {
         b.cancelWindow();
         // The previous session's last segment may still be on its way: the discontinuity begins with the new session.
         if (s.segmenterRunning) b.set({ restartPending: true });
         else {
-          b.set({ resume: null, pendingDiscontinuity: true });
+          b.set({ resume: null, pendingDiscontinuity: true, restartPending: false });
           b.startSegmenter('session');
         }
         b.moveTo('recording', 'publisher returned within the reconnect window');
@@ -468,7 +485,7 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
     case 'begin': {
       if (s.phase !== 'idle') return refuse(s, 'begin refused');
       if (!s.live || !s.media) return refuse(s, 'begin refused: the stream is not live');
-      b.set({ pendingDiscontinuity: false, lastSegmentEndMs: null, resume: null });
+      b.set({ pendingDiscontinuity: false, lastSegmentEndMs: null, resume: null, restartPending: false });
       b.startSegmenter('session');
       b.moveTo('recording', 'start');
       b.emit({ type: 'status_notice', notice: 'record_started' });
@@ -486,8 +503,9 @@ function apply(b: Builder, event: StreamEvent, now: number): Reply {
       // The previous owner's segmenter died with it; the open segment is replayed from the media plane.
       b.set({ segmenterRunning: false, suspending: false });
       if (s.phase === 'recording') {
-        b.set({ liveUnconfirmed: true });
-        b.startSegmenter(s.restartPending ? 'session' : 'resume');
+        // With a new session pending, the previous one is replayed to its end first (restartPending stays set).
+        b.set({ liveUnconfirmed: !s.restartPending });
+        b.startSegmenter(s.resume ? 'resume' : 'session');
       } else if (s.phase === 'reconnect_wait' && s.resume && !s.restartPending) {
         // It may have died before the last session was read to its end.
         b.startSegmenter('resume');
@@ -527,7 +545,7 @@ function applyCommand(b: Builder, command: RecordCommand): Reply {
     case 'start':
       if (s.phase !== 'idle') return refuse(s, 'start refused');
       if (!s.live || !s.media) return refuse(s, 'start refused: the stream is not live');
-      b.set({ pendingDiscontinuity: false, lastSegmentEndMs: null, resume: null });
+      b.set({ pendingDiscontinuity: false, lastSegmentEndMs: null, resume: null, restartPending: false });
       b.startSegmenter({ next: true });
       b.moveTo('recording', 'start');
       b.emit({ type: 'status_notice', notice: 'record_started' });

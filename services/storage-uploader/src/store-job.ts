@@ -44,9 +44,12 @@ export async function storeJob(job: UploadJob, deps: StoreDeps): Promise<StoreOu
     if (!info) return { outcome: 'lost' };
     result = { outcome: 'announced_again', info };
   }
-  // An init segment (or an flv part) is referenced by playlists and joined files; nothing catalogues
-  // it on its own, and its spool copy stays for the recorder, which joins it into flv/mp4.
-  if (job.kind === 'init') return result;
+  // An init segment (or an flv part) is referenced by playlists and joined files; nothing catalogues it
+  // on its own. The recorder keeps its own link to a part it will join, so the spool copy can go.
+  if (job.kind === 'init') {
+    if (spoolExists) await rm(job.spoolPath, { force: true });
+    return result;
+  }
   const base = { objectKey: job.objectKey, storage: job.storage, size: result.info.size, sha256: result.info.sha256, url: backend.urlOf(job.objectKey) };
   if (job.kind === 'segment') {
     const ev: SegmentStored = { ...base, segment: job.segment };
