@@ -53,3 +53,6 @@ if (packages.length > 0) {
   run('apt-get', ['update', '-q'], { env });
   run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], { env });
 }
+
+// npm start runs the compiled JavaScript: compile when a source changed.
+if (!forTests) run(process.execPath, [join(root, 'scripts', 'build.mjs')]);

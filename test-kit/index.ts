@@ -52,9 +52,15 @@ export interface RunningSystem {
 }
 
 /** Starts `npm start`'s embedded system as a child process with its own ports and data directory. */
-export async function startSystem(env: Record<string, string> = {}, dataDir = tempDir('sys')): Promise<RunningSystem> {
+export async function startSystem(env: Record<string, string> = {}, dataDir = tempDir('sys'), opts: { compiled?: boolean } = {}): Promise<RunningSystem> {
   const ports = { rtmp: await freePort(), grpc: await freePort(), http: await freePort(), nats: await freePort() };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'deploy/embedded/main.ts')], {
+  // compiled: exactly what `npm start` runs (the JavaScript in dist/, built first when stale).
+  if (opts.compiled) {
+    const build = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/build.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('the build failed');
+  }
+  const entry = opts.compiled ? ['--enable-source-maps', join(REPO_ROOT, 'dist/deploy/embedded/main.js')] : ['--import', 'tsx', join(REPO_ROOT, 'deploy/embedded/main.ts')];
+  const child = spawn(process.execPath, entry, {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
