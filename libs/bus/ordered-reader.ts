@@ -43,7 +43,6 @@ export async function readOrdered(bus: Bus, stream: string, opts: Partial<Ordere
 
 class ResilientReader implements OrderedMessages {
   private current: ConsumerMessages | null = null;
-  private replacement: ConsumerMessages | null = null;
   private stopped = false;
   private checking = false;
   private timer: NodeJS.Timeout | null = null;
@@ -66,8 +65,8 @@ class ResilientReader implements OrderedMessages {
 
   async open(): Promise<void> {
     if (this.opts.deliver_policy === DeliverPolicy.New && this.subject) {
-      // "Only what comes next" is a sequence once the reader has to start over.
-      this.lastSeq = await this.lastOnSubject().then((m) => m?.seq ?? 0);
+      // "Only what comes next" is a sequence once the reader has to start over (a wrong 0 would replay the subject).
+      this.lastSeq = await this.retried(() => this.lastOnSubject()).then((m) => m?.seq ?? 0);
     } else if (this.opts.deliver_policy === DeliverPolicy.StartSequence && this.opts.opt_start_seq) {
       this.lastSeq = this.opts.opt_start_seq - 1;
     }
@@ -82,7 +81,6 @@ class ResilientReader implements OrderedMessages {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.current?.stop();
-    this.replacement?.stop();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<JsMsg> {
@@ -107,16 +105,22 @@ class ResilientReader implements OrderedMessages {
   }
 
   /** Creates an ordered consumer, retrying what a lost node or an election makes fail. */
-  private async create(opts: Partial<OrderedConsumerOptions>): Promise<ConsumerMessages> {
+  private create(opts: Partial<OrderedConsumerOptions>): Promise<ConsumerMessages> {
+    return this.retried(async () => {
+      // A fresh name each time (the client writes its name prefix into the options it is given):
+      // retrying under the old name would ask for the very consumer placed on the dead node.
+      const { name_prefix: _named, ...fresh } = opts;
+      const consumer = await this.js.consumers.get(this.stream, fresh);
+      return consumer.consume({ max_messages: this.o.maxMessages });
+    });
+  }
+
+  private async retried<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        // A fresh name each time (the client writes its name prefix into the options it is given):
-        // retrying under the old name would ask for the very consumer placed on the dead node.
-        const { name_prefix: _named, ...fresh } = opts;
-        const consumer = await this.js.consumers.get(this.stream, fresh);
-        return await consumer.consume({ max_messages: this.o.maxMessages });
+        return await fn();
       } catch (err) {
-        if (attempt >= this.o.createAttempts || this.stopped || this.bus.nc.isClosed() || /not found/i.test((err as Error).message)) throw err;
+        if (attempt >= this.o.createAttempts || this.stopped || this.bus.nc.isClosed() || /stream not found/i.test((err as Error).message)) throw err;
         await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
       }
     }
@@ -124,7 +128,7 @@ class ResilientReader implements OrderedMessages {
 
   private lastOnSubject() {
     return this.bus.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject! }).catch((err: Error) => {
-      if (/no message found|not found/i.test(err.message)) return null;
+      if (/no message found/i.test(err.message)) return null;
       throw err;
     });
   }
@@ -143,11 +147,13 @@ class ResilientReader implements OrderedMessages {
       const from: Partial<OrderedConsumerOptions> = this.delivered || this.opts.deliver_policy === DeliverPolicy.New
         ? { filter_subjects: this.opts.filter_subjects, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 }
         : this.opts;
-      this.replacement = await this.create(from);
-      if (this.stopped) return;
+      const next = await this.create(from);
+      if (this.stopped) {
+        next.stop();
+        return;
+      }
       const old = this.current;
-      this.current = this.replacement;
-      this.replacement = null;
+      this.current = next;
       this.lastAt = Date.now();
       old?.stop();
     } catch {
