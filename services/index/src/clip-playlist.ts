@@ -48,13 +48,19 @@ function relativeUris(playlistKey: string): (key: string) => string {
 }
 
 /**
+ * The working buffer of a finished writer, lent to the next one: a growing buffer of its
+ * own per clip was most of the external memory that set off full collections.
+ */
+let spare: Buffer | null = null;
+
+/**
  * A VOD m3u8 of segments added in time order: relative keys for segments in the
  * playlist's own target, their URL otherwise (`url` not null); a break between
  * recordings, at a marked discontinuity or over a gap gets #EXT-X-DISCONTINUITY and a
  * program date-time.
  */
 export class ClipPlaylistWriter {
-  private buf = Buffer.allocUnsafe(256 * 1024);
+  private buf: Buffer;
   private len = 0;
   private readonly uriOf: (key: string) => string;
   private targetSeconds = 1;
@@ -64,6 +70,8 @@ export class ClipPlaylistWriter {
 
   constructor(playlistKey: string) {
     this.uriOf = relativeUris(playlistKey);
+    this.buf = spare ?? Buffer.allocUnsafe(256 * 1024);
+    spare = null;
   }
 
   add(r: ClipSegment): void {
@@ -100,7 +108,9 @@ export class ClipPlaylistWriter {
     this.write('#EXT-X-ENDLIST\n');
     // The target duration is known only now: the header goes in front.
     const header = Buffer.from(`#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:${this.targetSeconds}\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n`);
-    return { ...this.out, body: Buffer.concat([header, this.buf.subarray(0, this.len)]) };
+    const body = Buffer.concat([header, this.buf.subarray(0, this.len)]);
+    if (!spare || spare.length < this.buf.length) spare = this.buf;
+    return { ...this.out, body };
   }
 
   private write(s: string): void {
