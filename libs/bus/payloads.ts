@@ -154,10 +154,11 @@ export interface FileMeta {
   pushArgs: Record<string, string>;
 }
 
+/** recordingId orders a recording's jobs in the uploader (optional: older jobs carry it as the prefix of their id). */
 export type UploadJob =
-  | { kind: 'init'; id: string; spoolPath: string; objectKey: string; storage: StorageTarget; contentType: string }
-  | { kind: 'segment'; id: string; spoolPath: string; objectKey: string; storage: StorageTarget; contentType: string; segment: SegmentMeta }
-  | { kind: 'file'; id: string; spoolPath: string; objectKey: string; storage: StorageTarget; contentType: string; file: FileMeta };
+  | { kind: 'init'; id: string; recordingId?: string; spoolPath: string; objectKey: string; storage: StorageTarget; contentType: string }
+  | { kind: 'segment'; id: string; recordingId?: string; spoolPath: string; objectKey: string; storage: StorageTarget; contentType: string; segment: SegmentMeta }
+  | { kind: 'file'; id: string; recordingId?: string; spoolPath: string; objectKey: string; storage: StorageTarget; contentType: string; file: FileMeta };
 
 export interface StoredObject {
   objectKey: string;

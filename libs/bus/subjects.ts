@@ -91,6 +91,8 @@ export const BUCKETS = {
   notify: 'lr_notify',
   /** The last publish decision per stream. */
   decisions: 'lr_decisions',
+  /** Callback deliveries by event id (notifier): each id delivered once. */
+  callbacks: 'lr_callbacks',
 } as const;
 
 export const CONSUMERS = {

@@ -1,12 +1,12 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import type { Bus } from '../../../libs/bus/index.js';
+import { BUCKETS, type Bus } from '../../../libs/bus/index.js';
 
 /**
  * The notifier's record of callbacks in flight and done, by callback id. Not in
  * libs/bus BUCKETS yet: it belongs to the notifier alone.
  */
-export const DELIVERY_BUCKET = 'lr_callbacks';
+export const DELIVERY_BUCKET = BUCKETS.callbacks;
 /** How long a delivered id is remembered: far beyond any publish retry or redelivery. */
 export const DEDUPE_WINDOW_MS = 24 * 3600 * 1000;
 
@@ -30,7 +30,7 @@ export class DeliveryLedger {
 
   /** Creates the bucket, or opens it as it is when it exists with another configuration. */
   static async open(bus: Bus): Promise<DeliveryLedger> {
-    const kv = await bus.kvm.create(DELIVERY_BUCKET, { history: 1, ttl: DEDUPE_WINDOW_MS })
+    const kv = await bus.kvm.create(DELIVERY_BUCKET, { history: 1, ttl: DEDUPE_WINDOW_MS, replicas: bus.replicas })
       .catch(() => bus.kvm.open(DELIVERY_BUCKET));
     return new DeliveryLedger(kv);
   }

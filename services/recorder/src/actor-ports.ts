@@ -68,13 +68,13 @@ export function actorPorts(ctx: PortsContext): ActorPorts {
       if (segment.flvPartPath && segment.flvPartKey) {
         await keepForPackaging(spoolDir, segment.flvPartPath);
         const part: UploadJob = {
-          kind: 'init', id: `${state.recordingId}:part:${segment.sequence}`, spoolPath: segment.flvPartPath,
+          kind: 'init', id: `${state.recordingId}:part:${segment.sequence}`, recordingId: state.recordingId, spoolPath: segment.flvPartPath,
           objectKey: segment.flvPartKey, storage: state.plan.storage, contentType: 'video/x-flv',
         };
         await publishDurable(bus, SUBJECTS.upload, part, part.id);
       }
       const job: UploadJob = {
-        kind: 'segment', id: `${state.recordingId}:seg:${segment.sequence}`, spoolPath: segment.spoolPath,
+        kind: 'segment', id: `${state.recordingId}:seg:${segment.sequence}`, recordingId: state.recordingId, spoolPath: segment.spoolPath,
         objectKey: segment.objectKey, storage: state.plan.storage,
         contentType: state.plan.segmentContainer === 'fmp4' ? 'video/iso.segment' : 'video/mp2t',
         segment: {
@@ -86,7 +86,7 @@ export function actorPorts(ctx: PortsContext): ActorPorts {
       await appendSegment(bus, state.recordingId, state.generation, segment);
     },
     uploadInit: async (state, spoolPath, objectKey) => {
-      const job: UploadJob = { kind: 'init', id: `${state.recordingId}:init:${objectKey}`, spoolPath, objectKey, storage: state.plan.storage, contentType: 'video/mp4' };
+      const job: UploadJob = { kind: 'init', id: `${state.recordingId}:init:${objectKey}`, recordingId: state.recordingId, spoolPath, objectKey, storage: state.plan.storage, contentType: 'video/mp4' };
       await publishDurable(bus, SUBJECTS.upload, job, job.id);
     },
     finalizeFile: (state, file) => ctx.finalizer.finalize(state, file),

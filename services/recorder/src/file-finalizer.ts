@@ -84,7 +84,7 @@ export class FileFinalizer {
       segmentKeys: segments.map((s) => s.objectKey), pushArgs: state.plan.pushArgs,
     };
     const job: UploadJob = {
-      kind: 'file', id: `${state.recordingId}:file:${file.format}:${file.sequence}`, spoolPath, objectKey,
+      kind: 'file', id: `${state.recordingId}:file:${file.format}:${file.sequence}`, recordingId: state.recordingId, spoolPath, objectKey,
       storage: state.plan.storage, contentType: packager.contentType, file: meta,
     };
     await publishDurable(this.bus, SUBJECTS.upload, job, job.id);

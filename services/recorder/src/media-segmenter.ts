@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { STREAMS, type Bus } from '../../../libs/bus/index.js';
+import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { STREAMS, readOrdered, type Bus, type OrderedMessages } from '../../../libs/bus/index.js';
 import {
   FlvTagBuffer, MEDIA_HEADERS, SegmentWriter, TAG_AUDIO, TAG_VIDEO, aacTrackConfig, avcTrackConfig, decodeBatch, hevcTrackConfig,
   mp3TrackConfig, parseAudioTag, parseVideoTag, type AudioTrackConfig, type BatchPacket, type VideoTrackConfig,
@@ -109,7 +109,7 @@ export function startMediaSegmenter(opts: SegmenterOptions): MediaSegmenterHandl
 }
 
 class MediaSegmenter implements MediaSegmenterHandle {
-  private messages: ConsumerMessages | null = null;
+  private messages: OrderedMessages | null = null;
   private stopMode: StopMode | null = null;
   private cutAtSeq: number | null = null;
   private lastSeq = 0;
@@ -165,10 +165,9 @@ class MediaSegmenter implements MediaSegmenterHandle {
       : 'startMs' in from
         ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(from.startMs - 1000).toISOString() }
         : { deliver_policy: DeliverPolicy.New };
-    const consumer = await this.o.bus.js.consumers.get(STREAMS.media, { filter_subjects: this.o.subject, ...policy });
-    if (this.stopping('abandon')) return 'stopped';
     // A live stream has about one batch a second: a few in flight keep the reader busy without holding seconds of media.
-    this.messages = await consumer.consume({ max_messages: 4 });
+    // The reader survives losing the broker node that holds its consumer (libs/bus/ordered-reader.ts).
+    this.messages = await readOrdered(this.o.bus, STREAMS.media, { filter_subjects: this.o.subject, ...policy }, { maxMessages: 4 });
     if (this.stopping('abandon')) this.messages.stop();
     // Cut before anything was read: nothing of the subject lies at or after the start, so there is nothing to read.
     if (this.stopping('cut') && this.cutAtSeq !== null && 'seq' in from && this.cutAtSeq < from.seq) this.messages.stop();

@@ -3,7 +3,7 @@
 // is packaged from the records of its sequence range. A snapshot thus stays the
 // same size however long the recording runs, and any worker can package a file.
 import { DeliverPolicy } from '@nats-io/jetstream';
-import { STREAMS, SUBJECTS, publishDurable, type Bus } from '../../../libs/bus/index.js';
+import { STREAMS, SUBJECTS, publishDurable, readOrdered, type Bus } from '../../../libs/bus/index.js';
 import type { SegmentRecord } from './stream-machine.js';
 
 export interface LoggedSegment extends SegmentRecord {
@@ -31,8 +31,7 @@ export async function readSegments(bus: Bus, recordingId: string, first: number,
     throw err;
   });
   if (last) {
-    const consumer = await bus.js.consumers.get(STREAMS.events, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
-    const messages = await consumer.consume({ max_messages: 500 });
+    const messages = await readOrdered(bus, STREAMS.events, { filter_subjects: subject, deliver_policy: DeliverPolicy.All }, { maxMessages: 500 });
     const timer = setTimeout(() => messages.stop(), READ_TIMEOUT_MS);
     try {
       for await (const m of messages) {
