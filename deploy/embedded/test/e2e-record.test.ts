@@ -26,7 +26,7 @@ describe('e2e - record one RTMP push into HLS', () => {
 
   before(async () => {
     sys = await startSystem({ LR_DEFAULT_TEMPLATE_SLICE_SECONDS: String(SLICE), LR_DEFAULT_TEMPLATE_DELAY_SECONDS: '3' });
-    client = grpcClient(sys.ports.grpc);
+    client = grpcClient(sys.ports.grpc, sys.adminKey);
   });
 
   after(async () => {

@@ -4,6 +4,10 @@ import type { Bus } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { LocalDiskStorage } from '../../../libs/storage/index.js';
 import { componentLogger } from '../../../libs/telemetry/index.js';
+import { PublishKeys } from '../../../libs/publish-auth/index.js';
+import { ensureAdminKeyFile } from './auth/admin-key-file.js';
+import { ApiKeyStore } from './auth/api-key-store.js';
+import { SecurityHandlers } from './auth/security-handlers.js';
 import { startGrpcServer } from './grpc-server.js';
 import { HealthMonitor } from './health.js';
 import { startHttpServer } from './http-server.js';
@@ -22,7 +26,13 @@ export class ApiService {
 
   async start(): Promise<void> {
     const handlers = new RecordHandlers(this.bus, !!this.config.storage.s3.endpoint, this.config.storage.root);
-    const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, handlers, new TemplateHandlers(this.bus), this.log);
+    const keys = new ApiKeyStore(this.bus);
+    await keys.start();
+    await ensureAdminKeyFile(keys, this.config.api.adminKeyFile, this.log);
+    const publishKeys = new PublishKeys(this.bus, this.config.publishAuth.keys);
+    await publishKeys.open();
+    const security = new SecurityHandlers(keys, publishKeys, this.config.publishAuth.enabled, this.log);
+    const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, { handlers, templates: new TemplateHandlers(this.bus), security, keys, bus: this.bus, log: this.log });
     this.grpc = g.server;
     this.grpcPort = g.port;
     const health = new HealthMonitor(this.bus, this.config.storage.root, this.log);

@@ -74,7 +74,7 @@ describe('gRPC fuzz', () => {
     sys = await startSystem();
     // Something to find, clip and delete: 30 segments of 2 s and 3 files of one minute.
     await seedCatalogue(sys.natsUrl, { stream: { domain: 'localhost', app: 'live', stream: 'fuzz' }, recordingId: 'r-fuzz', startMs: T0, segments: 30, files: 3 });
-    const c = grpcClient(sys.ports.grpc);
+    const c = grpcClient(sys.ports.grpc, sys.adminKey);
     const q = DescribeLiveStreamRecordIndexFilesRequest.fromPartial({ domainName: 'localhost', appName: 'live', streamName: 'fuzz', startTime: '2025-12-31T00:00:00Z', endTime: '2026-01-02T00:00:00Z' });
     await waitFor('the seeded files in the catalogue', async () => (await unary<typeof q, { totalNum: number }>(c, 'describeLiveStreamRecordIndexFiles', q)).totalNum === 3);
     c.close();

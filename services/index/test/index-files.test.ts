@@ -20,7 +20,7 @@ describe('index files - clip, merge, content, delete', () => {
 
   before(async () => {
     sys = await startSystem({ LR_DEFAULT_TEMPLATE_SLICE_SECONDS: '2', LR_DEFAULT_TEMPLATE_DELAY_SECONDS: '1' });
-    client = grpcClient(sys.ports.grpc);
+    client = grpcClient(sys.ports.grpc, sys.adminKey);
     const media = makeTestMedia('h264-aac', 40);
     const url = `rtmp://127.0.0.1:${sys.ports.rtmp}/live/clip`;
     const list = async () => (await call<pb.DescribeLiveStreamRecordIndexFilesResponse>('describeLiveStreamRecordIndexFiles', pb.DescribeLiveStreamRecordIndexFilesRequest, {
