@@ -40,6 +40,11 @@ const BASELINES: Record<string, Record<string, unknown>> = {
   AddLiveRecordNotifyConfig: { domain_name: FUZZ_DOMAIN, notify_url: 'http://127.0.0.1:9/callback', need_status_notify: true, auth_key: 'fuzz-secret-key' },
   DescribeLiveRecordNotifyConfig: { domain_name: FUZZ_DOMAIN },
   DeleteLiveRecordNotifyConfig: { domain_name: FUZZ_DOMAIN },
+  CreateApiKey: { name: 'fuzz', scope: 'read' },
+  ListApiKeys: {},
+  RevokeApiKey: { key_id: '0123456789abcdef' },
+  SetPublishAuthKeys: { domain_name: FUZZ_DOMAIN, primary_key: 'fuzz-primary-key-0123', secondary_key: 'fuzz-secondary-key-0123' },
+  DescribePublishAuth: { domain_name: FUZZ_DOMAIN },
 };
 
 interface Outcome {
@@ -116,7 +121,9 @@ describe('gRPC fuzz', () => {
         const { method, request } = cases[next++];
         const outcome = await new Promise<Outcome>((resolve) => {
           const fn = (client as unknown as Record<string, (r: unknown, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null) => void) => void>)[method.name];
-          fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + 30000 }, (err) => {
+          const md = new grpc.Metadata();
+          md.set('authorization', `Bearer ${sys.adminKey}`);
+          fn.call(client, request, md, { deadline: Date.now() + 30000 }, (err) => {
             resolve({ method: method.name, request, code: err ? err.code : grpc.status.OK, details: err?.details ?? '' });
           });
         });

@@ -38,6 +38,7 @@ export class SecurityHandlers {
 
   async revokeKey(req: pb.RevokeApiKeyRequest): Promise<pb.RevokeApiKeyResponse> {
     const id = requireText('key_id', req.keyId);
+    if (!/^[0-9a-f]{16}$/.test(id)) throw invalid('key_id', 'must be the 16 hexadecimal digits ListApiKeys shows');
     if (!(await this.keys.revoke(id))) throw notFound(`no API key ${id}`);
     this.log.info({ keyId: id }, 'API key revoked');
     return {};
