@@ -61,7 +61,7 @@ describe('security: signed playback and a separate ops listener', () => {
 
   it('plays a signed playlist: its segments come signed and answer byte ranges; a read key works too', async () => {
     const playlist = await (await local(`${recordUrl.pathname}${recordUrl.search}`)).text();
-    const segment = playlist.split('\n').find((l) => l.endsWith('') && /\.ts\?expires=\d+&signature=[0-9a-f]{64}$/.test(l));
+    const segment = playlist.split('\n').find((l) => /\.ts\?expires=\d+&signature=[0-9a-f]{64}$/.test(l));
     assert.ok(segment, `a signed segment URI in:\n${playlist}`);
     const segUrl = new URL(segment, `http://127.0.0.1:${sys.ports.http}${recordUrl.pathname}`);
     const ranged = await local(`${segUrl.pathname}${segUrl.search}`, { headers: { range: 'bytes=0-187' } });
@@ -70,7 +70,8 @@ describe('security: signed playback and a separate ops listener', () => {
     assert.equal((await local(segUrl.pathname)).status, 401, 'the segment itself is not open');
     const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', `http://127.0.0.1:${sys.ports.http}${recordUrl.pathname}${recordUrl.search}`], { encoding: 'utf8', timeout: 30000 });
     assert.equal(probe.status, 0, probe.stderr);
-    assert.deepEqual(probe.stdout.trim().split('\n').sort(), ['aac', 'h264']);
+    // ffprobe lists HLS streams per program too: the set of codecs is what matters.
+    assert.deepEqual([...new Set(probe.stdout.split('\n').filter(Boolean))].sort(), ['aac', 'h264']);
     const reader = await client.createApiKey({ name: 'player', scope: 'read' });
     const withKey = await local(segUrl.pathname, { headers: { authorization: `Bearer ${reader.apiKey}`, range: 'bytes=188-375' } });
     assert.equal(withKey.status, 206);
