@@ -128,7 +128,7 @@ describe('liverecord CLI against the running system', () => {
   it('record files: listed in local time or UTC, one by id, content ranges, a clip, deleted', async () => {
     const local = await ok(['describe-live-stream-record-index-files', ...SEEDED, ...DAY]);
     assert.match(local, /^RECORD ID +FORMAT +START TIME +END TIME +DURATION +RECORD URL$/m);
-    assert.match(local, /^r-cli-m3u8-0 +m3u8 +2026-01-01T05:30:00\+05:30 +2026-01-01T05:31:00\+05:30 +60 +http:\/\/\S+file-0\.m3u8\?expires=\d+&signature=[0-9a-f]{64}$/m);
+    assert.match(local, /^r-cli-m3u8-0 +m3u8 +2026-01-01T05:30:00\+05:30 +2026-01-01T05:31:00\+05:30 +60 +http:\/\/\S+file-0\.m3u8$/m);
     assert.match(local, /total_num: 3 {3}page_num: 1/);
     assert.match(await ok(['describe-live-stream-record-index-files', ...SEEDED, ...DAY, '--utc']), /^r-cli-m3u8-2 +m3u8 +2026-01-01T00:02:00Z +2026-01-01T00:03:00Z /m);
     // Local input: 05:30..05:31 in Asia/Kolkata is the first minute of 2026 in UTC.
