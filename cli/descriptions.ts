@@ -20,4 +20,9 @@ export const DESCRIPTIONS: Record<MethodName, string> = {
   addLiveRecordNotifyConfig: 'Set the callbacks of a domain (notify URL, on-demand URL, auth key).',
   describeLiveRecordNotifyConfig: 'Show the callbacks of a domain.',
   deleteLiveRecordNotifyConfig: 'Delete the callbacks of a domain.',
+  createApiKey: 'Create an API key with a scope (read, write or admin); the key is printed once.',
+  listApiKeys: 'List the API keys: id, name, scope, state (never the keys themselves).',
+  revokeApiKey: 'Revoke an API key by its id; it is refused from the next call on.',
+  setPublishAuthKeys: 'Set the primary and secondary signing keys of a domain\'s publish URLs.',
+  describePublishAuth: 'Show whether a domain\'s publishes must be signed and which keys are set.',
 };

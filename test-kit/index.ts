@@ -1,6 +1,6 @@
 // Helpers for integration and end-to-end tests: real processes on free loopback ports.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,8 @@ export interface RunningSystem {
   storageRoot: string;
   ports: { rtmp: number; grpc: number; http: number; nats: number };
   natsUrl: string;
+  /** The admin API key the system wrote to {dataDir}/admin.key at its first start. */
+  adminKey: string;
   logs(): string;
   process: ChildProcess;
   /** SIGTERM and wait for a clean exit; returns the exit code. */
@@ -84,8 +86,10 @@ export async function startSystem(env: Record<string, string> = {}, dataDir = te
     if (child.exitCode !== null) throw new Error(`system exited with ${child.exitCode}:\n${out.slice(-3000)}`);
     return out.includes('liverecord is up');
   }, 60000, 100);
+  const adminKey = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
   return {
     dataDir,
+    adminKey,
     storageRoot: join(dataDir, 'storage'),
     ports,
     natsUrl: `nats://127.0.0.1:${ports.nats}`,
@@ -123,8 +127,8 @@ export function makeTestMedia(kind: 'h264-aac' | 'flv1-aac', seconds: number): s
 }
 
 /** Publishes a file in real time, media copied; resolves with ffmpeg's exit code. */
-export function push(file: string, url: string, opts: { seconds?: number } = {}): { done: Promise<number | null>; kill(): void } {
-  const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-i', file, ...(opts.seconds ? ['-t', String(opts.seconds)] : []), '-c', 'copy', '-f', 'flv', url], { stdio: 'ignore' });
+export function push(file: string, url: string, opts: { seconds?: number; outputArgs?: string[] } = {}): { done: Promise<number | null>; kill(): void } {
+  const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-i', file, ...(opts.seconds ? ['-t', String(opts.seconds)] : []), '-c', 'copy', ...(opts.outputArgs ?? []), '-f', 'flv', url], { stdio: 'ignore' });
   return {
     done: new Promise((r) => child.once('exit', (code) => r(code))),
     kill: () => child.kill('SIGKILL'),
@@ -163,8 +167,19 @@ export function videoPacketHashes(input: string): string[] {
   return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5].trim());
 }
 
-export function grpcClient(port: number): LiveRecordServiceClient {
-  return new LiveRecordServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+/** Metadata every call of a client carries: the API key as `authorization: Bearer`. */
+export function bearerInterceptor(key: string): grpc.Interceptor {
+  return (options, nextCall) => new grpc.InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      metadata.set('authorization', `Bearer ${key}`);
+      next(metadata, listener);
+    },
+  });
+}
+
+/** A generated client that presents `key` (usually `sys.adminKey`); '' sends no key. */
+export function grpcClient(port: number, key: string): LiveRecordServiceClient {
+  return new LiveRecordServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), key ? { interceptors: [bearerInterceptor(key)] } : {});
 }
 
 /** Calls a unary method of the generated client as a promise. */

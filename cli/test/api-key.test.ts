@@ -1,5 +1,5 @@
 // The CLI presents the API key from --key, LIVERECORD_API_KEY or {data dir}/admin.key
-// as `authorization: Bearer <key>` (checked on a fake server: the API does not check keys yet).
+// as `authorization: Bearer <key>` (checked on a fake server here; cli.test.ts runs it against the real API, which checks it).
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

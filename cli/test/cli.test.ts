@@ -26,7 +26,8 @@ describe('liverecord CLI against the running system', () => {
 
   const cli = async (args: string[], env: Record<string, string> = {}): Promise<CliResult> => {
     ran.add(args[0]);
-    return runCli([...args, '--server', server], { env: cleanEnv({ TZ, ...env }) });
+    // The key is found the way a user's shell finds it: admin.key in the system's data directory.
+    return runCli([...args, '--server', server], { env: cleanEnv({ TZ, LR_DATA_DIR: sys.dataDir, ...env }) });
   };
   const ok = async (args: string[], env: Record<string, string> = {}): Promise<string> => {
     const r = await cli(args, env);
@@ -46,7 +47,7 @@ describe('liverecord CLI against the running system', () => {
   before(async () => {
     sys = await startSystem();
     server = `127.0.0.1:${sys.ports.grpc}`;
-    client = createLiveRecordClient({ address: server });
+    client = createLiveRecordClient({ address: server, apiKey: sys.adminKey });
     // 30 segments of 2 s and three one-minute files from 2026-01-01T00:00:00Z.
     await seedCatalogue(sys.natsUrl, { stream: { domain: 'localhost', app: 'live', stream: 'seeded' }, recordingId: 'r-cli', startMs: T0, segments: 30, files: 3 });
     await waitFor('the seeded files in the catalogue', async () =>
@@ -93,9 +94,13 @@ describe('liverecord CLI against the running system', () => {
     assert.match(await ok(['describe-live-record-config', '--domain-name', DOMAIN]), /^DOMAIN NAME .*\n\(none\)\n\ntotal_num: 0 /);
   });
 
-  it('takes a whole request with --json (flags override it), and an API key is harmless', async () => {
+  it('takes a whole request with --json (flags override it); an unknown API key is refused', async () => {
     const request = JSON.stringify({ domain_name: DOMAIN, app_name: 'jsonapp', stream_name: 's', record_format: [{ format: 'mp4', cycle_duration: 900 }] });
-    await ok(['add-live-app-record-config', '--json', request, '--stream-name', 's2'], { LIVERECORD_API_KEY: 'not-checked-yet' });
+    const refused = await cli(['add-live-app-record-config', '--json', request], { LIVERECORD_API_KEY: 'not-a-key' });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^UNAUTHENTICATED: /);
+    assert.doesNotMatch(refused.stderr, /not-a-key/);
+    await ok(['add-live-app-record-config', '--json', request, '--stream-name', 's2']);
     const got = await json<{ liveAppRecordList: { streamName: string; recordFormat: { format: string }[] }[] }>(['describe-live-record-config', '--domain-name', DOMAIN, '--app-name', 'jsonapp']);
     assert.deepEqual(got.liveAppRecordList.map((t) => [t.streamName, t.recordFormat[0].format]), [['s2', 'mp4']]);
     await ok(['delete-live-app-record-config', '--domain-name', DOMAIN, '--app-name', 'jsonapp', '--stream-name', 's2']);
@@ -175,6 +180,32 @@ describe('liverecord CLI against the running system', () => {
     await fails(['describe-live-stream-record-status', '--domain-name', 'localhost', '--app-name', 'live', '--stream-name', 'never-published'], 1, /^NOT_FOUND: .+/);
   });
 
+  it('API keys: create (shown once), list (never the key), a read key cannot mutate, revoke', async () => {
+    const created = await json<{ keyInfo: { keyId: string; scope: string }; apiKey: string }>(['create-api-key', '--name', 'viewer', '--scope', 'read']);
+    assert.equal(created.keyInfo.scope, 'read');
+    assert.match(created.apiKey, /^lrk_/);
+    const listed = await ok(['list-api-keys']);
+    assert.match(listed, new RegExp(`^${created.keyInfo.keyId} +viewer +read `, 'm'));
+    assert.doesNotMatch(listed, /lrk_/);
+    const asViewer = { LIVERECORD_API_KEY: created.apiKey };
+    assert.match(await ok(['describe-live-record-config', '--domain-name', DOMAIN], asViewer), /^DOMAIN NAME/);
+    const denied = await cli(['delete-live-record-notify-config', '--domain-name', DOMAIN], asViewer);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /^PERMISSION_DENIED: /);
+    assert.equal(await ok(['revoke-api-key', '--key-id', created.keyInfo.keyId]), 'OK\n');
+    const revoked = await cli(['describe-live-record-config', '--domain-name', DOMAIN], asViewer);
+    assert.match(revoked.stderr, /^UNAUTHENTICATED: /);
+  });
+
+  it('publish authentication: set keys, describe (the keys are never shown)', async () => {
+    assert.equal(await ok(['set-publish-auth-keys', '--domain-name', DOMAIN, '--primary-key', 'primary-key-0123456789', '--secondary-key', 'secondary-key-0123456789']), 'OK\n');
+    const shown = await ok(['describe-publish-auth', '--domain-name', DOMAIN]);
+    assert.match(shown, /^required: +true$/m);
+    assert.match(shown, /^primary_key_set: +true$/m);
+    assert.match(shown, /^source: +api$/m);
+    assert.doesNotMatch(shown, /primary-key-0123456789|secondary-key-0123456789/);
+  });
+
   it('usage errors exit 2 naming the flag; an unreachable server exits 1 with UNAVAILABLE', async () => {
     await fails(['describe-live-record-config', '--domian-name', 'x'], 2, /unknown flag --domian-name \(did you mean --domain-name\?\)/);
     await fails(['describe-live-record-config', '--page-num', 'two'], 2, /--page-num: expected a number, got 'two'/);
@@ -188,7 +219,7 @@ describe('liverecord CLI against the running system', () => {
   });
 
   it('runs as `npx liverecord` in the checkout', async () => {
-    const r = await runCli(['describe-live-record-vod-configs', '--domain-name', DOMAIN, '--server', server], { command: ['npx', '--offline', 'liverecord'] });
+    const r = await runCli(['describe-live-record-vod-configs', '--domain-name', DOMAIN, '--server', server], { command: ['npx', '--offline', 'liverecord'], env: cleanEnv({ LR_DATA_DIR: sys.dataDir }) });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^DOMAIN NAME +APP NAME/);
   });

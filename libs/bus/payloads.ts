@@ -54,6 +54,18 @@ export interface IngestUnpublished {
   at: number;
 }
 
+/** A publish or RTMP play refused by publish authentication (lr.evt.ingest.refused). */
+export interface IngestRefused {
+  stream: StreamRef;
+  kind: 'publish' | 'play';
+  sessionId: string;
+  nodeId: string;
+  clientAddress: string;
+  /** missing, malformed, expired, tampered (signed with no key of the domain), no_key (the domain has none), play_disabled. */
+  reason: string;
+  at: number;
+}
+
 export type TriggerMode = 0 | 1 | 2 | 7;
 
 export interface StorageTarget {

@@ -19,6 +19,12 @@ export const SUBJECTS = {
   ingestAll: 'lr.evt.ingest.>',
   ingestPublish: 'lr.evt.ingest.publish',
   ingestUnpublish: 'lr.evt.ingest.unpublish',
+  /** A publish (or RTMP play) refused by publish authentication, with the reason; nothing of it is recorded. */
+  ingestRefused: 'lr.evt.ingest.refused',
+  /** A mutating gRPC call (audit trail): method, the caller's API key id, outcome. */
+  apiAudit: 'lr.evt.api.audit',
+  /** An outbound request (callback, on-demand, storage) refused by the outbound guard. */
+  outboundRefused: 'lr.evt.outbound.refused',
   matchDecision: 'lr.evt.match.decision',
   recordingState: 'lr.evt.recording.state',
   recordingNotice: 'lr.evt.recording.notice',
@@ -93,6 +99,10 @@ export const BUCKETS = {
   decisions: 'lr_decisions',
   /** Callback deliveries by event id (notifier): each id delivered once. */
   callbacks: 'lr_callbacks',
+  /** API keys by key id: scope, name and the SHA-256 of the secret (never the secret). */
+  apiKeys: 'lr_api_keys',
+  /** Publish signing keys per domain set over gRPC (they override LR_PUBLISH_AUTH_KEYS). */
+  publishAuth: 'lr_publish_auth',
 } as const;
 
 export const CONSUMERS = {

@@ -1,5 +1,8 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { OutboundDenied, STORAGE_POLICY, guardedLookup, hostDenied } from '../outbound/index.js';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { isSafeKey } from '../naming/index.js';
 import { ChecksumMismatchError, hexToBase64, sha256Bytes, sha256File, sha256Stream } from './checksum.js';
@@ -17,6 +20,11 @@ export interface S3Settings {
 }
 
 export function s3Client(s: S3Settings): S3Client {
+  // The endpoint is configuration, but a name can still resolve (or be rebound) to cloud metadata or
+  // another link-local address: those are refused when the socket connects, literals at once.
+  const denied = hostDenied(new URL(s.endpoint).hostname, STORAGE_POLICY);
+  if (denied) throw new OutboundDenied(`storage endpoint ${s.endpoint}: ${denied}`);
+  const lookup = guardedLookup(STORAGE_POLICY);
   return new S3Client({
     endpoint: s.endpoint,
     region: s.region,
@@ -24,7 +32,7 @@ export function s3Client(s: S3Settings): S3Client {
     credentials: s.accessKeyId ? { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } : undefined,
     maxAttempts: 2,
     // Without these a request on a connection that died silently waits forever, and so would its upload.
-    requestHandler: { connectionTimeout: 5000, requestTimeout: 60000 },
+    requestHandler: { connectionTimeout: 5000, requestTimeout: 60000, httpAgent: new HttpAgent({ keepAlive: true, lookup }), httpsAgent: new HttpsAgent({ keepAlive: true, lookup }) },
   });
 }
 

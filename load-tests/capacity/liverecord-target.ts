@@ -73,7 +73,7 @@ export async function startLiverecord(opts: LiverecordOptions): Promise<SystemUn
       // Catalogued = answered by the public API; its create time is when the index wrote the row.
       const cataloguedAfter: Record<string, number[]> = {};
       let streamsFullyCatalogued = 0;
-      const client = grpcClient(sys.ports.grpc);
+      const client = grpcClient(sys.ports.grpc, sys.adminKey);
       try {
         for (const stream of streams) {
           const res = await unary<object, DescribeLiveStreamRecordIndexFilesResponse>(client, 'describeLiveStreamRecordIndexFiles', DescribeLiveStreamRecordIndexFilesRequest.fromPartial({

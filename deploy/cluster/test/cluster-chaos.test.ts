@@ -169,7 +169,8 @@ describe('cluster chaos - a NATS node and a recorder die mid-recording', () => {
       assertOncePer(of('lr.evt.recording.notice'), (e) => `${(e.data as RecordingNotice).recordingId}:${(e.data as RecordingNotice).notice}`, 'lr.evt.recording.notice per recording');
 
       // ... and once in the catalogue, through the api and the index.
-      const client = grpcClient(ports.grpc);
+      // The api service wrote the admin key at its first start, into the shared data directory.
+      const client = grpcClient(ports.grpc, readFileSync(join(dataDir, 'admin.key'), 'utf8').trim());
       try {
         for (const s of STREAMS) {
           const r = await waitFor(`${s}: two catalogued files`, async () => {

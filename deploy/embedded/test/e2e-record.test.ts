@@ -26,7 +26,7 @@ describe('e2e - record one RTMP push into HLS', () => {
 
   before(async () => {
     sys = await startSystem({ LR_DEFAULT_TEMPLATE_SLICE_SECONDS: String(SLICE), LR_DEFAULT_TEMPLATE_DELAY_SECONDS: '3' });
-    client = grpcClient(sys.ports.grpc);
+    client = grpcClient(sys.ports.grpc, sys.adminKey);
   });
 
   after(async () => {
@@ -67,10 +67,11 @@ describe('e2e - record one RTMP push into HLS', () => {
     assert.deepEqual(rec, src.slice(offset, offset + rec.length), 'recorded packets equal the source packets, in order');
     assert.ok(src.length - rec.length <= SLICE * 25, `lost at most one segment of packets (source ${src.length}, recorded ${rec.length})`);
 
-    // The HTTP port plays it back.
-    const res = await fetch(`http://127.0.0.1:${sys.ports.http}/${playlistKey}`);
+    // The HTTP port plays it back to a read key (and to nobody without one); the playlist's URIs come signed.
+    assert.equal((await fetch(`http://127.0.0.1:${sys.ports.http}/${playlistKey}`)).status, 401);
+    const res = await fetch(`http://127.0.0.1:${sys.ports.http}/${playlistKey}`, { headers: { authorization: `Bearer ${sys.adminKey}` } });
     assert.equal(res.status, 200);
-    assert.equal(await res.text(), playlist);
+    assert.equal((await res.text()).replace(/\?expires=\d+&signature=[0-9a-f]{64}/g, ''), playlist);
 
     // The catalogue answers over gRPC.
     const list = await waitFor('the catalogue entry', async () => {
@@ -87,7 +88,9 @@ describe('e2e - record one RTMP push into HLS', () => {
     assert.equal(info.height, 360);
     assert.ok(Math.abs(info.duration - duration) < 1, `catalogued duration ${info.duration} matches the file's ${duration}`);
     assert.ok(Date.parse(info.endTime) > Date.parse(info.startTime));
-    assert.equal(info.recordUrl, `http://localhost:${sys.ports.http}/${playlistKey}`);
+    assert.ok(info.recordUrl.startsWith(`http://localhost:${sys.ports.http}/${playlistKey}?expires=`), info.recordUrl);
+    const signed = new URL(info.recordUrl);
+    assert.equal((await fetch(`http://127.0.0.1:${sys.ports.http}${signed.pathname}${signed.search}`)).status, 200, 'the signed record_url plays');
 
     const one = await unary<object, DescribeLiveStreamRecordIndexFileResponse>(client, 'describeLiveStreamRecordIndexFile', DescribeLiveStreamRecordIndexFileRequest.fromPartial({
       domainName: 'localhost', appName: 'live', streamName: 'demo', recordId: info.recordId,

@@ -42,7 +42,7 @@ describe('tracing - context across NATS and gRPC, exported over OTLP', () => {
   });
 
   it('a gRPC caller\'s traceparent continues into the index service', async () => {
-    const client = grpcClient(sys.ports.grpc);
+    const client = grpcClient(sys.ports.grpc, sys.adminKey);
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const md = new Metadata();
     md.set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`);

@@ -4,36 +4,63 @@ import type { Bus } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { LocalDiskStorage } from '../../../libs/storage/index.js';
 import { componentLogger } from '../../../libs/telemetry/index.js';
+import { PublishKeys } from '../../../libs/publish-auth/index.js';
+import { playbackSigningKey, signPublicUrl } from '../../../libs/playback-auth/index.js';
+import { ensureAdminKeyFile } from './auth/admin-key-file.js';
+import { ApiKeyStore } from './auth/api-key-store.js';
+import { SecurityHandlers } from './auth/security-handlers.js';
 import { startGrpcServer } from './grpc-server.js';
 import { HealthMonitor } from './health.js';
 import { startHttpServer } from './http-server.js';
 import { RecordHandlers } from './record-handlers.js';
 import { TemplateHandlers } from './template-handlers.js';
 
+/** The storage endpoints a request or template may name: the configured ones. */
+export function storageEndpoints(cfg: Config): string[] {
+  return [cfg.storage.s3.endpoint, ...cfg.storage.endpoints].filter(Boolean);
+}
+
 /** The public surface: gRPC on one port; health, metrics and playback over HTTP on another. */
 export class ApiService {
   private readonly log = componentLogger('api');
   private grpc: grpc.Server | null = null;
   private http: HttpServer | null = null;
+  private ops: HttpServer | null = null;
   private health: HealthMonitor | null = null;
   grpcPort = 0;
 
   constructor(private bus: Bus, private config: Config) {}
 
   async start(): Promise<void> {
-    const handlers = new RecordHandlers(this.bus, !!this.config.storage.s3.endpoint, this.config.storage.root);
-    const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, handlers, new TemplateHandlers(this.bus), this.log);
+    const cfg = this.config;
+    const playbackKey = playbackSigningKey(cfg.playback.signingKey, cfg.dataDir);
+    if (playbackKey.source === 'generated') this.log.info({ file: playbackKey.file }, 'created the playback URL signing key');
+    const signUrl = cfg.playback.auth
+      ? (url: string) => signPublicUrl(playbackKey.key, cfg.api.publicBaseUrl, url, Math.floor(Date.now() / 1000) + cfg.playback.urlTtlSeconds)
+      : (url: string) => url;
+    const handlers = new RecordHandlers(this.bus, !!cfg.storage.s3.endpoint, cfg.storage.root, signUrl, storageEndpoints(cfg));
+    const keys = new ApiKeyStore(this.bus);
+    await keys.start();
+    await ensureAdminKeyFile(keys, this.config.api.adminKeyFile, this.log);
+    const publishKeys = new PublishKeys(this.bus, this.config.publishAuth.keys);
+    await publishKeys.open();
+    const security = new SecurityHandlers(keys, publishKeys, this.config.publishAuth.enabled, this.log);
+    const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, { handlers, templates: new TemplateHandlers(this.bus), security, keys, bus: this.bus, log: this.log });
     this.grpc = g.server;
     this.grpcPort = g.port;
     const health = new HealthMonitor(this.bus, this.config.storage.root, this.log);
     this.health = health;
     await health.start();
-    this.http = await startHttpServer(this.config.bind, this.config.api.httpPort, {
-      storage: new LocalDiskStorage(this.config.storage.root, this.config.api.publicBaseUrl),
+    const separateOps = cfg.api.opsPort !== 0;
+    const httpDeps = {
+      storage: new LocalDiskStorage(cfg.storage.root, cfg.api.publicBaseUrl),
       health: () => health.check(),
       log: this.log,
-    });
-    this.log.info({ grpcPort: this.grpcPort, httpPort: this.config.api.httpPort }, 'api listening');
+      access: cfg.playback.auth ? { secret: playbackKey.key, ttlSeconds: cfg.playback.urlTtlSeconds, keys } : undefined,
+    };
+    this.http = await startHttpServer(cfg.bind, cfg.api.httpPort, { ...httpDeps, routes: { ops: !separateOps, playback: true } });
+    if (separateOps) this.ops = await startHttpServer(cfg.api.opsBind, cfg.api.opsPort, { ...httpDeps, routes: { ops: true, playback: false } });
+    this.log.info({ grpcPort: this.grpcPort, httpPort: cfg.api.httpPort, ops: separateOps ? `${cfg.api.opsBind}:${cfg.api.opsPort}` : 'on the HTTP port', playbackAuth: cfg.playback.auth }, 'api listening');
   }
 
   async stop(): Promise<void> {
@@ -45,6 +72,12 @@ export class ApiService {
       this.http.closeAllConnections();
     });
     this.http = null;
+    await new Promise<void>((r) => {
+      if (!this.ops) return r();
+      this.ops.close(() => r());
+      this.ops.closeAllConnections();
+    });
+    this.ops = null;
     this.health?.stop();
     this.health = null;
   }

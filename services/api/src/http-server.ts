@@ -4,7 +4,9 @@ import type { LocalDiskStorage } from '../../../libs/storage/index.js';
 import { meter, serveMetrics, type Logger } from '../../../libs/telemetry/index.js';
 import type { Health } from './health.js';
 import { objectKeyOf } from './object-key.js';
+import { authorizePlayback, type PlaybackAccess } from './playback-access.js';
 import { servePlayback, type PlaybackEnd } from './playback.js';
+import { serveSignedPlaylist } from './signed-playlist.js';
 
 export interface HttpDeps {
   storage: LocalDiskStorage;
@@ -12,6 +14,10 @@ export interface HttpDeps {
   log: Logger;
   /** Told when a playback transfer is over and its file closed. */
   playbackFinished?: (end: PlaybackEnd) => void;
+  /** Signed URLs or a read API key required for recordings; absent: open (tests of the transfer itself). */
+  access?: PlaybackAccess;
+  /** What this listener serves (default both): /metrics and /healthz can live on a separate, loopback listener. */
+  routes?: { ops: boolean; playback: boolean };
 }
 
 /**
@@ -26,7 +32,7 @@ const CORS: OutgoingHttpHeaders = {
 const PREFLIGHT: OutgoingHttpHeaders = {
   ...CORS,
   'access-control-allow-methods': 'GET, HEAD, OPTIONS',
-  'access-control-allow-headers': 'Range, If-Range, Origin, Accept, Content-Type',
+  'access-control-allow-headers': 'Range, If-Range, Origin, Accept, Content-Type, Authorization',
   'access-control-max-age': '86400',
 };
 
@@ -37,7 +43,7 @@ export function startHttpServer(bind: string, port: number, deps: HttpDeps): Pro
   const server = createServer((req, res) => {
     handle(req, res, deps).catch((err: unknown) => {
       (failures ??= meter('api').createCounter('liverecord_http_failures_total', { description: 'HTTP requests that failed inside the server (answered 500 or cut)' })).add(1);
-      deps.log.error({ url: req.url, err: (err as Error).message }, 'http request failed');
+      deps.log.error({ url: (req.url ?? '').split('?', 1)[0], err: (err as Error).message }, 'http request failed');
       if (!res.headersSent) res.writeHead(500, CORS).end();
       else res.destroy();
     });
@@ -59,6 +65,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpDeps)
     return;
   }
   const path = (req.url ?? '').split('?', 1)[0];
+  const routes = deps.routes ?? { ops: true, playback: true };
+  if ((path === '/healthz' || path === '/metrics') && !routes.ops) {
+    res.writeHead(404, CORS).end();
+    return;
+  }
   if (path === '/healthz') {
     const h = await deps.health();
     res.writeHead(h.status === 'ok' ? 200 : 503, { ...CORS, 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(h));
@@ -66,6 +77,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpDeps)
   }
   if (path === '/metrics') {
     serveMetrics(req, res);
+    return;
+  }
+  if (!routes.playback) {
+    res.writeHead(404, CORS).end();
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -76,6 +91,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpDeps)
   if (!key.ok) {
     res.writeHead(key.status, { ...CORS, 'content-type': 'text/plain; charset=utf-8' }).end(`${key.reason}\n`);
     return;
+  }
+  if (deps.access) {
+    const verdict = await authorizePlayback(req, key.key, deps.access);
+    if (!verdict.ok) {
+      deps.log.info({ key: key.key, status: verdict.status, reason: verdict.reason }, 'playback refused');
+      res.writeHead(verdict.status, { ...CORS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(`${verdict.reason}\n`);
+      return;
+    }
+    if (key.key.endsWith('.m3u8')) {
+      await serveSignedPlaylist(req, res, key.key, CORS, deps.storage, deps.access.secret, verdict.expiresSec);
+      return;
+    }
   }
   await servePlayback(req, res, key.key, CORS, { storage: deps.storage, log: deps.log, finished: deps.playbackFinished });
 }

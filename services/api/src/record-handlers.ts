@@ -13,6 +13,7 @@ import type {
   RealTimeRecordCommandRequest, RealTimeRecordCommandResponse, RecordIndexInfo,
 } from '../../../libs/proto/index.js';
 import { ApiError, invalid, precondition } from './grpc-errors.js';
+import { isConfiguredEndpoint } from '../../../libs/outbound/index.js';
 import { localKeyConflict } from './local-key-conflict.js';
 import { formatTime, intInRange, orderField, parseTime, recordIdField, requireText, shown, streamFields } from './request-fields.js';
 
@@ -67,7 +68,16 @@ export function toRecordIndexInfo(f: CatalogFile): RecordIndexInfo {
 }
 
 export class RecordHandlers {
-  constructor(private bus: Bus, private s3Configured: boolean, private localRoot: string) {}
+  /**
+   * signUrl: record_url as answered (signed for playback when the deployment serves it;
+   * identity where playback is open). storageEndpoints: the oss_endpoint values a request
+   * may name (configured ones only: the server signs requests to it with its credentials).
+   */
+  constructor(private bus: Bus, private s3Configured: boolean, private localRoot: string, private signUrl: (url: string) => string = (u) => u, private storageEndpoints: readonly string[] = []) {}
+
+  private info(f: CatalogFile): RecordIndexInfo {
+    return { ...toRecordIndexInfo(f), recordUrl: this.signUrl(f.url) };
+  }
 
   async describeFiles(req: DescribeLiveStreamRecordIndexFilesRequest): Promise<DescribeLiveStreamRecordIndexFilesResponse> {
     const stream = streamFields(req);
@@ -79,7 +89,7 @@ export class RecordHandlers {
     const order = orderField(req.order);
     const result = await call<DescribeFilesQuery, DescribeFilesResult>(this.bus, INDEX_DESCRIBE_FILES, { stream, startMs, endMs, pageNum, pageSize, order });
     return {
-      recordIndexInfoList: result.files.map(toRecordIndexInfo),
+      recordIndexInfoList: result.files.map((f) => this.info(f)),
       totalNum: result.total,
       pageNum,
       pageSize,
@@ -93,7 +103,7 @@ export class RecordHandlers {
     const anyStreamField = req.domainName || req.appName || req.streamName;
     const stream = anyStreamField ? streamFields(req) : null;
     const file = await call<DescribeFileQuery, CatalogFile>(this.bus, INDEX_DESCRIBE_FILE, { recordId, stream });
-    return { recordIndexInfo: toRecordIndexInfo(file) };
+    return { recordIndexInfo: this.info(file) };
   }
 
   async createIndexFile(req: pb.CreateLiveStreamRecordIndexFilesRequest): Promise<pb.CreateLiveStreamRecordIndexFilesResponse> {
@@ -113,11 +123,12 @@ export class RecordHandlers {
     if (bucket && !this.s3Configured) throw invalid('oss_bucket', 'no S3-compatible object storage is configured in this deployment');
     if (bucket && !BUCKET_NAME.test(bucket)) throw invalid('oss_bucket', `is not a bucket name (3..63 lower-case letters, digits, . and -): ${shown(bucket)}`);
     if (endpoint && !isHttpUrl(endpoint)) throw invalid('oss_endpoint', `must be an http or https URL, got ${shown(endpoint)}`);
+    if (endpoint && !isConfiguredEndpoint(endpoint, this.storageEndpoints)) throw invalid('oss_endpoint', `is not one of the storage endpoints configured in this deployment (LR_S3_ENDPOINT, LR_S3_ENDPOINTS): ${shown(endpoint)}`);
     const target: StorageTarget = bucket ? { kind: 's3', bucket, endpoint } : { kind: 'local', bucket: '', endpoint: '' };
     const conflict = target.kind === 'local' ? await localKeyConflict(this.localRoot, objectKey) : null;
     if (conflict) throw precondition(`oss_object: ${objectKey} cannot be written: ${conflict}`);
     const r = await call<CreateIndexQuery, CreateIndexResult>(this.bus, INDEX_CREATE, { stream, startMs, endMs, endIncluded: !!req.endTimeIncluded, target, objectKey }, 30000);
-    return { recordInfo: toRecordIndexInfo(r.file), segmentCount: r.segmentCount, discontinuityCount: r.discontinuityCount };
+    return { recordInfo: this.info(r.file), segmentCount: r.segmentCount, discontinuityCount: r.discontinuityCount };
   }
 
   async deleteRecords(req: pb.DeleteLiveStreamRecordIndexFilesRequest): Promise<pb.DeleteLiveStreamRecordIndexFilesResponse> {

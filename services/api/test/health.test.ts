@@ -101,7 +101,7 @@ describe('/healthz', () => {
     assert.ok(!killed.has(brokerPid()), 'a new broker process runs');
     assert.match(sys.logs(), /nats-server started again/);
     // The api answers through the new broker.
-    const client = grpcClient(sys.ports.grpc);
+    const client = grpcClient(sys.ports.grpc, sys.adminKey);
     try {
       const r = await unary<DescribeLiveRecordConfigRequest, { totalNum: number }>(client as unknown as grpc.Client, 'describeLiveRecordConfig', DescribeLiveRecordConfigRequest.fromPartial({ domainName: 'nobody.example.com' }));
       assert.equal(r.totalNum, 0);

@@ -24,7 +24,7 @@ describe('answers larger than one broker message', () => {
   before(async () => {
     nats = await startNatsServer({ port: await freePort(), storeDir: tempDir('nats-1mb'), maxPayloadBytes: 1024 * 1024 });
     sys = await startSystem({ LR_NATS_URL: nats.url });
-    client = grpcClient(sys.ports.grpc);
+    client = grpcClient(sys.ports.grpc, sys.adminKey);
   });
 
   after(async () => {

@@ -20,7 +20,7 @@ describe('index files - clip, merge, content, delete', () => {
 
   before(async () => {
     sys = await startSystem({ LR_DEFAULT_TEMPLATE_SLICE_SECONDS: '2', LR_DEFAULT_TEMPLATE_DELAY_SECONDS: '1' });
-    client = grpcClient(sys.ports.grpc);
+    client = grpcClient(sys.ports.grpc, sys.adminKey);
     const media = makeTestMedia('h264-aac', 40);
     const url = `rtmp://127.0.0.1:${sys.ports.rtmp}/live/clip`;
     const list = async () => (await call<pb.DescribeLiveStreamRecordIndexFilesResponse>('describeLiveStreamRecordIndexFiles', pb.DescribeLiveStreamRecordIndexFilesRequest, {
@@ -62,7 +62,7 @@ describe('index files - clip, merge, content, delete', () => {
     const d = duration('clips/live/clip/inside.m3u8');
     assert.ok(Math.abs(d - 6) <= 2, `clip of ${d} s for a 6 s range`);
     assert.deepEqual(ffprobe(join(sys.storageRoot, 'clips/live/clip/inside.m3u8')).streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
-    const res = await fetch(`http://127.0.0.1:${sys.ports.http}/clips/live/clip/inside.m3u8`);
+    const res = await fetch(`http://127.0.0.1:${sys.ports.http}/clips/live/clip/inside.m3u8`, { headers: { authorization: `Bearer ${sys.adminKey}` } });
     assert.equal(res.status, 200);
   });
 

@@ -6,11 +6,14 @@ import nmsLogger from 'node-media-server/src/core/logger.js';
 import type { Subscription } from '@nats-io/transport-node';
 import {
   STREAMS, SUBJECTS, publishDurable, streamLabel, streamToken, type Bus, type IngestPublished, type IngestUnpublished,
-  type MatchDecision, type StreamRef,
+  type IngestRefused, type MatchDecision, type StreamRef,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
+import { PublishKeys, withoutSecrets } from '../../../libs/publish-auth/index.js';
 import { CodecSniffer } from './codec-sniffer.js';
+import { NMS_SECRET, admit } from './nms-auth.js';
+import { PublishGate, type GateVerdict } from './publish-gate.js';
 import { domainOf } from './domain-map.js';
 import { MediaPublisher, SubjectOrder, type IngestPacket } from './media-publisher.js';
 
@@ -46,14 +49,25 @@ export class IngestService {
   private decisionsSub: Subscription | null = null;
   private readonly subjectOrders = new Map<string, SubjectOrder>();
 
-  constructor(private bus: Bus, private config: Config) {}
+  private readonly refusals = meter('ingest').createCounter('liverecord_ingest_refused_total', { description: 'Publishes and plays refused by publish authentication' });
+  private readonly keys: PublishKeys;
+  private readonly gate: PublishGate;
+
+  constructor(private bus: Bus, private config: Config) {
+    this.keys = new PublishKeys(bus, config.publishAuth.keys);
+    this.gate = new PublishGate(config, this.keys);
+  }
 
   async start(): Promise<void> {
     const storePath = join(this.config.dataDir, 'ingest');
     mkdirSync(storePath, { recursive: true });
-    this.nms = new NodeMediaServer({ bind: this.config.bind, rtmp: { port: this.config.ingest.rtmpPort }, store: { path: storePath } });
+    await this.keys.watch((err) => this.log.error({ err: err.message }, 'publish signing keys: unreadable update'));
+    // Every publish and play passes the gate (prePublish / prePlay), which tells node-media-server's own check the verdict.
+    this.nms = new NodeMediaServer({ bind: this.config.bind, rtmp: { port: this.config.ingest.rtmpPort }, store: { path: storePath }, auth: { publish: true, play: true, secret: NMS_SECRET } });
     // The constructor forces debug logging; keep node-media-server quiet unless we debug.
     nmsLogger.level = this.config.logLevel === 'debug' || this.config.logLevel === 'trace' ? 'debug' : 'error';
+    this.nms.on('prePublish', (session) => this.onGate(session, 'publish'));
+    this.nms.on('prePlay', (session) => this.onGate(session, 'play'));
     this.nms.on('postPublish', (session) => this.onPostPublish(session));
     this.nms.on('donePublish', (session) => this.onDonePublish(session));
     // A stream that nobody will record stops costing the media plane at once.
@@ -71,6 +85,31 @@ export class IngestService {
     this.log.info({ port: this.config.ingest.rtmpPort, bind: this.config.bind }, 'RTMP ingest listening');
   }
 
+  private streamOf(session: NmsSession): StreamRef {
+    return { domain: domainOf(session.streamHost, this.config.domains.default, this.config.domains.aliases), app: session.streamApp, stream: session.streamName };
+  }
+
+  /** Accepts or refuses a publish or play before node-media-server lets it start; a refusal is logged and evented. */
+  private onGate(session: NmsSession, kind: 'publish' | 'play'): void {
+    const stream = this.streamOf(session);
+    let verdict: GateVerdict;
+    try {
+      verdict = this.gate.decide({ kind, ...stream, ip: session.ip, query: session.streamQuery });
+    } catch (err) {
+      // A gate that cannot decide refuses: an error must not open the door.
+      this.log.error({ stream: streamLabel(stream), err: (err as Error).message }, 'publish authentication failed to decide; refused');
+      verdict = { ok: false, reason: 'internal' };
+    }
+    admit(session, verdict.ok);
+    if (verdict.ok) return;
+    this.refusals.add(1, { kind, reason: verdict.reason });
+    const ev: IngestRefused = { stream, kind, sessionId: session.id, nodeId: this.config.ingest.nodeId, clientAddress: session.ip, reason: verdict.reason, at: Date.now() };
+    this.log.warn({ stream: streamLabel(stream), kind, client: session.ip, reason: verdict.reason }, `${kind} refused`);
+    publishDurable(this.bus, SUBJECTS.ingestRefused, ev, `refused:${session.id}`).catch((err: unknown) => {
+      this.log.error({ sessionId: session.id, err: (err as Error).message }, 'could not announce a refused publish');
+    });
+  }
+
   private onPostPublish(session: NmsSession): void {
     const broadcast = Context.broadcasts.get(session.streamPath);
     // postPublish fires before node-media-server assigns the publisher, and fires for a refused duplicate too.
@@ -80,7 +119,7 @@ export class IngestService {
     }
     // The reconnect window is ours: node-media-server must end the publish the moment the socket closes.
     broadcast.publishGraceMs = 0;
-    const stream = { domain: domainOf(session.streamHost, this.config.domains.default, this.config.domains.aliases), app: session.streamApp, stream: session.streamName };
+    const stream = this.streamOf(session);
     const subject = SUBJECTS.media(streamToken(stream));
     const order = this.subjectOrders.get(subject) ?? new SubjectOrder();
     this.subjectOrders.set(subject, order);
@@ -149,7 +188,8 @@ export class IngestService {
         width: s.videoWidth || 0, height: s.videoHeight || 0, fps: s.videoFramerate || 0,
         videoBitrateKbps: Math.round(s.videoDatarate || 0),
       },
-      params: { ...s.streamQuery },
+      // Credentials in the publish URL never reach the 30-day event log, the matcher or callbacks.
+      params: withoutSecrets({ ...s.streamQuery }),
       media: { subject: entry.media.subject, startSeq, startMs: entry.startedAt },
       at: Date.now(),
     };
@@ -204,6 +244,7 @@ export class IngestService {
   }
 
   async stop(): Promise<void> {
+    this.keys.stop();
     this.decisionsSub?.unsubscribe();
     this.decisionsSub = null;
     const open = [...this.live.values()];

@@ -78,7 +78,7 @@ export class MatcherService {
   private serveManagement(): void {
     const rpc = <Req, Res>(method: MatcherMethod, fn: (req: Req) => Promise<Res>) =>
       this.servers.push(serve<Req, Res>(this.bus, SUBJECTS.matcherRpc(method), 'matcher', this.log, (req) => validated(() => fn(req)), 'matcher'));
-    const caps = { ...LOCAL_ONLY, s3: !!this.config.storage.s3.endpoint };
+    const caps = { ...LOCAL_ONLY, s3: !!this.config.storage.s3.endpoint, endpoints: [this.config.storage.s3.endpoint, ...this.config.storage.endpoints].filter(Boolean) };
     rpc<AddLiveAppRecordConfigRequest, RecordTemplate>(MATCHER_METHODS.addTemplate, async (req) => this.store.add(validateOssTemplate(req, this.limits, caps, Date.now())));
     rpc<AddLiveAppRecordConfigRequest, RecordTemplate>(MATCHER_METHODS.updateTemplate, async (req) => this.store.update(validateOssTemplate(req, this.limits, caps, Date.now())));
     rpc<AddLiveRecordVodConfigRequest, RecordTemplate>(MATCHER_METHODS.addVodTemplate, async (req) => this.store.add(validateVodTemplate(req, this.limits, caps, Date.now())));
@@ -89,7 +89,7 @@ export class MatcherService {
     });
     rpc<TemplateListQuery & PageQuery, Page<RecordTemplate>>(MATCHER_METHODS.listTemplates, (q) => this.store.page(q));
     rpc<AddLiveRecordNotifyConfigRequest, NotifyConfig>(MATCHER_METHODS.putNotify, async (req) => {
-      const c = validateNotify(req, Date.now());
+      const c = validateNotify(req, Date.now(), this.config.outbound);
       await this.store.putNotify(c);
       this.log.info({ domain: c.domain, notifyUrl: c.notifyUrl, onDemandUrl: c.onDemandUrl, needStatusNotify: c.needStatusNotify, signed: !!c.authKey }, 'callback configuration saved');
       return c;
@@ -114,7 +114,7 @@ export class MatcherService {
       const answer = await askOnDemand(notify.onDemandUrl, {
         domain: ev.stream.domain, app: ev.stream.app, stream: ev.stream.stream,
         codec: ev.codecs.video ?? '', vbitrate: ev.codecs.videoBitrateKbps,
-      }, this.config.matcher.onDemandTimeoutMs, this.limits.intervalSeconds);
+      }, this.config.matcher.onDemandTimeoutMs, this.limits.intervalSeconds, this.config.outbound);
       return { ok: true, answer };
     } catch (err) {
       if (err instanceof OnDemandFailure) return { ok: false, error: err.message };

@@ -2,6 +2,7 @@
 // how) to record a publish. Parsing is pure; the request is bounded in time and size.
 import { RECORD_FORMATS, type RecordFormat } from '../../../libs/bus/index.js';
 import { inRange, type Range } from '../../../libs/config/index.js';
+import { BodyTooLarge, OutboundDenied, outboundRequest, type OutboundAnswer, type OutboundPolicy } from '../../../libs/outbound/index.js';
 
 export const MAX_ANSWER_BYTES = 2048;
 
@@ -59,7 +60,7 @@ export interface OnDemandQuery {
 }
 
 /** GET {url}?domain=&app=&stream=&codec=&vbitrate= and parse the answer; any problem is an OnDemandFailure naming it. */
-export async function askOnDemand(url: string, q: OnDemandQuery, timeoutMs: number, intervalRange: Range): Promise<OnDemandAnswer> {
+export async function askOnDemand(url: string, q: OnDemandQuery, timeoutMs: number, intervalRange: Range, policy: OutboundPolicy): Promise<OnDemandAnswer> {
   let target: URL;
   try {
     target = new URL(url);
@@ -67,34 +68,16 @@ export async function askOnDemand(url: string, q: OnDemandQuery, timeoutMs: numb
     throw new OnDemandFailure(`the on-demand URL "${url}" is not a URL`);
   }
   for (const [k, v] of Object.entries(q)) target.searchParams.set(k, String(v));
-  let res: Response;
+  let res: OutboundAnswer;
   try {
-    res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+    // Resolved and checked against the outbound policy at connect time (libs/outbound), redirects not followed.
+    res = await outboundRequest(target, { timeoutMs, maxBodyBytes: MAX_ANSWER_BYTES, policy });
   } catch (err) {
     const e = err as Error;
+    if (e instanceof BodyTooLarge) throw new OnDemandFailure(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+    if (e instanceof OutboundDenied) throw new OnDemandFailure(`refused by the outbound guard: ${e.message}`);
     throw new OnDemandFailure(e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `request failed: ${e.message}`);
   }
-  if (res.status !== 200) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new OnDemandFailure(`the endpoint answered HTTP ${res.status}`);
-  }
-  const reader = res.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (reader) {
-    let part: ReadableStreamReadResult<Uint8Array>;
-    try {
-      part = await reader.read();
-    } catch (err) {
-      throw new OnDemandFailure(`reading the answer failed: ${(err as Error).message}`);
-    }
-    if (part.done) break;
-    size += part.value.length;
-    if (size > MAX_ANSWER_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new OnDemandFailure(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
-    }
-    chunks.push(part.value);
-  }
-  return parseOnDemandAnswer(Buffer.concat(chunks).toString('utf8'), intervalRange);
+  if (res.status !== 200) throw new OnDemandFailure(`the endpoint answered HTTP ${res.status}`);
+  return parseOnDemandAnswer(res.body.toString('utf8'), intervalRange);
 }

@@ -18,10 +18,14 @@ export const DEFAULT_SLICE_SECONDS = 30;
 export const MAX_TRANSCODE_TEMPLATES = 10;
 
 
+import { isConfiguredEndpoint } from '../../../libs/outbound/index.js';
+
 export interface StorageCapabilities {
   /** Whether object storage other than local disk is configured. */
   s3: boolean;
   packaged: readonly RecordFormat[];
+  /** The storage endpoints a template may name (configured ones); absent: any (unit tests of other rules). */
+  endpoints?: readonly string[];
 }
 
 export const LOCAL_ONLY: StorageCapabilities = { s3: false, packaged: PACKAGED_FORMATS };
@@ -120,6 +124,8 @@ export function validateOssTemplate(req: AddLiveAppRecordConfigRequest, limits: 
   const endpoint = (req.ossEndpoint ?? '').trim();
   if ((bucket || endpoint) && !caps.s3) throw new ValidationError(bucket ? 'oss_bucket' : 'oss_endpoint', 'no S3-compatible object storage is configured in this deployment; leave oss_bucket and oss_endpoint empty for local storage');
   if (endpoint && !bucket) throw new ValidationError('oss_bucket', 'is required when oss_endpoint is given');
+  // The server signs requests to the endpoint with its own S3 credentials: only configured endpoints, never one a caller invents.
+  if (endpoint && caps.endpoints && !isConfiguredEndpoint(endpoint, caps.endpoints)) throw new ValidationError('oss_endpoint', `is not one of the storage endpoints configured in this deployment (LR_S3_ENDPOINT, LR_S3_ENDPOINTS): "${endpoint.slice(0, 200)}"`);
   return {
     id: templateId(key), kind: 'oss', ...key,
     trigger: trigger(req.onDemand),

@@ -59,7 +59,7 @@ describe('triggers - templates decide what is recorded', () => {
   before(async () => {
     od = await onDemandServer(odCalls);
     sys = await startSystem({ LR_DEFAULT_TEMPLATE: '0', LR_ON_DEMAND_TIMEOUT_MS: '1000' }, dataDir);
-    client = grpcClient(sys.ports.grpc);
+    client = grpcClient(sys.ports.grpc, sys.adminKey);
   });
 
   after(async () => {
@@ -205,7 +205,7 @@ describe('triggers - templates decide what is recorded', () => {
     assert.equal(await sys.stop(), 0);
     client.close();
     sys = await startSystem({ LR_DEFAULT_TEMPLATE: '0', LR_ON_DEMAND_TIMEOUT_MS: '1000' }, dataDir);
-    client = grpcClient(sys.ports.grpc);
+    client = grpcClient(sys.ports.grpc, sys.adminKey);
     const one = await call<pb.DescribeLiveRecordConfigResponse>('describeLiveRecordConfig', pb.DescribeLiveRecordConfigRequest, { domainName: DOMAIN, appName: 'live', streamName: 'auto' });
     assert.equal(one.totalNum, 1);
     assert.equal(one.liveAppRecordList[0].delayTime, 30);

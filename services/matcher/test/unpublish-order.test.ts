@@ -26,7 +26,7 @@ describe('unpublish before the actor exists', () => {
       LR_EMBEDDED_SERVICES: 'index,storage-uploader,notifier,splice-timer,matcher,ingest,api',
       LR_DEFAULT_TEMPLATE: '0', LR_LEASE_TTL_MS: '3000',
     });
-    const client = grpcClient(sys.ports.grpc);
+    const client = grpcClient(sys.ports.grpc, sys.adminKey);
     const call = <Res>(method: string, msg: { fromPartial(o: object): object }, req: object) => unary<object, Res>(client, method, msg.fromPartial(req));
     let recorder: ChildProcess | null = null;
     try {

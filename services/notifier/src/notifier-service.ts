@@ -6,6 +6,7 @@ import {
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
+import { OutboundDenied, outboundRequest } from '../../../libs/outbound/index.js';
 import { fileCallbackBody, noticeCallbackBody } from './callback-body.js';
 import { callbackId } from './callback-id.js';
 import { HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signCallback } from './callback-signing.js';
@@ -82,6 +83,20 @@ export class NotifierService {
     await this.ledger.finish(id, claim.revision, outcome);
   }
 
+  /** A callback the outbound guard stopped: logged and evented (lr.evt.outbound.refused); it is retried like any failure, and refused again. */
+  private refusedOutbound(url: string, id: string, reason: string): void {
+    let host = '';
+    try {
+      host = new URL(url).host;
+    } catch {
+      host = '(not a URL)';
+    }
+    this.log.warn({ id, host, reason }, 'callback refused by the outbound guard');
+    publishDurable(this.bus, SUBJECTS.outboundRefused, { kind: 'callback', id, host, reason, at: Date.now() }).catch((err: unknown) => {
+      this.log.error({ id, err: (err as Error).message }, 'could not publish an outbound refusal');
+    });
+  }
+
   private async deliver(c: NotifyConfig, msg: JsMsg, body: Record<string, unknown>): Promise<'delivered' | 'abandoned'> {
     const text = JSON.stringify(body);
     const timestamp = Math.floor(Date.now() / 1000);
@@ -90,8 +105,8 @@ export class NotifierService {
     const attempt = msg.info.deliveryCount;
     let error: string;
     try {
-      const res = await fetch(c.notifyUrl, { method: 'POST', headers, body: text, signal: AbortSignal.timeout(this.config.notifier.timeoutMs), redirect: 'error' });
-      await res.body?.cancel().catch(() => undefined);
+      // Resolved and checked at connect time (DNS rebinding), redirects not followed; the answer body is not needed.
+      const res = await outboundRequest(c.notifyUrl, { method: 'POST', headers, body: text, timeoutMs: this.config.notifier.timeoutMs, maxBodyBytes: 64 * 1024, policy: this.config.outbound });
       if (res.status >= 200 && res.status < 300) {
         this.delivered.add(1, { outcome: 'delivered', event: String(body.event) });
         this.log.info({ id: body.id, event: body.event, stream: `${body.domain}/${body.app}/${body.stream}`, attempt }, 'callback delivered');
@@ -99,7 +114,10 @@ export class NotifierService {
       }
       error = `HTTP ${res.status}`;
     } catch (err) {
-      error = (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.notifier.timeoutMs} ms` : (err as Error).message;
+      if (err instanceof OutboundDenied) {
+        this.refusedOutbound(c.notifyUrl, String(body.id), err.message);
+        error = `refused by the outbound guard: ${err.message}`;
+      } else error = (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.notifier.timeoutMs} ms` : (err as Error).message;
     }
     if (attempt >= this.config.notifier.maxAttempts) {
       this.delivered.add(1, { outcome: 'abandoned', event: String(body.event) });

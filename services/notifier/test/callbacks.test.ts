@@ -41,7 +41,7 @@ describe('callbacks - file and status notices', () => {
   });
 
   it('posts signed notices for the recording and for each file, retried after a 500', async () => {
-    const client = grpcClient(sys.ports.grpc);
+    const client = grpcClient(sys.ports.grpc, sys.adminKey);
     await unary(client, 'addLiveRecordNotifyConfig', pb.AddLiveRecordNotifyConfigRequest.fromPartial({ domainName: 'localhost', notifyUrl: url, needStatusNotify: true, authKey: AUTH_KEY }));
     const described = await unary<object, pb.DescribeLiveRecordNotifyConfigResponse>(client, 'describeLiveRecordNotifyConfig', pb.DescribeLiveRecordNotifyConfigRequest.fromPartial({ domainName: 'localhost' }));
     assert.equal(described.liveRecordNotifyConfig?.authKeySet, true);

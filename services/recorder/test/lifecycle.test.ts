@@ -27,7 +27,7 @@ describe('lifecycle - formats, cycles, reconnect windows and commands', () => {
 
   before(async () => {
     sys = await startSystem({ LR_DEFAULT_TEMPLATE: '0' });
-    client = grpcClient(sys.ports.grpc);
+    client = grpcClient(sys.ports.grpc, sys.adminKey);
     const m3u8 = { format: 'm3u8', sliceDuration: 2, cycleDuration: 3600 };
     await template('multi', 60, [m3u8, { format: 'flv', cycleDuration: 3600 }, { format: 'mp4', cycleDuration: 3600 }]);
     await template('cycled', 1, [{ format: 'm3u8', sliceDuration: 2, cycleDuration: 6 }, { format: 'mp4', cycleDuration: 10 }]);

@@ -22,7 +22,7 @@ function startSpliceTimer(natsUrl: string): { child: ChildProcess; ready: Promis
 }
 
 async function helpers(sys: RunningSystem) {
-  const client = grpcClient(sys.ports.grpc);
+  const client = grpcClient(sys.ports.grpc, sys.adminKey);
   const call = <Res>(method: string, msg: { fromPartial(o: object): object }, req: object) => unary<object, Res>(client, method, msg.fromPartial(req));
   return {
     client,

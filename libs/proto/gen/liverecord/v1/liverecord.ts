@@ -413,6 +413,71 @@ export interface DescribeLiveStreamRecordContentResponse {
   contentInfoList: RecordContentInfo[];
 }
 
+export interface CreateApiKeyRequest {
+  /** A label for people (who or what uses the key). */
+  name: string;
+  /** read, write or admin (each includes the ones before it). */
+  scope: string;
+}
+
+export interface ApiKeyInfo {
+  keyId: string;
+  name: string;
+  scope: string;
+  createTime: string;
+  /** Empty while the key is valid. */
+  revokeTime: string;
+  /** The key id of whoever created it. */
+  createdBy: string;
+}
+
+export interface CreateApiKeyResponse {
+  keyInfo?:
+    | ApiKeyInfo
+    | undefined;
+  /** The key to send as `authorization: Bearer <key>`: shown only here, keep it safe. */
+  apiKey: string;
+}
+
+export interface ListApiKeysRequest {
+}
+
+export interface ListApiKeysResponse {
+  apiKeyList: ApiKeyInfo[];
+}
+
+export interface RevokeApiKeyRequest {
+  keyId: string;
+}
+
+export interface RevokeApiKeyResponse {
+}
+
+export interface SetPublishAuthKeysRequest {
+  domainName: string;
+  /** Signs publish (and play) URLs: auth_key={expiry}-{rand}-{uid}-{md5("/{app}/{stream}-{expiry}-{rand}-{uid}-{key}")}. */
+  primaryKey: string;
+  /** Also accepted, for rotation: move the old primary here, set a new primary, re-sign, then clear this. */
+  secondaryKey: string;
+}
+
+export interface SetPublishAuthKeysResponse {
+}
+
+export interface DescribePublishAuthRequest {
+  domainName: string;
+}
+
+export interface DescribePublishAuthResponse {
+  domainName: string;
+  /** Publishes need a signed URL (always, except unsigned ones from a trusted loopback address to the default domain). */
+  required: boolean;
+  primaryKeySet: boolean;
+  secondaryKeySet: boolean;
+  /** Where the keys come from: api (set with SetPublishAuthKeys), config (LR_PUBLISH_AUTH_KEYS) or none. */
+  source: string;
+}
+
 function createBaseRecordIndexInfo(): RecordIndexInfo {
   return {
     recordId: "",
@@ -6906,6 +6971,984 @@ export const DescribeLiveStreamRecordContentResponse: MessageFns<DescribeLiveStr
   },
 };
 
+function createBaseCreateApiKeyRequest(): CreateApiKeyRequest {
+  return { name: "", scope: "" };
+}
+
+export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
+  encode(message: CreateApiKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.scope !== "") {
+      writer.uint32(18).string(message.scope);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateApiKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateApiKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.scope = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateApiKeyRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+    };
+  },
+
+  toJSON(message: CreateApiKeyRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.scope !== "") {
+      obj.scope = message.scope;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateApiKeyRequest>, I>>(base?: I): CreateApiKeyRequest {
+    return CreateApiKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateApiKeyRequest>, I>>(object: I): CreateApiKeyRequest {
+    const message = createBaseCreateApiKeyRequest();
+    message.name = object.name ?? "";
+    message.scope = object.scope ?? "";
+    return message;
+  },
+};
+
+function createBaseApiKeyInfo(): ApiKeyInfo {
+  return { keyId: "", name: "", scope: "", createTime: "", revokeTime: "", createdBy: "" };
+}
+
+export const ApiKeyInfo: MessageFns<ApiKeyInfo> = {
+  encode(message: ApiKeyInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.scope !== "") {
+      writer.uint32(26).string(message.scope);
+    }
+    if (message.createTime !== "") {
+      writer.uint32(34).string(message.createTime);
+    }
+    if (message.revokeTime !== "") {
+      writer.uint32(42).string(message.revokeTime);
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(50).string(message.createdBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApiKeyInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApiKeyInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.scope = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createTime = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.revokeTime = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApiKeyInfo {
+    return {
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      scope: isSet(object.scope) ? globalThis.String(object.scope) : "",
+      createTime: isSet(object.createTime)
+        ? globalThis.String(object.createTime)
+        : isSet(object.create_time)
+        ? globalThis.String(object.create_time)
+        : "",
+      revokeTime: isSet(object.revokeTime)
+        ? globalThis.String(object.revokeTime)
+        : isSet(object.revoke_time)
+        ? globalThis.String(object.revoke_time)
+        : "",
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+    };
+  },
+
+  toJSON(message: ApiKeyInfo): unknown {
+    const obj: any = {};
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.scope !== "") {
+      obj.scope = message.scope;
+    }
+    if (message.createTime !== "") {
+      obj.createTime = message.createTime;
+    }
+    if (message.revokeTime !== "") {
+      obj.revokeTime = message.revokeTime;
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ApiKeyInfo>, I>>(base?: I): ApiKeyInfo {
+    return ApiKeyInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApiKeyInfo>, I>>(object: I): ApiKeyInfo {
+    const message = createBaseApiKeyInfo();
+    message.keyId = object.keyId ?? "";
+    message.name = object.name ?? "";
+    message.scope = object.scope ?? "";
+    message.createTime = object.createTime ?? "";
+    message.revokeTime = object.revokeTime ?? "";
+    message.createdBy = object.createdBy ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateApiKeyResponse(): CreateApiKeyResponse {
+  return { keyInfo: undefined, apiKey: "" };
+}
+
+export const CreateApiKeyResponse: MessageFns<CreateApiKeyResponse> = {
+  encode(message: CreateApiKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyInfo !== undefined) {
+      ApiKeyInfo.encode(message.keyInfo, writer.uint32(10).fork()).join();
+    }
+    if (message.apiKey !== "") {
+      writer.uint32(18).string(message.apiKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateApiKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateApiKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyInfo = ApiKeyInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.apiKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateApiKeyResponse {
+    return {
+      keyInfo: isSet(object.keyInfo)
+        ? ApiKeyInfo.fromJSON(object.keyInfo)
+        : isSet(object.key_info)
+        ? ApiKeyInfo.fromJSON(object.key_info)
+        : undefined,
+      apiKey: isSet(object.apiKey)
+        ? globalThis.String(object.apiKey)
+        : isSet(object.api_key)
+        ? globalThis.String(object.api_key)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateApiKeyResponse): unknown {
+    const obj: any = {};
+    if (message.keyInfo !== undefined) {
+      obj.keyInfo = ApiKeyInfo.toJSON(message.keyInfo);
+    }
+    if (message.apiKey !== "") {
+      obj.apiKey = message.apiKey;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateApiKeyResponse>, I>>(base?: I): CreateApiKeyResponse {
+    return CreateApiKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateApiKeyResponse>, I>>(object: I): CreateApiKeyResponse {
+    const message = createBaseCreateApiKeyResponse();
+    message.keyInfo = (object.keyInfo !== undefined && object.keyInfo !== null)
+      ? ApiKeyInfo.fromPartial(object.keyInfo)
+      : undefined;
+    message.apiKey = object.apiKey ?? "";
+    return message;
+  },
+};
+
+function createBaseListApiKeysRequest(): ListApiKeysRequest {
+  return {};
+}
+
+export const ListApiKeysRequest: MessageFns<ListApiKeysRequest> = {
+  encode(_: ListApiKeysRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListApiKeysRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListApiKeysRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListApiKeysRequest {
+    return {};
+  },
+
+  toJSON(_: ListApiKeysRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListApiKeysRequest>, I>>(base?: I): ListApiKeysRequest {
+    return ListApiKeysRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListApiKeysRequest>, I>>(_: I): ListApiKeysRequest {
+    const message = createBaseListApiKeysRequest();
+    return message;
+  },
+};
+
+function createBaseListApiKeysResponse(): ListApiKeysResponse {
+  return { apiKeyList: [] };
+}
+
+export const ListApiKeysResponse: MessageFns<ListApiKeysResponse> = {
+  encode(message: ListApiKeysResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.apiKeyList) {
+      ApiKeyInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListApiKeysResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListApiKeysResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiKeyList.push(ApiKeyInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListApiKeysResponse {
+    return {
+      apiKeyList: globalThis.Array.isArray(object?.apiKeyList)
+        ? object.apiKeyList.map((e: any) => ApiKeyInfo.fromJSON(e))
+        : globalThis.Array.isArray(object?.api_key_list)
+        ? object.api_key_list.map((e: any) => ApiKeyInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListApiKeysResponse): unknown {
+    const obj: any = {};
+    if (message.apiKeyList?.length) {
+      obj.apiKeyList = message.apiKeyList.map((e) => ApiKeyInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListApiKeysResponse>, I>>(base?: I): ListApiKeysResponse {
+    return ListApiKeysResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListApiKeysResponse>, I>>(object: I): ListApiKeysResponse {
+    const message = createBaseListApiKeysResponse();
+    message.apiKeyList = object.apiKeyList?.map((e) => ApiKeyInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRevokeApiKeyRequest(): RevokeApiKeyRequest {
+  return { keyId: "" };
+}
+
+export const RevokeApiKeyRequest: MessageFns<RevokeApiKeyRequest> = {
+  encode(message: RevokeApiKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeApiKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeApiKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeApiKeyRequest {
+    return {
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RevokeApiKeyRequest): unknown {
+    const obj: any = {};
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeApiKeyRequest>, I>>(base?: I): RevokeApiKeyRequest {
+    return RevokeApiKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeApiKeyRequest>, I>>(object: I): RevokeApiKeyRequest {
+    const message = createBaseRevokeApiKeyRequest();
+    message.keyId = object.keyId ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeApiKeyResponse(): RevokeApiKeyResponse {
+  return {};
+}
+
+export const RevokeApiKeyResponse: MessageFns<RevokeApiKeyResponse> = {
+  encode(_: RevokeApiKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeApiKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeApiKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RevokeApiKeyResponse {
+    return {};
+  },
+
+  toJSON(_: RevokeApiKeyResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeApiKeyResponse>, I>>(base?: I): RevokeApiKeyResponse {
+    return RevokeApiKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeApiKeyResponse>, I>>(_: I): RevokeApiKeyResponse {
+    const message = createBaseRevokeApiKeyResponse();
+    return message;
+  },
+};
+
+function createBaseSetPublishAuthKeysRequest(): SetPublishAuthKeysRequest {
+  return { domainName: "", primaryKey: "", secondaryKey: "" };
+}
+
+export const SetPublishAuthKeysRequest: MessageFns<SetPublishAuthKeysRequest> = {
+  encode(message: SetPublishAuthKeysRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.primaryKey !== "") {
+      writer.uint32(18).string(message.primaryKey);
+    }
+    if (message.secondaryKey !== "") {
+      writer.uint32(26).string(message.secondaryKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPublishAuthKeysRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPublishAuthKeysRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.primaryKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.secondaryKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPublishAuthKeysRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      primaryKey: isSet(object.primaryKey)
+        ? globalThis.String(object.primaryKey)
+        : isSet(object.primary_key)
+        ? globalThis.String(object.primary_key)
+        : "",
+      secondaryKey: isSet(object.secondaryKey)
+        ? globalThis.String(object.secondaryKey)
+        : isSet(object.secondary_key)
+        ? globalThis.String(object.secondary_key)
+        : "",
+    };
+  },
+
+  toJSON(message: SetPublishAuthKeysRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.primaryKey !== "") {
+      obj.primaryKey = message.primaryKey;
+    }
+    if (message.secondaryKey !== "") {
+      obj.secondaryKey = message.secondaryKey;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetPublishAuthKeysRequest>, I>>(base?: I): SetPublishAuthKeysRequest {
+    return SetPublishAuthKeysRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetPublishAuthKeysRequest>, I>>(object: I): SetPublishAuthKeysRequest {
+    const message = createBaseSetPublishAuthKeysRequest();
+    message.domainName = object.domainName ?? "";
+    message.primaryKey = object.primaryKey ?? "";
+    message.secondaryKey = object.secondaryKey ?? "";
+    return message;
+  },
+};
+
+function createBaseSetPublishAuthKeysResponse(): SetPublishAuthKeysResponse {
+  return {};
+}
+
+export const SetPublishAuthKeysResponse: MessageFns<SetPublishAuthKeysResponse> = {
+  encode(_: SetPublishAuthKeysResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPublishAuthKeysResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPublishAuthKeysResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SetPublishAuthKeysResponse {
+    return {};
+  },
+
+  toJSON(_: SetPublishAuthKeysResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetPublishAuthKeysResponse>, I>>(base?: I): SetPublishAuthKeysResponse {
+    return SetPublishAuthKeysResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetPublishAuthKeysResponse>, I>>(_: I): SetPublishAuthKeysResponse {
+    const message = createBaseSetPublishAuthKeysResponse();
+    return message;
+  },
+};
+
+function createBaseDescribePublishAuthRequest(): DescribePublishAuthRequest {
+  return { domainName: "" };
+}
+
+export const DescribePublishAuthRequest: MessageFns<DescribePublishAuthRequest> = {
+  encode(message: DescribePublishAuthRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribePublishAuthRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribePublishAuthRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribePublishAuthRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+    };
+  },
+
+  toJSON(message: DescribePublishAuthRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribePublishAuthRequest>, I>>(base?: I): DescribePublishAuthRequest {
+    return DescribePublishAuthRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribePublishAuthRequest>, I>>(object: I): DescribePublishAuthRequest {
+    const message = createBaseDescribePublishAuthRequest();
+    message.domainName = object.domainName ?? "";
+    return message;
+  },
+};
+
+function createBaseDescribePublishAuthResponse(): DescribePublishAuthResponse {
+  return { domainName: "", required: false, primaryKeySet: false, secondaryKeySet: false, source: "" };
+}
+
+export const DescribePublishAuthResponse: MessageFns<DescribePublishAuthResponse> = {
+  encode(message: DescribePublishAuthResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.required !== false) {
+      writer.uint32(16).bool(message.required);
+    }
+    if (message.primaryKeySet !== false) {
+      writer.uint32(24).bool(message.primaryKeySet);
+    }
+    if (message.secondaryKeySet !== false) {
+      writer.uint32(32).bool(message.secondaryKeySet);
+    }
+    if (message.source !== "") {
+      writer.uint32(42).string(message.source);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribePublishAuthResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribePublishAuthResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.required = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.primaryKeySet = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.secondaryKeySet = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribePublishAuthResponse {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      required: isSet(object.required) ? globalThis.Boolean(object.required) : false,
+      primaryKeySet: isSet(object.primaryKeySet)
+        ? globalThis.Boolean(object.primaryKeySet)
+        : isSet(object.primary_key_set)
+        ? globalThis.Boolean(object.primary_key_set)
+        : false,
+      secondaryKeySet: isSet(object.secondaryKeySet)
+        ? globalThis.Boolean(object.secondaryKeySet)
+        : isSet(object.secondary_key_set)
+        ? globalThis.Boolean(object.secondary_key_set)
+        : false,
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+    };
+  },
+
+  toJSON(message: DescribePublishAuthResponse): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.required !== false) {
+      obj.required = message.required;
+    }
+    if (message.primaryKeySet !== false) {
+      obj.primaryKeySet = message.primaryKeySet;
+    }
+    if (message.secondaryKeySet !== false) {
+      obj.secondaryKeySet = message.secondaryKeySet;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribePublishAuthResponse>, I>>(base?: I): DescribePublishAuthResponse {
+    return DescribePublishAuthResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribePublishAuthResponse>, I>>(object: I): DescribePublishAuthResponse {
+    const message = createBaseDescribePublishAuthResponse();
+    message.domainName = object.domainName ?? "";
+    message.required = object.required ?? false;
+    message.primaryKeySet = object.primaryKeySet ?? false;
+    message.secondaryKeySet = object.secondaryKeySet ?? false;
+    message.source = object.source ?? "";
+    return message;
+  },
+};
+
 /**
  * The public API of liverecord. Method names follow the recording APIs of the
  * managed cloud service so that its users find their way; field names are the
@@ -7143,6 +8186,62 @@ export const LiveRecordServiceService = {
     responseDeserialize: (value: Buffer): DeleteLiveRecordNotifyConfigResponse =>
       DeleteLiveRecordNotifyConfigResponse.decode(value),
   },
+  /** API keys (admin scope). The key itself is returned once, by CreateApiKey; only its hash is stored. */
+  createApiKey: {
+    path: "/liverecord.v1.LiveRecordService/CreateApiKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateApiKeyRequest): Buffer => Buffer.from(CreateApiKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateApiKeyRequest => CreateApiKeyRequest.decode(value),
+    responseSerialize: (value: CreateApiKeyResponse): Buffer =>
+      Buffer.from(CreateApiKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateApiKeyResponse => CreateApiKeyResponse.decode(value),
+  },
+  /** Every API key's id, name, scope and state (never the key). */
+  listApiKeys: {
+    path: "/liverecord.v1.LiveRecordService/ListApiKeys" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListApiKeysRequest): Buffer => Buffer.from(ListApiKeysRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListApiKeysRequest => ListApiKeysRequest.decode(value),
+    responseSerialize: (value: ListApiKeysResponse): Buffer => Buffer.from(ListApiKeysResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListApiKeysResponse => ListApiKeysResponse.decode(value),
+  },
+  /** A revoked key is refused (UNAUTHENTICATED) from the next call on. */
+  revokeApiKey: {
+    path: "/liverecord.v1.LiveRecordService/RevokeApiKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeApiKeyRequest): Buffer => Buffer.from(RevokeApiKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeApiKeyRequest => RevokeApiKeyRequest.decode(value),
+    responseSerialize: (value: RevokeApiKeyResponse): Buffer =>
+      Buffer.from(RevokeApiKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeApiKeyResponse => RevokeApiKeyResponse.decode(value),
+  },
+  /** Publish authentication of a domain (admin scope): the primary and secondary signing keys of its publish URLs. */
+  setPublishAuthKeys: {
+    path: "/liverecord.v1.LiveRecordService/SetPublishAuthKeys" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetPublishAuthKeysRequest): Buffer =>
+      Buffer.from(SetPublishAuthKeysRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetPublishAuthKeysRequest => SetPublishAuthKeysRequest.decode(value),
+    responseSerialize: (value: SetPublishAuthKeysResponse): Buffer =>
+      Buffer.from(SetPublishAuthKeysResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetPublishAuthKeysResponse => SetPublishAuthKeysResponse.decode(value),
+  },
+  /** Whether a domain's publishes must be signed and which keys are set (never the keys). */
+  describePublishAuth: {
+    path: "/liverecord.v1.LiveRecordService/DescribePublishAuth" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribePublishAuthRequest): Buffer =>
+      Buffer.from(DescribePublishAuthRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribePublishAuthRequest => DescribePublishAuthRequest.decode(value),
+    responseSerialize: (value: DescribePublishAuthResponse): Buffer =>
+      Buffer.from(DescribePublishAuthResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribePublishAuthResponse => DescribePublishAuthResponse.decode(value),
+  },
 } as const;
 
 export interface LiveRecordServiceServer extends UntypedServiceImplementation {
@@ -7200,6 +8299,16 @@ export interface LiveRecordServiceServer extends UntypedServiceImplementation {
     DeleteLiveRecordNotifyConfigRequest,
     DeleteLiveRecordNotifyConfigResponse
   >;
+  /** API keys (admin scope). The key itself is returned once, by CreateApiKey; only its hash is stored. */
+  createApiKey: handleUnaryCall<CreateApiKeyRequest, CreateApiKeyResponse>;
+  /** Every API key's id, name, scope and state (never the key). */
+  listApiKeys: handleUnaryCall<ListApiKeysRequest, ListApiKeysResponse>;
+  /** A revoked key is refused (UNAUTHENTICATED) from the next call on. */
+  revokeApiKey: handleUnaryCall<RevokeApiKeyRequest, RevokeApiKeyResponse>;
+  /** Publish authentication of a domain (admin scope): the primary and secondary signing keys of its publish URLs. */
+  setPublishAuthKeys: handleUnaryCall<SetPublishAuthKeysRequest, SetPublishAuthKeysResponse>;
+  /** Whether a domain's publishes must be signed and which keys are set (never the keys). */
+  describePublishAuth: handleUnaryCall<DescribePublishAuthRequest, DescribePublishAuthResponse>;
 }
 
 export interface LiveRecordServiceClient extends Client {
@@ -7467,6 +8576,86 @@ export interface LiveRecordServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteLiveRecordNotifyConfigResponse) => void,
+  ): ClientUnaryCall;
+  /** API keys (admin scope). The key itself is returned once, by CreateApiKey; only its hash is stored. */
+  createApiKey(
+    request: CreateApiKeyRequest,
+    callback: (error: ServiceError | null, response: CreateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  createApiKey(
+    request: CreateApiKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  createApiKey(
+    request: CreateApiKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  /** Every API key's id, name, scope and state (never the key). */
+  listApiKeys(
+    request: ListApiKeysRequest,
+    callback: (error: ServiceError | null, response: ListApiKeysResponse) => void,
+  ): ClientUnaryCall;
+  listApiKeys(
+    request: ListApiKeysRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListApiKeysResponse) => void,
+  ): ClientUnaryCall;
+  listApiKeys(
+    request: ListApiKeysRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListApiKeysResponse) => void,
+  ): ClientUnaryCall;
+  /** A revoked key is refused (UNAUTHENTICATED) from the next call on. */
+  revokeApiKey(
+    request: RevokeApiKeyRequest,
+    callback: (error: ServiceError | null, response: RevokeApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  revokeApiKey(
+    request: RevokeApiKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  revokeApiKey(
+    request: RevokeApiKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  /** Publish authentication of a domain (admin scope): the primary and secondary signing keys of its publish URLs. */
+  setPublishAuthKeys(
+    request: SetPublishAuthKeysRequest,
+    callback: (error: ServiceError | null, response: SetPublishAuthKeysResponse) => void,
+  ): ClientUnaryCall;
+  setPublishAuthKeys(
+    request: SetPublishAuthKeysRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetPublishAuthKeysResponse) => void,
+  ): ClientUnaryCall;
+  setPublishAuthKeys(
+    request: SetPublishAuthKeysRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetPublishAuthKeysResponse) => void,
+  ): ClientUnaryCall;
+  /** Whether a domain's publishes must be signed and which keys are set (never the keys). */
+  describePublishAuth(
+    request: DescribePublishAuthRequest,
+    callback: (error: ServiceError | null, response: DescribePublishAuthResponse) => void,
+  ): ClientUnaryCall;
+  describePublishAuth(
+    request: DescribePublishAuthRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribePublishAuthResponse) => void,
+  ): ClientUnaryCall;
+  describePublishAuth(
+    request: DescribePublishAuthRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribePublishAuthResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,47 @@
+import type { MethodName } from '../../../../libs/client/index.js';
+
+// Scopes are ordered: admin can do what write can, write what read can.
+export const SCOPES = ['read', 'write', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export function isScope(s: string): s is Scope {
+  return (SCOPES as readonly string[]).includes(s);
+}
+
+export function scopeAllows(held: Scope, needed: Scope): boolean {
+  return SCOPES.indexOf(held) >= SCOPES.indexOf(needed);
+}
+
+/**
+ * The scope every method needs. A Record over every method name, so a method added
+ * to the proto does not compile until someone decides its scope.
+ */
+export const METHOD_SCOPES: Record<MethodName, Scope> = {
+  describeLiveStreamRecordIndexFiles: 'read',
+  describeLiveStreamRecordIndexFile: 'read',
+  describeLiveStreamRecordContent: 'read',
+  describeLiveStreamRecordStatus: 'read',
+  describeLiveRecordConfig: 'read',
+  describeLiveRecordVodConfigs: 'read',
+  describeLiveRecordNotifyConfig: 'read',
+  createLiveStreamRecordIndexFiles: 'write',
+  deleteLiveStreamRecordIndexFiles: 'write',
+  realTimeRecordCommand: 'write',
+  addLiveAppRecordConfig: 'write',
+  updateLiveAppRecordConfig: 'write',
+  deleteLiveAppRecordConfig: 'write',
+  addLiveRecordVodConfig: 'write',
+  deleteLiveRecordVodConfig: 'write',
+  addLiveRecordNotifyConfig: 'write',
+  deleteLiveRecordNotifyConfig: 'write',
+  createApiKey: 'admin',
+  listApiKeys: 'admin',
+  revokeApiKey: 'admin',
+  setPublishAuthKeys: 'admin',
+  describePublishAuth: 'admin',
+};
+
+/** Calls that change something: logged and evented with the caller's key id. */
+export function isMutating(method: MethodName): boolean {
+  return METHOD_SCOPES[method] !== 'read' && !/^(describe|list)/.test(method);
+}
