@@ -27,7 +27,6 @@ export async function startLiverecord(opts: LiverecordOptions): Promise<SystemUn
     LR_DEFAULT_TEMPLATE_SLICE_SECONDS: String(opts.sliceSeconds),
     LR_DEFAULT_TEMPLATE_DELAY_SECONDS: String(opts.delaySeconds),
     LR_DEFAULT_TEMPLATE_FORMATS: CHECKED_FORMATS.join(','),
-    LR_LOG_LEVEL: 'warn',
   }, undefined, { compiled: true }); // what `npm start` runs: compiled JavaScript
   const streamDir = (stream: string) => join(sys.storageRoot, 'record', APP, stream);
   const recordingsOf = (stream: string): RecordingFiles => {

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const minutes = arg('minutes', 20);
   const sys = await startSystem({
     LR_DEFAULT_TEMPLATE_SLICE_SECONDS: '1', LR_DEFAULT_TEMPLATE_DELAY_SECONDS: '5', LR_DEFAULT_TEMPLATE_FORMATS: 'm3u8,flv',
-    LR_DEFAULT_TEMPLATE_CYCLE_SECONDS: String(6 * 3600), LR_LOG_LEVEL: 'warn',
+    LR_DEFAULT_TEMPLATE_CYCLE_SECONDS: String(6 * 3600),
   }, undefined, { compiled: true });
   const stop = async () => {
     await sys.stop();
