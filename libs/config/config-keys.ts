@@ -28,6 +28,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: 'ingest.rtmpPort', env: 'LR_RTMP_PORT', type: 'port', default: 1935, doc: 'RTMP listen port' },
   { key: 'ingest.nodeId', env: 'LR_INGEST_NODE_ID', type: 'string', default: '', doc: 'Name of this ingest node (default: hostname)' },
   { key: 'ingest.codecWaitMs', env: 'LR_INGEST_CODEC_WAIT_MS', type: 'int', default: 3000, min: 100, max: 60000, doc: 'How long to wait for the second elementary stream before announcing a publish' },
+  { key: 'api.tlsCertFile', env: 'LR_TLS_CERT_FILE', type: 'string', default: '', doc: 'PEM certificate (chain) for gRPC and the HTTP playback port; with LR_TLS_KEY_FILE turns TLS on for both' },
+  { key: 'api.tlsKeyFile', env: 'LR_TLS_KEY_FILE', type: 'string', default: '', secret: true, doc: 'PEM private key of LR_TLS_CERT_FILE' },
   { key: 'api.grpcPort', env: 'LR_GRPC_PORT', type: 'port', default: 50051, doc: 'gRPC listen port' },
   { key: 'api.httpPort', env: 'LR_HTTP_PORT', type: 'port', default: 8080, doc: 'HTTP port: /healthz, /metrics, playback' },
   { key: 'api.publicBaseUrl', env: 'LR_PUBLIC_BASE_URL', type: 'string', default: '', doc: 'Base URL of recordings on local disk (default http://localhost:{httpPort}/)' },

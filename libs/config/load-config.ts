@@ -17,7 +17,7 @@ export interface Config {
   telemetry: { otlpEndpoint: string };
   nats: { url: string | null; port: number; replicas: number };
   ingest: { rtmpPort: number; nodeId: string; codecWaitMs: number; rtmpPlay: boolean };
-  api: { grpcPort: number; httpPort: number; publicBaseUrl: string; adminKeyFile: string; opsBind: string; opsPort: number };
+  api: { tlsCertFile: string; tlsKeyFile: string; grpcPort: number; httpPort: number; publicBaseUrl: string; adminKeyFile: string; opsBind: string; opsPort: number };
   publishAuth: { enabled: boolean; keys: Record<string, string>; trustedAddresses: string[] };
   playback: { auth: boolean; signingKey: string; urlTtlSeconds: number };
   outbound: { allowLoopback: boolean; allowPrivate: boolean; allowHosts: string[] };
@@ -151,6 +151,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   const minAge = Math.ceil((2 * config.recorder.leaseTtlMs) / 1000);
   if (config.media.maxAgeSeconds < minAge) {
     throw new ConfigError('media.maxAgeSeconds', 'LR_MEDIA_MAX_AGE_SECONDS', `must be at least twice the lease TTL (${minAge} s) so that a takeover can replay what the lost worker had not stored`);
+  }
+  if (!!config.api.tlsCertFile !== !!config.api.tlsKeyFile) {
+    throw new ConfigError(config.api.tlsCertFile ? 'api.tlsKeyFile' : 'api.tlsCertFile', config.api.tlsCertFile ? 'LR_TLS_KEY_FILE' : 'LR_TLS_CERT_FILE', 'TLS needs both a certificate and its key');
   }
   if (config.catalogue.driver === 'postgres' && !config.catalogue.postgresUrl) {
     throw new ConfigError('catalogue.postgresUrl', 'environment LR_POSTGRES_URL', 'required when catalogue.driver is postgres');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type * as grpc from '@grpc/grpc-js';
 import type { Bus } from '../../../libs/bus/index.js';
@@ -45,7 +46,9 @@ export class ApiService {
     const publishKeys = new PublishKeys(this.bus, this.config.publishAuth.keys);
     await publishKeys.open();
     const security = new SecurityHandlers(keys, publishKeys, this.config.publishAuth.enabled, this.log);
-    const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, { handlers, templates: new TemplateHandlers(this.bus), security, keys, bus: this.bus, log: this.log });
+    // Optional TLS, one certificate for both public listeners; the loopback ops listener stays plain HTTP.
+    const tls = cfg.api.tlsCertFile ? { cert: readFileSync(cfg.api.tlsCertFile), key: readFileSync(cfg.api.tlsKeyFile) } : undefined;
+    const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, { tls, handlers, templates: new TemplateHandlers(this.bus), security, keys, bus: this.bus, log: this.log });
     this.grpc = g.server;
     this.grpcPort = g.port;
     const health = new HealthMonitor(this.bus, this.config.storage.root, this.log);
@@ -58,7 +61,7 @@ export class ApiService {
       log: this.log,
       access: cfg.playback.auth ? { secret: playbackKey.key, ttlSeconds: cfg.playback.urlTtlSeconds, keys } : undefined,
     };
-    this.http = await startHttpServer(cfg.bind, cfg.api.httpPort, { ...httpDeps, routes: { ops: !separateOps, playback: true } });
+    this.http = await startHttpServer(cfg.bind, cfg.api.httpPort, { ...httpDeps, tls, routes: { ops: !separateOps, playback: true } });
     if (separateOps) this.ops = await startHttpServer(cfg.api.opsBind, cfg.api.opsPort, { ...httpDeps, routes: { ops: true, playback: false } });
     this.log.info({ grpcPort: this.grpcPort, httpPort: cfg.api.httpPort, ops: separateOps ? `${cfg.api.opsBind}:${cfg.api.opsPort}` : 'on the HTTP port', playbackAuth: cfg.playback.auth }, 'api listening');
   }

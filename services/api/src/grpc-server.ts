@@ -35,6 +35,8 @@ export interface GrpcDeps {
   keys: ApiKeyStore;
   bus: Bus;
   log: Logger;
+  /** PEM certificate and key: the server speaks TLS. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /**
@@ -103,7 +105,8 @@ export async function startGrpcServer(bind: string, port: number, deps: GrpcDeps
   const definition = protoLoader.loadSync(PROTO_FILE, { includeDirs: [PROTO_ROOT] });
   new ReflectionService(definition).addToServer(server);
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${bind}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    const credentials = deps.tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: deps.tls.cert, private_key: deps.tls.key }], false) : grpc.ServerCredentials.createInsecure();
+    server.bindAsync(`${bind}:${port}`, credentials, (err, p) => (err ? reject(err) : resolve(p)));
   });
   return { server, port: bound };
 }

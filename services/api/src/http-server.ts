@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Counter } from '@opentelemetry/api';
 import type { LocalDiskStorage } from '../../../libs/storage/index.js';
 import { meter, serveMetrics, type Logger } from '../../../libs/telemetry/index.js';
@@ -18,6 +19,8 @@ export interface HttpDeps {
   access?: PlaybackAccess;
   /** What this listener serves (default both): /metrics and /healthz can live on a separate, loopback listener. */
   routes?: { ops: boolean; playback: boolean };
+  /** PEM certificate and key: the listener speaks HTTPS. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /**
@@ -40,14 +43,15 @@ let failures: Counter | null = null;
 
 /** Health, metrics, and playback of recordings kept on local disk (with byte ranges for players). */
 export function startHttpServer(bind: string, port: number, deps: HttpDeps): Promise<Server> {
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     handle(req, res, deps).catch((err: unknown) => {
       (failures ??= meter('api').createCounter('liverecord_http_failures_total', { description: 'HTTP requests that failed inside the server (answered 500 or cut)' })).add(1);
       deps.log.error({ url: (req.url ?? '').split('?', 1)[0], err: (err as Error).message }, 'http request failed');
       if (!res.headersSent) res.writeHead(500, CORS).end();
       else res.destroy();
     });
-  });
+  };
+  const server: Server = deps.tls ? createTlsServer({ cert: deps.tls.cert, key: deps.tls.key }, listener) : createServer(listener);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, bind, () => {
