@@ -13,6 +13,7 @@ import {
   mp3TrackConfig, parseAudioTag, parseVideoTag, type AudioTrackConfig, type BatchPacket, type VideoTrackConfig,
 } from '../../../libs/media/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
+import type { ClosedSegmentReport } from './stream-machine.js';
 
 /** Where reading begins: a media-plane sequence, a time (session start), or only what comes next. */
 export type MediaStart = { seq: number } | { startMs: number } | { next: true };
@@ -20,23 +21,8 @@ export type MediaStart = { seq: number } | { startMs: number } | { next: true };
 /** How a segmenter stops: cut = record everything published until now; abandon = drop the open segment. */
 export type StopMode = 'cut' | 'abandon';
 
-export interface ClosedSegment {
-  spoolPath: string;
-  /** CMAF: the init segment this segment needs, and a hash of it (one upload per distinct init). */
-  initPath?: string;
-  initHash?: string;
-  /** FLV part of the segment (its tags), when FLV or MP4 files are recorded. */
-  flvPartPath?: string;
-  durationMs: number;
-  /** Where the segment ends on the recording's timeline (ms): the next session continues after it. */
-  timelineEndMs: number;
-  /** Media-plane sequence of the segment's first batch, and of the batch that begins the next one. */
-  startSeq: number;
-  nextSeq: number;
-  /** When the broker received the segment's first batch. */
-  wallStartMs: number;
-  /** Packets were missing before this segment (the media plane no longer held them). */
-  gap: boolean;
+/** A closed segment as the machine takes it (ClosedSegmentReport), with its packet counts. */
+export interface ClosedSegment extends ClosedSegmentReport {
   videoPackets: number;
   audioPackets: number;
 }

@@ -32,15 +32,20 @@ export class Ownership {
     this.leases = await bucket(this.bus, BUCKETS.leases);
   }
 
-  /** Takes a new stream: its lease, then its first snapshot. Null when another worker has it. */
-  async claimNew(token: string, state: StreamState): Promise<Claim | null> {
-    let leaseRevision: number;
+  /** Creates the stream's lease; null when another worker holds it. */
+  private async acquireLease(token: string): Promise<number | null> {
     try {
-      leaseRevision = await this.leases.create(token, this.workerId);
+      return await this.leases.create(token, this.workerId);
     } catch (err) {
       if (isWrongRevision(err)) return null;
       throw err;
     }
+  }
+
+  /** Takes a new stream: its lease, then its first snapshot. Null when another worker has it. */
+  async claimNew(token: string, state: StreamState): Promise<Claim | null> {
+    const leaseRevision = await this.acquireLease(token);
+    if (leaseRevision === null) return null;
     let snapshotRevision: number;
     try {
       // create(): a snapshot left by an earlier actor of this stream is adopted, never overwritten.
@@ -71,13 +76,8 @@ export class Ownership {
 
   /** Takes an orphaned actor over; exactly one worker wins the lease. */
   async adopt(token: string): Promise<{ claim: Claim; state: StreamState } | null> {
-    let leaseRevision: number;
-    try {
-      leaseRevision = await this.leases.create(token, this.workerId);
-    } catch (err) {
-      if (isWrongRevision(err)) return null;
-      throw err;
-    }
+    const leaseRevision = await this.acquireLease(token);
+    if (leaseRevision === null) return null;
     const snap = await this.snapshots.get(token);
     if (!snap || snap.operation !== 'PUT') {
       await this.leases.delete(token);

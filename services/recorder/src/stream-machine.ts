@@ -51,14 +51,20 @@ export type MediaStartPoint = { seq: number } | { startMs: number } | { next: tr
 /** A segment as the segmenter reports it. */
 export interface ClosedSegmentReport {
   spoolPath: string;
+  /** CMAF: the init segment this segment needs, and a hash of it (one upload per distinct init). */
   initPath?: string;
   initHash?: string;
+  /** FLV part of the segment (its tags), when FLV or MP4 files are recorded. */
   flvPartPath?: string;
   durationMs: number;
+  /** Where the segment ends on the recording's timeline (ms): the next session continues after it. */
   timelineEndMs: number;
+  /** Media-plane sequence of the segment's first batch, and of the batch that begins the next one. */
   startSeq: number;
   nextSeq: number;
+  /** When the broker received the segment's first batch. */
   wallStartMs: number;
+  /** Packets were missing before this segment (the media plane no longer held them, or batches were lost). */
   gap: boolean;
 }
 
