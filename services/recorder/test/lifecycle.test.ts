@@ -47,6 +47,7 @@ describe('lifecycle - formats, cycles, reconnect windows and commands', () => {
     scenarios.rejoin = (async () => {
       await push(media, rtmp('rejoin'), { seconds: 10 }).done;
       await waitFor('rejoin in its window', async () => (await stateOf('rejoin')) === 'reconnect_wait', 10000);
+      // The scenario itself: the publisher stays away 25 s of the 60 s window.
       await sleep(25000);
       await push(media, rtmp('rejoin'), { seconds: 10 }).done;
       await waitFor('rejoin in its window again', async () => (await stateOf('rejoin')) === 'reconnect_wait', 10000);
@@ -54,14 +55,15 @@ describe('lifecycle - formats, cycles, reconnect windows and commands', () => {
     })();
     scenarios.expire = (async () => {
       await push(media, rtmp('expire'), { seconds: 6 }).done;
-      await sleep(8000);
+      // The 4 s window expires and the first file is made; only then does the publisher come back.
+      await waitFor('the first expire file', () => files('expire', '.m3u8').length === 1, 20000);
       await push(media, rtmp('expire'), { seconds: 6 }).done;
     })();
     scenarios.cancel = push(media, rtmp('cancel'), { seconds: 6 }).done.then(() => undefined);
     scenarios.restart = (async () => {
       const p = push(media, rtmp('restart'), { seconds: 16 });
       await waitFor('restart recording', async () => (await stateOf('restart')) === 'recording', 10000);
-      await sleep(8000);
+      await waitFor('a few restart segments stored', () => files('restart', '.ts').length >= 3, 20000);
       await command('restart', 'restart');
       await p.done;
     })();
@@ -94,7 +96,10 @@ describe('lifecycle - formats, cycles, reconnect windows and commands', () => {
   it('cycles: no file is longer than its format\'s cycle; durations add up to the push', async () => {
     await scenarios.cycled;
     await waitFor('cycled files', () => files('cycled', '.mp4').length >= 2 && files('cycled', '.m3u8').length >= 3, 20000);
-    await sleep(3000);
+    await waitFor('the cycled recording over', async () => !(await stateOf('cycled')), 20000);
+    // Its last files are made after the recording ends: wait until both formats hold the whole push.
+    const total = (ext: string) => files('cycled', ext).map(duration).reduce((a, b) => a + b, 0);
+    await waitFor('its last files stored', () => total('.m3u8') >= 20 && total('.mp4') >= 20, 20000, 500);
     for (const [ext, cycle] of [['.m3u8', 6], ['.mp4', 10]] as const) {
       const list = files('cycled', ext);
       const ds = list.map(duration);
