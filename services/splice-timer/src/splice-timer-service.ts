@@ -1,4 +1,4 @@
-import type { KV, KvWatchEntry } from '@nats-io/kv';
+import type { KV, KvEntry, KvWatchEntry } from '@nats-io/kv';
 import {
   BUCKETS, SUBJECTS, bucket, isNoResponders, publishDurable, request, streamLabel, streamToken,
   type ActorMessage, type ActorReply, type Bus, type TimerEntry,
@@ -6,6 +6,8 @@ import {
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
 
 const RETRY_MS = 1000;
+/** The watch is the fast path; this re-read catches what a stalled watch misses (its consumer on a lost broker node). */
+const SWEEP_MS = 5000;
 
 /**
  * Durable deadlines. Actors write a deadline into the timers bucket; this
@@ -19,6 +21,8 @@ export class SpliceTimerService {
   private timers!: KV;
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
   private watcher: { stop(): void } | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+  private sweeping = false;
   private readonly fired = meter('splice-timer').createCounter('liverecord_splice_timer_fired_total', { description: 'Deadlines delivered to actors' });
 
   constructor(private bus: Bus) {}
@@ -30,10 +34,33 @@ export class SpliceTimerService {
     void (async () => {
       for await (const e of iter) this.onEntry(e);
     })();
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
     this.log.info('splice timer ready');
   }
 
-  private onEntry(e: KvWatchEntry): void {
+  /** Schedules every deadline in the bucket that is not scheduled yet. */
+  private async sweep(): Promise<void> {
+    if (this.sweeping || this.bus.nc.isClosed()) return;
+    this.sweeping = true;
+    try {
+      const keys: string[] = [];
+      for await (const k of await this.timers.keys()) keys.push(k);
+      for (const key of keys) {
+        if (this.scheduled.has(key)) continue;
+        const e = await this.timers.get(key);
+        if (e && e.operation === 'PUT' && !this.scheduled.has(key)) {
+          this.log.warn({ key }, 'deadline found by the periodic re-read (the watch missed it)');
+          this.onEntry(e);
+        }
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not re-read the deadlines; trying again');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private onEntry(e: KvWatchEntry | KvEntry): void {
     this.cancel(e.key);
     if (e.operation !== 'PUT') return;
     let entry: TimerEntry;
@@ -78,6 +105,8 @@ export class SpliceTimerService {
   }
 
   async stop(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
     this.watcher?.stop();
     for (const t of this.scheduled.values()) clearTimeout(t);
     this.scheduled.clear();
