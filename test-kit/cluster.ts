@@ -148,6 +148,7 @@ async function canPlaceReplicas(servers: string[], replicas: number): Promise<bo
   } catch {
     return false;
   } finally {
+    // Cleanup: a connection already gone needs no closing.
     await nc?.close().catch(() => undefined);
   }
 }

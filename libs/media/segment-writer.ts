@@ -30,6 +30,7 @@ class TsFileSink {
 
   constructor(path: string, private readonly videoPid: number | null) {
     this.file = open(path, 'w');
+    // Not lost: a failed open rejects the first write and close(), which the segment's finish() reports.
     this.file.catch(() => undefined);
   }
 
@@ -91,6 +92,7 @@ class TsFileSink {
   async discard(): Promise<void> {
     this.used = 0;
     await this.writes;
+    // The segment is being dropped: a file that never opened has nothing to close.
     await (await this.file.catch(() => null))?.close();
   }
 }
@@ -190,6 +192,7 @@ export class SegmentWriter {
 
   /** Drops the segment without finishing it (ownership lost, handover, a failure). */
   async abort(): Promise<void> {
+    // The segment is thrown away (and its file removed by the caller): a muxer that cannot cancel cleanly changes nothing.
     await this.output.cancel().catch(() => undefined);
     await this.tsSink?.discard();
   }

@@ -27,7 +27,7 @@ export class PublishKeys {
   }
 
   /** Follows the bucket; resolves once its current content is loaded. */
-  async watch(onError: (err: Error) => void): Promise<void> {
+  async watch(onError: (err: Error) => void, onChange?: (domain: string) => void): Promise<void> {
     await this.open();
     const iter = await this.kv.watch();
     this.stopWatch = () => iter.stop();
@@ -38,6 +38,7 @@ export class PublishKeys {
         try {
           if (e.operation === 'PUT') this.mirror.set(e.key, e.json<DomainKeys>());
           else this.mirror.delete(e.key);
+          onChange?.(e.key);
         } catch (err) {
           onError(err as Error);
         }

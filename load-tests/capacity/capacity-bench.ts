@@ -108,7 +108,7 @@ async function runOnce(system: SystemName, n: number, opts: BenchOptions, source
     if (stopped) return;
     stopped = true;
     generator?.stop();
-    await sut?.stop().catch(() => undefined);
+    await sut?.stop().catch((err: unknown) => console.error(`stopping the server failed: ${(err as Error).message}`));
     for (const s of samplers) s.halt();
     for (const s of samplers) leftovers += killLeftovers(s.seen);
   };

@@ -78,7 +78,11 @@ export async function startLiverecord(opts: LiverecordOptions): Promise<SystemUn
           const res = await unary<object, DescribeLiveStreamRecordIndexFilesResponse>(client, 'describeLiveStreamRecordIndexFiles', DescribeLiveStreamRecordIndexFilesRequest.fromPartial({
             domainName: DEFAULT_DOMAIN, appName: APP, streamName: stream,
             startTime: new Date(startedAtMs - 3600_000).toISOString(), endTime: new Date(Date.now() + 3600_000).toISOString(), pageSize: 100,
-          })).catch(() => null);
+          })).catch((err: unknown) => {
+            // Counted as not catalogued (streamsFullyCatalogued), and said here.
+            console.error(`catalogue query for ${stream} failed: ${(err as Error).message}`);
+            return null;
+          });
           const infos = res?.recordIndexInfoList ?? [];
           for (const info of infos) (cataloguedAfter[info.format] ??= []).push((Date.parse(info.createTime) - windowEndOf(stream)) / 1000);
           if (CHECKED_FORMATS.every((fmt) => infos.some((i) => i.format === fmt))) streamsFullyCatalogued++;

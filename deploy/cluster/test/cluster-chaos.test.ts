@@ -189,6 +189,7 @@ describe('cluster chaos - a NATS node and a recorder die mid-recording', () => {
       passed = true;
     } finally {
       for (const p of pushes) p.kill();
+      // Cleanup after the assertions: a connection already gone needs no closing.
       await nc?.close().catch(() => undefined);
       const codes = await Promise.all(services.map(async (s) => [s.label, await s.stop()] as const));
       await cluster?.stop();

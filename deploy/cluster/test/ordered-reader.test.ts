@@ -41,6 +41,7 @@ describe('ordered reader - a broker node dies under it', { timeout: 120_000 }, (
         } catch {
           // An election: the same number again.
         }
+        // The publisher's own pace (20 messages a second), not a wait for anything.
         await new Promise((r) => setTimeout(r, 50));
       }
     })();

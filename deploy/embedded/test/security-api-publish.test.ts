@@ -125,16 +125,19 @@ describe('security: API keys and publish authentication', () => {
     await waitFor('a file of signed-old', async () =>
       (await admin.describeLiveStreamRecordIndexFiles({ domainName: DOMAIN, appName: 'live', streamName: 'signed-old', startTime: '2000-01-01T00:00:00Z', endTime: '2100-01-01T00:00:00Z' })).totalNum >= 1, 40000);
     // Rotation: the new key becomes primary, the old one secondary; publishers signed with either get in.
+    const keyUpdates = () => sys.logs().split('publish signing keys updated').length - 1;
+    let seen = keyUpdates();
     await admin.setPublishAuthKeys({ domainName: DOMAIN, primaryKey: NEW_KEY, secondaryKey: OLD_KEY });
     const auth = await admin.describePublishAuth({ domainName: DOMAIN });
     assert.deepEqual([auth.required, auth.primaryKeySet, auth.secondaryKeySet, auth.source], [true, true, true, 'api']);
     assert.ok(!JSON.stringify(auth).includes(NEW_KEY));
-    await waitFor('the ingest to see the new keys', () => true, 1000);
+    await waitFor('the ingest to see the new keys', () => keyUpdates() > seen, 10000, 50);
+    seen = keyUpdates();
     await recorded('rotated-new');
     await recorded('rotated-old');
     // Once the old key is dropped, it no longer opens anything.
     await admin.setPublishAuthKeys({ domainName: DOMAIN, primaryKey: NEW_KEY });
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('the ingest to drop the old key', () => keyUpdates() > seen, 10000, 50);
     await refusedWith('retired', signAuthKey('live', 'retired', OLD_KEY, inAnHour()), 'tampered');
     const publishes = await eventsOn<{ params: Record<string, unknown> }>(sys.natsUrl, 'lr.evt.ingest.publish');
     assert.ok(publishes.length >= 3);

@@ -140,7 +140,9 @@ describe('security: outbound guard', () => {
     assert.match(refused.reason, /resolves to a denied address/);
     await waitFor('the file of the guarded stream', async () =>
       (await client.describeLiveStreamRecordIndexFiles({ domainName: 'localhost', appName: 'live', streamName: 'guarded', ...RANGE })).totalNum >= 1, 40000);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Both the status notice and the file callback were attempted and refused before the socket opened.
+    await waitFor('the file callback refused too', async () =>
+      (await eventsOn<{ host: string }>(sys.natsUrl, 'lr.evt.outbound.refused')).filter((e) => e.host === `localhost:${receiverPort}`).length >= 2, 40000);
     assert.equal(contacted, 0, 'the receiver was never contacted');
   });
 });

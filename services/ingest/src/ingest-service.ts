@@ -61,7 +61,11 @@ export class IngestService {
   async start(): Promise<void> {
     const storePath = join(this.config.dataDir, 'ingest');
     mkdirSync(storePath, { recursive: true });
-    await this.keys.watch((err) => this.log.error({ err: err.message }, 'publish signing keys: unreadable update'));
+    await this.keys.watch(
+      (err) => this.log.error({ err: err.message }, 'publish signing keys: unreadable update'),
+      // Which domain's keys changed, never the keys: operators (and tests) can see a rotation take effect.
+      (domain) => this.log.info({ domain }, 'publish signing keys updated'),
+    );
     // Every publish and play passes the gate (prePublish / prePlay), which tells node-media-server's own check the verdict.
     this.nms = new NodeMediaServer({ bind: this.config.bind, rtmp: { port: this.config.ingest.rtmpPort }, store: { path: storePath }, auth: { publish: true, play: true, secret: NMS_SECRET } });
     // The constructor forces debug logging; keep node-media-server quiet unless we debug.

@@ -65,6 +65,7 @@ export class MediaPublisher {
     private readonly counters: PublisherCounters,
     private readonly order: SubjectOrder = new SubjectOrder(),
   ) {
+    // Observed by the announcement, which waits for it and logs a failure; this only keeps an unawaited rejection quiet.
     this.firstSeq.catch(() => undefined);
   }
 

@@ -117,6 +117,7 @@ export class FileFinalizer {
       await this.deleteStoredParts(state);
     }
     // The uploader removes each spool file once it is stored; the folders go when they are empty.
+    // A folder still holding files waiting for upload is not empty: it stays, which is the point.
     for (const d of [join(dir, 'files'), dir]) await rmdir(d).catch(() => undefined);
     // The segment log has served: the files are queued and the recording is over.
     await this.bus.jsm.streams.purge(STREAMS.events, { filter: SUBJECTS.recordingSegment(state.recordingId) }).catch((err: unknown) => {

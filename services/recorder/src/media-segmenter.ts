@@ -413,7 +413,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
     if (!seg) return;
     this.segment = null;
     await seg.writer.abort();
-    await seg.part?.close().catch(() => undefined);
+    await seg.part?.close().catch((err: unknown) => this.o.log.warn({ path: seg.partPath, err: (err as Error).message }, 'dropped FLV part did not close'));
     await rm(seg.writer.path, { force: true });
     if (seg.partPath) await rm(seg.partPath, { force: true });
   }

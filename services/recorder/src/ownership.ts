@@ -51,6 +51,7 @@ export class Ownership {
       // create(): a snapshot left by an earlier actor of this stream is adopted, never overwritten.
       snapshotRevision = await this.snapshots.create(token, JSON.stringify(state));
     } catch (err) {
+      // Best effort: a lease left behind expires with its TTL and the stream is claimed again then.
       await this.leases.delete(token, { previousSeq: leaseRevision }).catch(() => undefined);
       if (isWrongRevision(err)) return null;
       throw err;

@@ -99,6 +99,7 @@ describe('media segmenter', () => {
     const copy = 'lr.media.holes2';
     let copyFirst = 0;
     for (let seq = first; ; seq++) {
+      // The first sequence past the stream's end answers "no message": that ends the copy.
       const m = await bus.jsm.streams.getMessage('LR_MEDIA', { seq }).catch(() => null);
       if (!m) break;
       if (m.subject !== subject) continue;
