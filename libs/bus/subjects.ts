@@ -62,6 +62,10 @@ export const INDEX_METHODS = {
   createIndexFile: 'create_index_file',
   deleteRecords: 'delete_records',
   content: 'content',
+  /** Usage figures per domain and month (peak recording channels, recorded minutes per format). */
+  usage: 'usage',
+  /** Streams recording now, per domain. */
+  liveChannels: 'live_channels',
 } as const;
 export type IndexMethod = (typeof INDEX_METHODS)[keyof typeof INDEX_METHODS];
 
@@ -110,6 +114,8 @@ export const CONSUMERS = {
   recorder: 'recorder',
   uploader: 'storage-uploader',
   index: 'index',
+  /** The index's reader of recording state changes (which recordings are live now). */
+  indexRecordings: 'index-recordings',
 } as const;
 
 /**
