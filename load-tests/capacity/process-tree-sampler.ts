@@ -88,6 +88,8 @@ export interface TreeReading {
   processCount: number;
   /** Process count per command name, e.g. { node: 1, 'nats-server': 1, ffmpeg: 25 }. */
   byCommand: Record<string, number>;
+  /** Summed RSS per command name: tells which kind of process grows. */
+  rssBytesByCommand: Record<string, number>;
   processes: { pid: number; startTicks: number }[];
 }
 
@@ -115,14 +117,17 @@ export function readTree(rootPids: readonly number[]): TreeReading {
     for (const c of children.get(pid) ?? []) queue.push(c);
   }
   const byCommand: Record<string, number> = {};
+  const rssBytesByCommand: Record<string, number> = {};
   let cpuSeconds = 0;
   let rssBytes = 0;
   for (const s of inTree) {
     cpuSeconds += s.cpuSeconds;
-    rssBytes += readRssBytes(s.pid);
+    const rss = readRssBytes(s.pid);
+    rssBytes += rss;
     byCommand[s.comm] = (byCommand[s.comm] ?? 0) + 1;
+    rssBytesByCommand[s.comm] = (rssBytesByCommand[s.comm] ?? 0) + rss;
   }
-  return { atMs: Date.now(), cpuSeconds, rssBytes, processCount: inTree.length, byCommand, processes: inTree.map((s) => ({ pid: s.pid, startTicks: s.startTicks })) };
+  return { atMs: Date.now(), cpuSeconds, rssBytes, processCount: inTree.length, byCommand, rssBytesByCommand, processes: inTree.map((s) => ({ pid: s.pid, startTicks: s.startTicks })) };
 }
 
 export interface TreeUsage {

@@ -21,6 +21,9 @@ import { sourceMedia } from '../capacity/source-media.js';
 interface Sample {
   atS: number;
   rssMB: number;
+  /** The node process tree's share and the broker's: which one grows. */
+  nodeRssMB: number;
+  natsRssMB: number;
   openFds: number;
   snapshotBytesMax: number;
   describeMs: number;
@@ -84,6 +87,8 @@ async function main(): Promise<void> {
       const sample: Sample = {
         atS: Math.round((Date.now() - started) / 1000),
         rssMB: Math.round(tree.rssBytes / 1e5) / 10,
+        nodeRssMB: Math.round((tree.rssBytesByCommand.node ?? 0) / 1e5) / 10,
+        natsRssMB: Math.round((tree.rssBytesByCommand['nats-server'] ?? 0) / 1e5) / 10,
         openFds: readdirSync(`/proc/${sys.process.pid}/fd`).length,
         snapshotBytesMax, describeMs: Math.round(describeMs * 10) / 10, segmentsStored,
       };
@@ -103,6 +108,8 @@ async function main(): Promise<void> {
     streams, minutes, samples,
     slopesPerHour: {
       rssMB: slopePerHour(xs, half.map((s) => s.rssMB)),
+      nodeRssMB: slopePerHour(xs, half.map((s) => s.nodeRssMB)),
+      natsRssMB: slopePerHour(xs, half.map((s) => s.natsRssMB)),
       openFds: slopePerHour(xs, half.map((s) => s.openFds)),
       snapshotBytesMax: slopePerHour(xs, half.map((s) => s.snapshotBytesMax)),
       describeMs: slopePerHour(xs, half.map((s) => s.describeMs)),
@@ -117,7 +124,7 @@ async function main(): Promise<void> {
     `# Soak: ${streams} streams, ${minutes} min, 1 s segments`, '',
     `Segments stored at the end: ${last?.segmentsStored ?? 0}.`, '',
     '| figure | first | last | slope per hour (second half) |', '| --- | --- | --- | --- |',
-    ...(['rssMB', 'openFds', 'snapshotBytesMax', 'describeMs'] as const).map((k) => `| ${k} | ${samples[0]?.[k]} | ${last?.[k]} | ${report.slopesPerHour[k].toFixed(2)} |`),
+    ...(['rssMB', 'nodeRssMB', 'natsRssMB', 'openFds', 'snapshotBytesMax', 'describeMs'] as const).map((k) => `| ${k} | ${samples[0]?.[k]} | ${last?.[k]} | ${report.slopesPerHour[k].toFixed(2)} |`),
     '',
   ].join('\n'));
   console.log(`report: ${base}.md`);
