@@ -48,6 +48,15 @@ export interface RecordIndexInfo {
   recordingId: string;
   /** Sequence number of the file within its recording and format. */
   sequence: number;
+  /**
+   * ---- Thumbnails (issue 11); empty when the stream had no snapshot configuration. ----
+   * The file's cover image: the first thumbnail catalogued within the file's time range (object key and playback URL).
+   */
+  coverOssObject: string;
+  coverUrl: string;
+  /** A WebVTT thumbnail track for scrubbing previews (cues point into the sprite sheets with #xywh=), stored next to the file. */
+  thumbnailVttOssObject: string;
+  thumbnailSpriteOssObjects: string[];
 }
 
 export interface DescribeLiveStreamRecordIndexFilesRequest {
@@ -478,6 +487,437 @@ export interface DescribePublishAuthResponse {
   source: string;
 }
 
+export interface LiveAppSnapshotConfig {
+  domainName: string;
+  /** "*" for every app of the domain (a configuration for the app itself wins). */
+  appName: string;
+  /** Seconds between thumbnails, 1..60: the first keyframe at or after each interval boundary. */
+  timeInterval: number;
+  /** Empty for the local-disk storage of the deployment. */
+  ossEndpoint: string;
+  ossBucket: string;
+  /** Object overwritten with the latest thumbnail, e.g. {AppName}/{StreamName}.jpg; empty: none. */
+  overwriteOssObject: string;
+  /** Object of each thumbnail, e.g. snapshot/{AppName}/{StreamName}/{UnixTimestamp}.jpg; empty: none. */
+  sequenceOssObject: string;
+  /** source, 720p, 480p or 360p (the height; never scaled up). */
+  resolution: string;
+  createTime: string;
+}
+
+export interface AddLiveAppSnapshotConfigRequest {
+  domainName: string;
+  appName: string;
+  /** 1..60; default 10. */
+  timeInterval: number;
+  ossEndpoint: string;
+  ossBucket: string;
+  /** Placeholders {AppName}, {StreamName}, {DomainName}; ends with .jpg. At least one of the two objects is required. */
+  overwriteOssObject: string;
+  /** Placeholders as above plus {UnixTimestamp} (seconds) and {Sequence} (the interval number), one of which is required; ends with .jpg. */
+  sequenceOssObject: string;
+  /** Default source. */
+  resolution: string;
+}
+
+export interface AddLiveAppSnapshotConfigResponse {
+  config?: LiveAppSnapshotConfig | undefined;
+}
+
+export interface UpdateLiveAppSnapshotConfigRequest {
+  domainName: string;
+  appName: string;
+  timeInterval: number;
+  ossEndpoint: string;
+  ossBucket: string;
+  overwriteOssObject: string;
+  sequenceOssObject: string;
+  resolution: string;
+}
+
+export interface UpdateLiveAppSnapshotConfigResponse {
+  config?: LiveAppSnapshotConfig | undefined;
+}
+
+export interface DeleteLiveAppSnapshotConfigRequest {
+  domainName: string;
+  appName: string;
+}
+
+export interface DeleteLiveAppSnapshotConfigResponse {
+}
+
+export interface DescribeLiveSnapshotConfigRequest {
+  domainName: string;
+  /** Optional filter. */
+  appName: string;
+  pageNum: number;
+  /** 1..100; default 10. */
+  pageSize: number;
+  /** "asc" (default) or "desc" by creation time. */
+  order: string;
+}
+
+export interface DescribeLiveSnapshotConfigResponse {
+  liveStreamSnapshotConfigList: LiveAppSnapshotConfig[];
+  totalNum: number;
+  pageNum: number;
+  pageSize: number;
+  order: string;
+  totalPage: number;
+}
+
+export interface DescribeLiveStreamSnapshotInfoRequest {
+  domainName: string;
+  appName: string;
+  streamName: string;
+  startTime: string;
+  endTime: string;
+  /** 1..100; default 10. */
+  limit: number;
+  /** "asc" (default) or "desc" by time. */
+  order: string;
+}
+
+export interface LiveStreamSnapshotInfo {
+  ossObject: string;
+  ossBucket: string;
+  ossEndpoint: string;
+  /** Playback URL (signed when the deployment signs playback). */
+  url: string;
+  /** When the frame was published. */
+  createTime: string;
+  width: number;
+  height: number;
+  size: number;
+  recordingId: string;
+  /** true for the overwritten "latest" object (its create_time is that of the latest frame). */
+  isOverwrite: boolean;
+}
+
+export interface DescribeLiveStreamSnapshotInfoResponse {
+  liveStreamSnapshotInfoList: LiveStreamSnapshotInfo[];
+  /** Where the next call continues when more thumbnails are in the range; empty otherwise. */
+  nextStartTime: string;
+}
+
+export interface AddCustomLiveStreamTranscodeRequest {
+  domainName: string;
+  /** An app name, or "*" for every app of the domain. */
+  appName: string;
+  /** The template id (letters, digits, - and _, 1..32): renditions are streams {StreamName}_{template}. */
+  template: string;
+  /** "h264" (the only type; default). */
+  templateType: string;
+  /** Output size in pixels, even, 32..4096; one of them 0 keeps the source's aspect ratio. */
+  width: number;
+  height: number;
+  /** Frames per second, 1..60. */
+  fps: number;
+  /** Keyframe interval in frames, 1..3000 (a segment is cut at a keyframe). */
+  gop: number;
+  /** kbit/s: video 64..20000, audio 16..320 (AAC). */
+  videoBitrate: number;
+  audioBitrate: number;
+}
+
+export interface AddCustomLiveStreamTranscodeResponse {
+  transcode?: LiveStreamTranscodeInfo | undefined;
+}
+
+export interface LiveStreamTranscodeInfo {
+  domainName: string;
+  appName: string;
+  template: string;
+  templateType: string;
+  width: number;
+  height: number;
+  fps: number;
+  gop: number;
+  videoBitrate: number;
+  audioBitrate: number;
+  /** "aac". */
+  audioCodec: string;
+  createTime: string;
+}
+
+export interface DescribeLiveStreamTranscodeInfoRequest {
+  domainName: string;
+  /** Narrows the answer to one app's templates (its own and "*"); empty: every app. */
+  appName: string;
+}
+
+export interface DescribeLiveStreamTranscodeInfoResponse {
+  domainTranscodeList: LiveStreamTranscodeInfo[];
+}
+
+export interface DeleteLiveStreamTranscodeRequest {
+  domainName: string;
+  appName: string;
+  template: string;
+}
+
+export interface DeleteLiveStreamTranscodeResponse {
+}
+
+/** A processed output of an asset (one definition of a transcode template group). */
+export interface VideoRendition {
+  renditionId: string;
+  templateGroupId: string;
+  /** The template's name within its group (e.g. "360p"). */
+  definition: string;
+  /** mp4. */
+  format: string;
+  width: number;
+  height: number;
+  /** Seconds. */
+  duration: number;
+  size: number;
+  /** Signed playback URL (local storage) or the object URL. */
+  url: string;
+  objectKey: string;
+  createTime: string;
+}
+
+/** A media asset: one recorded file of a media-library template, or the merge of a recording's cycle files. */
+export interface VideoInfo {
+  videoId: string;
+  /** The stream name unless changed with UpdateVideoInfo. */
+  title: string;
+  tags: string[];
+  /** Normal, Processing (a task is queued or running) or ProcessFailed (the last task failed). */
+  status: string;
+  size: number;
+  /** Seconds. */
+  duration: number;
+  cateId: string;
+  cateName: string;
+  /** Empty until a cover image is made. */
+  coverUrl: string;
+  /** Where the file is: "local" or "s3:{bucket}". */
+  storageLocation: string;
+  domainName: string;
+  appName: string;
+  streamName: string;
+  /** m3u8, flv or mp4. */
+  format: string;
+  /** "record" (one cycle file) or "compose" (the merge of a recording's cycle files). */
+  source: string;
+  /** The catalogued recording file (source record). */
+  recordId: string;
+  recordingId: string;
+  startTime: string;
+  endTime: string;
+  createTime: string;
+  modifyTime: string;
+  url: string;
+  objectKey: string;
+  width: number;
+  height: number;
+  renditions: VideoRendition[];
+  spaceId: string;
+  /** source compose: the assets merged, in order. */
+  sourceVideoIds: string[];
+}
+
+export interface SearchMediaRequest {
+  /** Optional filters. */
+  cateId: string;
+  domainName: string;
+  appName: string;
+  streamName: string;
+  /** Assets whose recorded time overlaps start_time..end_time (both optional). */
+  startTime: string;
+  endTime: string;
+  status: string;
+  /** Assets carrying this tag. */
+  tag: string;
+  /** Assets whose title contains this text. */
+  title: string;
+  /** record or compose. */
+  source: string;
+  /** 1-based; default 1. */
+  pageNo: number;
+  /** 1..100; default 10. */
+  pageSize: number;
+  /** CreationTime:Desc (default) or CreationTime:Asc. */
+  sortBy: string;
+}
+
+export interface SearchMediaResponse {
+  mediaList: VideoInfo[];
+  total: number;
+  pageNo: number;
+  pageSize: number;
+}
+
+export interface GetVideoInfoRequest {
+  videoId: string;
+}
+
+export interface GetVideoInfoResponse {
+  video?: VideoInfo | undefined;
+}
+
+export interface UpdateVideoInfoRequest {
+  videoId: string;
+  /** Only the fields given change. */
+  title?:
+    | string
+    | undefined;
+  /** "" removes the asset from its category. */
+  cateId?: string | undefined;
+  tags: string[];
+  /** Set to replace the tags with `tags` (also when empty). */
+  updateTags: boolean;
+}
+
+export interface UpdateVideoInfoResponse {
+  video?: VideoInfo | undefined;
+}
+
+export interface DeleteVideoRequest {
+  videoIds: string[];
+}
+
+export interface DeleteVideoResponse {
+  /** Ids that were not found. */
+  nonExistVideoIds: string[];
+  deletedObjects: number;
+}
+
+export interface VideoCategory {
+  cateId: string;
+  cateName: string;
+  /** Empty for a top-level category. */
+  parentId: string;
+  /** 0 for a top-level category, 1 and 2 below. */
+  level: number;
+}
+
+export interface AddCategoryRequest {
+  cateName: string;
+  /** Empty for a top-level category; up to three levels. */
+  parentId: string;
+}
+
+export interface AddCategoryResponse {
+  category?: VideoCategory | undefined;
+}
+
+export interface GetCategoriesRequest {
+  /** Empty: the top level. */
+  cateId: string;
+  pageNo: number;
+  pageSize: number;
+}
+
+export interface GetCategoriesResponse {
+  /** Absent for the top level. */
+  category?: VideoCategory | undefined;
+  subCategories: VideoCategory[];
+  subTotal: number;
+}
+
+export interface DeleteCategoryRequest {
+  cateId: string;
+}
+
+export interface DeleteCategoryResponse {
+}
+
+/** One output of a processing template group: H.264/AAC MP4 scaled to height (and width, or kept in proportion). */
+export interface TranscodeTemplate {
+  /** Unique within its group (letters, digits, - and _), e.g. "360p". */
+  definition: string;
+  /** Pixels; 0 keeps the aspect ratio from the other dimension. */
+  width: number;
+  height: number;
+  /** kbit/s; 0 lets the encoder choose (CRF 23). */
+  videoBitrate: number;
+  audioBitrate: number;
+  /** mp4 (the only container). */
+  container: string;
+}
+
+export interface TranscodeTemplateGroup {
+  transcodeTemplateGroupId: string;
+  name: string;
+  transcodeTemplateList: TranscodeTemplate[];
+  createTime: string;
+}
+
+export interface AddTranscodeTemplateGroupRequest {
+  name: string;
+  transcodeTemplateList: TranscodeTemplate[];
+  /** Optional: the id to give the group (what media-library templates name as process_template_id); generated when empty. */
+  transcodeTemplateGroupId: string;
+}
+
+export interface AddTranscodeTemplateGroupResponse {
+  transcodeTemplateGroup?: TranscodeTemplateGroup | undefined;
+}
+
+export interface ListTranscodeTemplateGroupRequest {
+}
+
+export interface ListTranscodeTemplateGroupResponse {
+  transcodeTemplateGroupList: TranscodeTemplateGroup[];
+}
+
+export interface DeleteTranscodeTemplateGroupRequest {
+  transcodeTemplateGroupId: string;
+}
+
+export interface DeleteTranscodeTemplateGroupResponse {
+}
+
+export interface SubmitTranscodeJobsRequest {
+  videoId: string;
+  templateGroupId: string;
+}
+
+export interface SubmitTranscodeJobsResponse {
+  transcodeTask?: TranscodeTask | undefined;
+}
+
+/** Processing of one asset with one template group: a durable job, retried with backoff. */
+export interface TranscodeTask {
+  transcodeTaskId: string;
+  videoId: string;
+  templateGroupId: string;
+  /** queued, running, succeeded or failed. */
+  taskStatus: string;
+  /** Why the last attempt failed. */
+  error: string;
+  attempts: number;
+  /** origin, compose or manual. */
+  trigger: string;
+  creationTime: string;
+  completeTime: string;
+}
+
+export interface ListTranscodeTaskRequest {
+  videoId: string;
+  /** Optional: queued, running, succeeded or failed. */
+  taskStatus: string;
+  pageNo: number;
+  pageSize: number;
+}
+
+export interface ListTranscodeTaskResponse {
+  transcodeTaskList: TranscodeTask[];
+  total: number;
+}
+
+export interface GetTranscodeTaskRequest {
+  transcodeTaskId: string;
+}
+
+export interface GetTranscodeTaskResponse {
+  transcodeTask?: TranscodeTask | undefined;
+}
+
 function createBaseRecordIndexInfo(): RecordIndexInfo {
   return {
     recordId: "",
@@ -497,6 +937,10 @@ function createBaseRecordIndexInfo(): RecordIndexInfo {
     createTime: "",
     recordingId: "",
     sequence: 0,
+    coverOssObject: "",
+    coverUrl: "",
+    thumbnailVttOssObject: "",
+    thumbnailSpriteOssObjects: [],
   };
 }
 
@@ -552,6 +996,18 @@ export const RecordIndexInfo: MessageFns<RecordIndexInfo> = {
     }
     if (message.sequence !== 0) {
       writer.uint32(136).int32(message.sequence);
+    }
+    if (message.coverOssObject !== "") {
+      writer.uint32(146).string(message.coverOssObject);
+    }
+    if (message.coverUrl !== "") {
+      writer.uint32(154).string(message.coverUrl);
+    }
+    if (message.thumbnailVttOssObject !== "") {
+      writer.uint32(162).string(message.thumbnailVttOssObject);
+    }
+    for (const v of message.thumbnailSpriteOssObjects) {
+      writer.uint32(170).string(v!);
     }
     return writer;
   },
@@ -705,6 +1161,38 @@ export const RecordIndexInfo: MessageFns<RecordIndexInfo> = {
             message.sequence = reader.int32();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.coverOssObject = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.coverUrl = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.thumbnailVttOssObject = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.thumbnailSpriteOssObjects.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -784,6 +1272,26 @@ export const RecordIndexInfo: MessageFns<RecordIndexInfo> = {
         ? globalThis.String(object.recording_id)
         : "",
       sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      coverOssObject: isSet(object.coverOssObject)
+        ? globalThis.String(object.coverOssObject)
+        : isSet(object.cover_oss_object)
+        ? globalThis.String(object.cover_oss_object)
+        : "",
+      coverUrl: isSet(object.coverUrl)
+        ? globalThis.String(object.coverUrl)
+        : isSet(object.cover_url)
+        ? globalThis.String(object.cover_url)
+        : "",
+      thumbnailVttOssObject: isSet(object.thumbnailVttOssObject)
+        ? globalThis.String(object.thumbnailVttOssObject)
+        : isSet(object.thumbnail_vtt_oss_object)
+        ? globalThis.String(object.thumbnail_vtt_oss_object)
+        : "",
+      thumbnailSpriteOssObjects: globalThis.Array.isArray(object?.thumbnailSpriteOssObjects)
+        ? object.thumbnailSpriteOssObjects.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.thumbnail_sprite_oss_objects)
+        ? object.thumbnail_sprite_oss_objects.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -840,6 +1348,18 @@ export const RecordIndexInfo: MessageFns<RecordIndexInfo> = {
     if (message.sequence !== 0) {
       obj.sequence = Math.round(message.sequence);
     }
+    if (message.coverOssObject !== "") {
+      obj.coverOssObject = message.coverOssObject;
+    }
+    if (message.coverUrl !== "") {
+      obj.coverUrl = message.coverUrl;
+    }
+    if (message.thumbnailVttOssObject !== "") {
+      obj.thumbnailVttOssObject = message.thumbnailVttOssObject;
+    }
+    if (message.thumbnailSpriteOssObjects?.length) {
+      obj.thumbnailSpriteOssObjects = message.thumbnailSpriteOssObjects;
+    }
     return obj;
   },
 
@@ -865,6 +1385,10 @@ export const RecordIndexInfo: MessageFns<RecordIndexInfo> = {
     message.createTime = object.createTime ?? "";
     message.recordingId = object.recordingId ?? "";
     message.sequence = object.sequence ?? 0;
+    message.coverOssObject = object.coverOssObject ?? "";
+    message.coverUrl = object.coverUrl ?? "";
+    message.thumbnailVttOssObject = object.thumbnailVttOssObject ?? "";
+    message.thumbnailSpriteOssObjects = object.thumbnailSpriteOssObjects?.map((e) => e) || [];
     return message;
   },
 };
@@ -7949,6 +8473,6774 @@ export const DescribePublishAuthResponse: MessageFns<DescribePublishAuthResponse
   },
 };
 
+function createBaseLiveAppSnapshotConfig(): LiveAppSnapshotConfig {
+  return {
+    domainName: "",
+    appName: "",
+    timeInterval: 0,
+    ossEndpoint: "",
+    ossBucket: "",
+    overwriteOssObject: "",
+    sequenceOssObject: "",
+    resolution: "",
+    createTime: "",
+  };
+}
+
+export const LiveAppSnapshotConfig: MessageFns<LiveAppSnapshotConfig> = {
+  encode(message: LiveAppSnapshotConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.timeInterval !== 0) {
+      writer.uint32(24).int32(message.timeInterval);
+    }
+    if (message.ossEndpoint !== "") {
+      writer.uint32(34).string(message.ossEndpoint);
+    }
+    if (message.ossBucket !== "") {
+      writer.uint32(42).string(message.ossBucket);
+    }
+    if (message.overwriteOssObject !== "") {
+      writer.uint32(50).string(message.overwriteOssObject);
+    }
+    if (message.sequenceOssObject !== "") {
+      writer.uint32(58).string(message.sequenceOssObject);
+    }
+    if (message.resolution !== "") {
+      writer.uint32(66).string(message.resolution);
+    }
+    if (message.createTime !== "") {
+      writer.uint32(74).string(message.createTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LiveAppSnapshotConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLiveAppSnapshotConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.timeInterval = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ossEndpoint = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ossBucket = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.overwriteOssObject = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sequenceOssObject = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.resolution = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.createTime = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LiveAppSnapshotConfig {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      timeInterval: isSet(object.timeInterval)
+        ? globalThis.Number(object.timeInterval)
+        : isSet(object.time_interval)
+        ? globalThis.Number(object.time_interval)
+        : 0,
+      ossEndpoint: isSet(object.ossEndpoint)
+        ? globalThis.String(object.ossEndpoint)
+        : isSet(object.oss_endpoint)
+        ? globalThis.String(object.oss_endpoint)
+        : "",
+      ossBucket: isSet(object.ossBucket)
+        ? globalThis.String(object.ossBucket)
+        : isSet(object.oss_bucket)
+        ? globalThis.String(object.oss_bucket)
+        : "",
+      overwriteOssObject: isSet(object.overwriteOssObject)
+        ? globalThis.String(object.overwriteOssObject)
+        : isSet(object.overwrite_oss_object)
+        ? globalThis.String(object.overwrite_oss_object)
+        : "",
+      sequenceOssObject: isSet(object.sequenceOssObject)
+        ? globalThis.String(object.sequenceOssObject)
+        : isSet(object.sequence_oss_object)
+        ? globalThis.String(object.sequence_oss_object)
+        : "",
+      resolution: isSet(object.resolution) ? globalThis.String(object.resolution) : "",
+      createTime: isSet(object.createTime)
+        ? globalThis.String(object.createTime)
+        : isSet(object.create_time)
+        ? globalThis.String(object.create_time)
+        : "",
+    };
+  },
+
+  toJSON(message: LiveAppSnapshotConfig): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.timeInterval !== 0) {
+      obj.timeInterval = Math.round(message.timeInterval);
+    }
+    if (message.ossEndpoint !== "") {
+      obj.ossEndpoint = message.ossEndpoint;
+    }
+    if (message.ossBucket !== "") {
+      obj.ossBucket = message.ossBucket;
+    }
+    if (message.overwriteOssObject !== "") {
+      obj.overwriteOssObject = message.overwriteOssObject;
+    }
+    if (message.sequenceOssObject !== "") {
+      obj.sequenceOssObject = message.sequenceOssObject;
+    }
+    if (message.resolution !== "") {
+      obj.resolution = message.resolution;
+    }
+    if (message.createTime !== "") {
+      obj.createTime = message.createTime;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LiveAppSnapshotConfig>, I>>(base?: I): LiveAppSnapshotConfig {
+    return LiveAppSnapshotConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LiveAppSnapshotConfig>, I>>(object: I): LiveAppSnapshotConfig {
+    const message = createBaseLiveAppSnapshotConfig();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.timeInterval = object.timeInterval ?? 0;
+    message.ossEndpoint = object.ossEndpoint ?? "";
+    message.ossBucket = object.ossBucket ?? "";
+    message.overwriteOssObject = object.overwriteOssObject ?? "";
+    message.sequenceOssObject = object.sequenceOssObject ?? "";
+    message.resolution = object.resolution ?? "";
+    message.createTime = object.createTime ?? "";
+    return message;
+  },
+};
+
+function createBaseAddLiveAppSnapshotConfigRequest(): AddLiveAppSnapshotConfigRequest {
+  return {
+    domainName: "",
+    appName: "",
+    timeInterval: 0,
+    ossEndpoint: "",
+    ossBucket: "",
+    overwriteOssObject: "",
+    sequenceOssObject: "",
+    resolution: "",
+  };
+}
+
+export const AddLiveAppSnapshotConfigRequest: MessageFns<AddLiveAppSnapshotConfigRequest> = {
+  encode(message: AddLiveAppSnapshotConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.timeInterval !== 0) {
+      writer.uint32(24).int32(message.timeInterval);
+    }
+    if (message.ossEndpoint !== "") {
+      writer.uint32(34).string(message.ossEndpoint);
+    }
+    if (message.ossBucket !== "") {
+      writer.uint32(42).string(message.ossBucket);
+    }
+    if (message.overwriteOssObject !== "") {
+      writer.uint32(50).string(message.overwriteOssObject);
+    }
+    if (message.sequenceOssObject !== "") {
+      writer.uint32(58).string(message.sequenceOssObject);
+    }
+    if (message.resolution !== "") {
+      writer.uint32(66).string(message.resolution);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddLiveAppSnapshotConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddLiveAppSnapshotConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.timeInterval = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ossEndpoint = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ossBucket = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.overwriteOssObject = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sequenceOssObject = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.resolution = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddLiveAppSnapshotConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      timeInterval: isSet(object.timeInterval)
+        ? globalThis.Number(object.timeInterval)
+        : isSet(object.time_interval)
+        ? globalThis.Number(object.time_interval)
+        : 0,
+      ossEndpoint: isSet(object.ossEndpoint)
+        ? globalThis.String(object.ossEndpoint)
+        : isSet(object.oss_endpoint)
+        ? globalThis.String(object.oss_endpoint)
+        : "",
+      ossBucket: isSet(object.ossBucket)
+        ? globalThis.String(object.ossBucket)
+        : isSet(object.oss_bucket)
+        ? globalThis.String(object.oss_bucket)
+        : "",
+      overwriteOssObject: isSet(object.overwriteOssObject)
+        ? globalThis.String(object.overwriteOssObject)
+        : isSet(object.overwrite_oss_object)
+        ? globalThis.String(object.overwrite_oss_object)
+        : "",
+      sequenceOssObject: isSet(object.sequenceOssObject)
+        ? globalThis.String(object.sequenceOssObject)
+        : isSet(object.sequence_oss_object)
+        ? globalThis.String(object.sequence_oss_object)
+        : "",
+      resolution: isSet(object.resolution) ? globalThis.String(object.resolution) : "",
+    };
+  },
+
+  toJSON(message: AddLiveAppSnapshotConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.timeInterval !== 0) {
+      obj.timeInterval = Math.round(message.timeInterval);
+    }
+    if (message.ossEndpoint !== "") {
+      obj.ossEndpoint = message.ossEndpoint;
+    }
+    if (message.ossBucket !== "") {
+      obj.ossBucket = message.ossBucket;
+    }
+    if (message.overwriteOssObject !== "") {
+      obj.overwriteOssObject = message.overwriteOssObject;
+    }
+    if (message.sequenceOssObject !== "") {
+      obj.sequenceOssObject = message.sequenceOssObject;
+    }
+    if (message.resolution !== "") {
+      obj.resolution = message.resolution;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddLiveAppSnapshotConfigRequest>, I>>(base?: I): AddLiveAppSnapshotConfigRequest {
+    return AddLiveAppSnapshotConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddLiveAppSnapshotConfigRequest>, I>>(
+    object: I,
+  ): AddLiveAppSnapshotConfigRequest {
+    const message = createBaseAddLiveAppSnapshotConfigRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.timeInterval = object.timeInterval ?? 0;
+    message.ossEndpoint = object.ossEndpoint ?? "";
+    message.ossBucket = object.ossBucket ?? "";
+    message.overwriteOssObject = object.overwriteOssObject ?? "";
+    message.sequenceOssObject = object.sequenceOssObject ?? "";
+    message.resolution = object.resolution ?? "";
+    return message;
+  },
+};
+
+function createBaseAddLiveAppSnapshotConfigResponse(): AddLiveAppSnapshotConfigResponse {
+  return { config: undefined };
+}
+
+export const AddLiveAppSnapshotConfigResponse: MessageFns<AddLiveAppSnapshotConfigResponse> = {
+  encode(message: AddLiveAppSnapshotConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.config !== undefined) {
+      LiveAppSnapshotConfig.encode(message.config, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddLiveAppSnapshotConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddLiveAppSnapshotConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.config = LiveAppSnapshotConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddLiveAppSnapshotConfigResponse {
+    return { config: isSet(object.config) ? LiveAppSnapshotConfig.fromJSON(object.config) : undefined };
+  },
+
+  toJSON(message: AddLiveAppSnapshotConfigResponse): unknown {
+    const obj: any = {};
+    if (message.config !== undefined) {
+      obj.config = LiveAppSnapshotConfig.toJSON(message.config);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddLiveAppSnapshotConfigResponse>, I>>(
+    base?: I,
+  ): AddLiveAppSnapshotConfigResponse {
+    return AddLiveAppSnapshotConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddLiveAppSnapshotConfigResponse>, I>>(
+    object: I,
+  ): AddLiveAppSnapshotConfigResponse {
+    const message = createBaseAddLiveAppSnapshotConfigResponse();
+    message.config = (object.config !== undefined && object.config !== null)
+      ? LiveAppSnapshotConfig.fromPartial(object.config)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateLiveAppSnapshotConfigRequest(): UpdateLiveAppSnapshotConfigRequest {
+  return {
+    domainName: "",
+    appName: "",
+    timeInterval: 0,
+    ossEndpoint: "",
+    ossBucket: "",
+    overwriteOssObject: "",
+    sequenceOssObject: "",
+    resolution: "",
+  };
+}
+
+export const UpdateLiveAppSnapshotConfigRequest: MessageFns<UpdateLiveAppSnapshotConfigRequest> = {
+  encode(message: UpdateLiveAppSnapshotConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.timeInterval !== 0) {
+      writer.uint32(24).int32(message.timeInterval);
+    }
+    if (message.ossEndpoint !== "") {
+      writer.uint32(34).string(message.ossEndpoint);
+    }
+    if (message.ossBucket !== "") {
+      writer.uint32(42).string(message.ossBucket);
+    }
+    if (message.overwriteOssObject !== "") {
+      writer.uint32(50).string(message.overwriteOssObject);
+    }
+    if (message.sequenceOssObject !== "") {
+      writer.uint32(58).string(message.sequenceOssObject);
+    }
+    if (message.resolution !== "") {
+      writer.uint32(66).string(message.resolution);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateLiveAppSnapshotConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateLiveAppSnapshotConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.timeInterval = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ossEndpoint = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ossBucket = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.overwriteOssObject = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sequenceOssObject = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.resolution = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateLiveAppSnapshotConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      timeInterval: isSet(object.timeInterval)
+        ? globalThis.Number(object.timeInterval)
+        : isSet(object.time_interval)
+        ? globalThis.Number(object.time_interval)
+        : 0,
+      ossEndpoint: isSet(object.ossEndpoint)
+        ? globalThis.String(object.ossEndpoint)
+        : isSet(object.oss_endpoint)
+        ? globalThis.String(object.oss_endpoint)
+        : "",
+      ossBucket: isSet(object.ossBucket)
+        ? globalThis.String(object.ossBucket)
+        : isSet(object.oss_bucket)
+        ? globalThis.String(object.oss_bucket)
+        : "",
+      overwriteOssObject: isSet(object.overwriteOssObject)
+        ? globalThis.String(object.overwriteOssObject)
+        : isSet(object.overwrite_oss_object)
+        ? globalThis.String(object.overwrite_oss_object)
+        : "",
+      sequenceOssObject: isSet(object.sequenceOssObject)
+        ? globalThis.String(object.sequenceOssObject)
+        : isSet(object.sequence_oss_object)
+        ? globalThis.String(object.sequence_oss_object)
+        : "",
+      resolution: isSet(object.resolution) ? globalThis.String(object.resolution) : "",
+    };
+  },
+
+  toJSON(message: UpdateLiveAppSnapshotConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.timeInterval !== 0) {
+      obj.timeInterval = Math.round(message.timeInterval);
+    }
+    if (message.ossEndpoint !== "") {
+      obj.ossEndpoint = message.ossEndpoint;
+    }
+    if (message.ossBucket !== "") {
+      obj.ossBucket = message.ossBucket;
+    }
+    if (message.overwriteOssObject !== "") {
+      obj.overwriteOssObject = message.overwriteOssObject;
+    }
+    if (message.sequenceOssObject !== "") {
+      obj.sequenceOssObject = message.sequenceOssObject;
+    }
+    if (message.resolution !== "") {
+      obj.resolution = message.resolution;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateLiveAppSnapshotConfigRequest>, I>>(
+    base?: I,
+  ): UpdateLiveAppSnapshotConfigRequest {
+    return UpdateLiveAppSnapshotConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateLiveAppSnapshotConfigRequest>, I>>(
+    object: I,
+  ): UpdateLiveAppSnapshotConfigRequest {
+    const message = createBaseUpdateLiveAppSnapshotConfigRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.timeInterval = object.timeInterval ?? 0;
+    message.ossEndpoint = object.ossEndpoint ?? "";
+    message.ossBucket = object.ossBucket ?? "";
+    message.overwriteOssObject = object.overwriteOssObject ?? "";
+    message.sequenceOssObject = object.sequenceOssObject ?? "";
+    message.resolution = object.resolution ?? "";
+    return message;
+  },
+};
+
+function createBaseUpdateLiveAppSnapshotConfigResponse(): UpdateLiveAppSnapshotConfigResponse {
+  return { config: undefined };
+}
+
+export const UpdateLiveAppSnapshotConfigResponse: MessageFns<UpdateLiveAppSnapshotConfigResponse> = {
+  encode(message: UpdateLiveAppSnapshotConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.config !== undefined) {
+      LiveAppSnapshotConfig.encode(message.config, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateLiveAppSnapshotConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateLiveAppSnapshotConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.config = LiveAppSnapshotConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateLiveAppSnapshotConfigResponse {
+    return { config: isSet(object.config) ? LiveAppSnapshotConfig.fromJSON(object.config) : undefined };
+  },
+
+  toJSON(message: UpdateLiveAppSnapshotConfigResponse): unknown {
+    const obj: any = {};
+    if (message.config !== undefined) {
+      obj.config = LiveAppSnapshotConfig.toJSON(message.config);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateLiveAppSnapshotConfigResponse>, I>>(
+    base?: I,
+  ): UpdateLiveAppSnapshotConfigResponse {
+    return UpdateLiveAppSnapshotConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateLiveAppSnapshotConfigResponse>, I>>(
+    object: I,
+  ): UpdateLiveAppSnapshotConfigResponse {
+    const message = createBaseUpdateLiveAppSnapshotConfigResponse();
+    message.config = (object.config !== undefined && object.config !== null)
+      ? LiveAppSnapshotConfig.fromPartial(object.config)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteLiveAppSnapshotConfigRequest(): DeleteLiveAppSnapshotConfigRequest {
+  return { domainName: "", appName: "" };
+}
+
+export const DeleteLiveAppSnapshotConfigRequest: MessageFns<DeleteLiveAppSnapshotConfigRequest> = {
+  encode(message: DeleteLiveAppSnapshotConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveAppSnapshotConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveAppSnapshotConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteLiveAppSnapshotConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteLiveAppSnapshotConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveAppSnapshotConfigRequest>, I>>(
+    base?: I,
+  ): DeleteLiveAppSnapshotConfigRequest {
+    return DeleteLiveAppSnapshotConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveAppSnapshotConfigRequest>, I>>(
+    object: I,
+  ): DeleteLiveAppSnapshotConfigRequest {
+    const message = createBaseDeleteLiveAppSnapshotConfigRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteLiveAppSnapshotConfigResponse(): DeleteLiveAppSnapshotConfigResponse {
+  return {};
+}
+
+export const DeleteLiveAppSnapshotConfigResponse: MessageFns<DeleteLiveAppSnapshotConfigResponse> = {
+  encode(_: DeleteLiveAppSnapshotConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveAppSnapshotConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveAppSnapshotConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteLiveAppSnapshotConfigResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteLiveAppSnapshotConfigResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveAppSnapshotConfigResponse>, I>>(
+    base?: I,
+  ): DeleteLiveAppSnapshotConfigResponse {
+    return DeleteLiveAppSnapshotConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveAppSnapshotConfigResponse>, I>>(
+    _: I,
+  ): DeleteLiveAppSnapshotConfigResponse {
+    const message = createBaseDeleteLiveAppSnapshotConfigResponse();
+    return message;
+  },
+};
+
+function createBaseDescribeLiveSnapshotConfigRequest(): DescribeLiveSnapshotConfigRequest {
+  return { domainName: "", appName: "", pageNum: 0, pageSize: 0, order: "" };
+}
+
+export const DescribeLiveSnapshotConfigRequest: MessageFns<DescribeLiveSnapshotConfigRequest> = {
+  encode(message: DescribeLiveSnapshotConfigRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.pageNum !== 0) {
+      writer.uint32(24).int32(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).int32(message.pageSize);
+    }
+    if (message.order !== "") {
+      writer.uint32(42).string(message.order);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveSnapshotConfigRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveSnapshotConfigRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageNum = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.order = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveSnapshotConfigRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      pageNum: isSet(object.pageNum)
+        ? globalThis.Number(object.pageNum)
+        : isSet(object.page_num)
+        ? globalThis.Number(object.page_num)
+        : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      order: isSet(object.order) ? globalThis.String(object.order) : "",
+    };
+  },
+
+  toJSON(message: DescribeLiveSnapshotConfigRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.pageNum !== 0) {
+      obj.pageNum = Math.round(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.order !== "") {
+      obj.order = message.order;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveSnapshotConfigRequest>, I>>(
+    base?: I,
+  ): DescribeLiveSnapshotConfigRequest {
+    return DescribeLiveSnapshotConfigRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveSnapshotConfigRequest>, I>>(
+    object: I,
+  ): DescribeLiveSnapshotConfigRequest {
+    const message = createBaseDescribeLiveSnapshotConfigRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.pageNum = object.pageNum ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.order = object.order ?? "";
+    return message;
+  },
+};
+
+function createBaseDescribeLiveSnapshotConfigResponse(): DescribeLiveSnapshotConfigResponse {
+  return { liveStreamSnapshotConfigList: [], totalNum: 0, pageNum: 0, pageSize: 0, order: "", totalPage: 0 };
+}
+
+export const DescribeLiveSnapshotConfigResponse: MessageFns<DescribeLiveSnapshotConfigResponse> = {
+  encode(message: DescribeLiveSnapshotConfigResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.liveStreamSnapshotConfigList) {
+      LiveAppSnapshotConfig.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.totalNum !== 0) {
+      writer.uint32(16).int32(message.totalNum);
+    }
+    if (message.pageNum !== 0) {
+      writer.uint32(24).int32(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).int32(message.pageSize);
+    }
+    if (message.order !== "") {
+      writer.uint32(42).string(message.order);
+    }
+    if (message.totalPage !== 0) {
+      writer.uint32(48).int32(message.totalPage);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveSnapshotConfigResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveSnapshotConfigResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.liveStreamSnapshotConfigList.push(LiveAppSnapshotConfig.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.totalNum = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageNum = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.order = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.totalPage = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveSnapshotConfigResponse {
+    return {
+      liveStreamSnapshotConfigList: globalThis.Array.isArray(object?.liveStreamSnapshotConfigList)
+        ? object.liveStreamSnapshotConfigList.map((e: any) => LiveAppSnapshotConfig.fromJSON(e))
+        : globalThis.Array.isArray(object?.live_stream_snapshot_config_list)
+        ? object.live_stream_snapshot_config_list.map((e: any) => LiveAppSnapshotConfig.fromJSON(e))
+        : [],
+      totalNum: isSet(object.totalNum)
+        ? globalThis.Number(object.totalNum)
+        : isSet(object.total_num)
+        ? globalThis.Number(object.total_num)
+        : 0,
+      pageNum: isSet(object.pageNum)
+        ? globalThis.Number(object.pageNum)
+        : isSet(object.page_num)
+        ? globalThis.Number(object.page_num)
+        : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      order: isSet(object.order) ? globalThis.String(object.order) : "",
+      totalPage: isSet(object.totalPage)
+        ? globalThis.Number(object.totalPage)
+        : isSet(object.total_page)
+        ? globalThis.Number(object.total_page)
+        : 0,
+    };
+  },
+
+  toJSON(message: DescribeLiveSnapshotConfigResponse): unknown {
+    const obj: any = {};
+    if (message.liveStreamSnapshotConfigList?.length) {
+      obj.liveStreamSnapshotConfigList = message.liveStreamSnapshotConfigList.map((e) =>
+        LiveAppSnapshotConfig.toJSON(e)
+      );
+    }
+    if (message.totalNum !== 0) {
+      obj.totalNum = Math.round(message.totalNum);
+    }
+    if (message.pageNum !== 0) {
+      obj.pageNum = Math.round(message.pageNum);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.order !== "") {
+      obj.order = message.order;
+    }
+    if (message.totalPage !== 0) {
+      obj.totalPage = Math.round(message.totalPage);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveSnapshotConfigResponse>, I>>(
+    base?: I,
+  ): DescribeLiveSnapshotConfigResponse {
+    return DescribeLiveSnapshotConfigResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveSnapshotConfigResponse>, I>>(
+    object: I,
+  ): DescribeLiveSnapshotConfigResponse {
+    const message = createBaseDescribeLiveSnapshotConfigResponse();
+    message.liveStreamSnapshotConfigList =
+      object.liveStreamSnapshotConfigList?.map((e) => LiveAppSnapshotConfig.fromPartial(e)) || [];
+    message.totalNum = object.totalNum ?? 0;
+    message.pageNum = object.pageNum ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.order = object.order ?? "";
+    message.totalPage = object.totalPage ?? 0;
+    return message;
+  },
+};
+
+function createBaseDescribeLiveStreamSnapshotInfoRequest(): DescribeLiveStreamSnapshotInfoRequest {
+  return { domainName: "", appName: "", streamName: "", startTime: "", endTime: "", limit: 0, order: "" };
+}
+
+export const DescribeLiveStreamSnapshotInfoRequest: MessageFns<DescribeLiveStreamSnapshotInfoRequest> = {
+  encode(message: DescribeLiveStreamSnapshotInfoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(26).string(message.streamName);
+    }
+    if (message.startTime !== "") {
+      writer.uint32(34).string(message.startTime);
+    }
+    if (message.endTime !== "") {
+      writer.uint32(42).string(message.endTime);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(48).int32(message.limit);
+    }
+    if (message.order !== "") {
+      writer.uint32(58).string(message.order);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveStreamSnapshotInfoRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveStreamSnapshotInfoRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startTime = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.endTime = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.order = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveStreamSnapshotInfoRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      startTime: isSet(object.startTime)
+        ? globalThis.String(object.startTime)
+        : isSet(object.start_time)
+        ? globalThis.String(object.start_time)
+        : "",
+      endTime: isSet(object.endTime)
+        ? globalThis.String(object.endTime)
+        : isSet(object.end_time)
+        ? globalThis.String(object.end_time)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      order: isSet(object.order) ? globalThis.String(object.order) : "",
+    };
+  },
+
+  toJSON(message: DescribeLiveStreamSnapshotInfoRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.startTime !== "") {
+      obj.startTime = message.startTime;
+    }
+    if (message.endTime !== "") {
+      obj.endTime = message.endTime;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.order !== "") {
+      obj.order = message.order;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveStreamSnapshotInfoRequest>, I>>(
+    base?: I,
+  ): DescribeLiveStreamSnapshotInfoRequest {
+    return DescribeLiveStreamSnapshotInfoRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveStreamSnapshotInfoRequest>, I>>(
+    object: I,
+  ): DescribeLiveStreamSnapshotInfoRequest {
+    const message = createBaseDescribeLiveStreamSnapshotInfoRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.startTime = object.startTime ?? "";
+    message.endTime = object.endTime ?? "";
+    message.limit = object.limit ?? 0;
+    message.order = object.order ?? "";
+    return message;
+  },
+};
+
+function createBaseLiveStreamSnapshotInfo(): LiveStreamSnapshotInfo {
+  return {
+    ossObject: "",
+    ossBucket: "",
+    ossEndpoint: "",
+    url: "",
+    createTime: "",
+    width: 0,
+    height: 0,
+    size: 0,
+    recordingId: "",
+    isOverwrite: false,
+  };
+}
+
+export const LiveStreamSnapshotInfo: MessageFns<LiveStreamSnapshotInfo> = {
+  encode(message: LiveStreamSnapshotInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ossObject !== "") {
+      writer.uint32(10).string(message.ossObject);
+    }
+    if (message.ossBucket !== "") {
+      writer.uint32(18).string(message.ossBucket);
+    }
+    if (message.ossEndpoint !== "") {
+      writer.uint32(26).string(message.ossEndpoint);
+    }
+    if (message.url !== "") {
+      writer.uint32(34).string(message.url);
+    }
+    if (message.createTime !== "") {
+      writer.uint32(42).string(message.createTime);
+    }
+    if (message.width !== 0) {
+      writer.uint32(48).int32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(56).int32(message.height);
+    }
+    if (message.size !== 0) {
+      writer.uint32(64).int64(message.size);
+    }
+    if (message.recordingId !== "") {
+      writer.uint32(74).string(message.recordingId);
+    }
+    if (message.isOverwrite !== false) {
+      writer.uint32(80).bool(message.isOverwrite);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LiveStreamSnapshotInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLiveStreamSnapshotInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ossObject = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ossBucket = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ossEndpoint = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.createTime = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.width = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.height = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.recordingId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.isOverwrite = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LiveStreamSnapshotInfo {
+    return {
+      ossObject: isSet(object.ossObject)
+        ? globalThis.String(object.ossObject)
+        : isSet(object.oss_object)
+        ? globalThis.String(object.oss_object)
+        : "",
+      ossBucket: isSet(object.ossBucket)
+        ? globalThis.String(object.ossBucket)
+        : isSet(object.oss_bucket)
+        ? globalThis.String(object.oss_bucket)
+        : "",
+      ossEndpoint: isSet(object.ossEndpoint)
+        ? globalThis.String(object.ossEndpoint)
+        : isSet(object.oss_endpoint)
+        ? globalThis.String(object.oss_endpoint)
+        : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      createTime: isSet(object.createTime)
+        ? globalThis.String(object.createTime)
+        : isSet(object.create_time)
+        ? globalThis.String(object.create_time)
+        : "",
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      recordingId: isSet(object.recordingId)
+        ? globalThis.String(object.recordingId)
+        : isSet(object.recording_id)
+        ? globalThis.String(object.recording_id)
+        : "",
+      isOverwrite: isSet(object.isOverwrite)
+        ? globalThis.Boolean(object.isOverwrite)
+        : isSet(object.is_overwrite)
+        ? globalThis.Boolean(object.is_overwrite)
+        : false,
+    };
+  },
+
+  toJSON(message: LiveStreamSnapshotInfo): unknown {
+    const obj: any = {};
+    if (message.ossObject !== "") {
+      obj.ossObject = message.ossObject;
+    }
+    if (message.ossBucket !== "") {
+      obj.ossBucket = message.ossBucket;
+    }
+    if (message.ossEndpoint !== "") {
+      obj.ossEndpoint = message.ossEndpoint;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.createTime !== "") {
+      obj.createTime = message.createTime;
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.recordingId !== "") {
+      obj.recordingId = message.recordingId;
+    }
+    if (message.isOverwrite !== false) {
+      obj.isOverwrite = message.isOverwrite;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LiveStreamSnapshotInfo>, I>>(base?: I): LiveStreamSnapshotInfo {
+    return LiveStreamSnapshotInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LiveStreamSnapshotInfo>, I>>(object: I): LiveStreamSnapshotInfo {
+    const message = createBaseLiveStreamSnapshotInfo();
+    message.ossObject = object.ossObject ?? "";
+    message.ossBucket = object.ossBucket ?? "";
+    message.ossEndpoint = object.ossEndpoint ?? "";
+    message.url = object.url ?? "";
+    message.createTime = object.createTime ?? "";
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.size = object.size ?? 0;
+    message.recordingId = object.recordingId ?? "";
+    message.isOverwrite = object.isOverwrite ?? false;
+    return message;
+  },
+};
+
+function createBaseDescribeLiveStreamSnapshotInfoResponse(): DescribeLiveStreamSnapshotInfoResponse {
+  return { liveStreamSnapshotInfoList: [], nextStartTime: "" };
+}
+
+export const DescribeLiveStreamSnapshotInfoResponse: MessageFns<DescribeLiveStreamSnapshotInfoResponse> = {
+  encode(message: DescribeLiveStreamSnapshotInfoResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.liveStreamSnapshotInfoList) {
+      LiveStreamSnapshotInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextStartTime !== "") {
+      writer.uint32(18).string(message.nextStartTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveStreamSnapshotInfoResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveStreamSnapshotInfoResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.liveStreamSnapshotInfoList.push(LiveStreamSnapshotInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextStartTime = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveStreamSnapshotInfoResponse {
+    return {
+      liveStreamSnapshotInfoList: globalThis.Array.isArray(object?.liveStreamSnapshotInfoList)
+        ? object.liveStreamSnapshotInfoList.map((e: any) => LiveStreamSnapshotInfo.fromJSON(e))
+        : globalThis.Array.isArray(object?.live_stream_snapshot_info_list)
+        ? object.live_stream_snapshot_info_list.map((e: any) => LiveStreamSnapshotInfo.fromJSON(e))
+        : [],
+      nextStartTime: isSet(object.nextStartTime)
+        ? globalThis.String(object.nextStartTime)
+        : isSet(object.next_start_time)
+        ? globalThis.String(object.next_start_time)
+        : "",
+    };
+  },
+
+  toJSON(message: DescribeLiveStreamSnapshotInfoResponse): unknown {
+    const obj: any = {};
+    if (message.liveStreamSnapshotInfoList?.length) {
+      obj.liveStreamSnapshotInfoList = message.liveStreamSnapshotInfoList.map((e) => LiveStreamSnapshotInfo.toJSON(e));
+    }
+    if (message.nextStartTime !== "") {
+      obj.nextStartTime = message.nextStartTime;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveStreamSnapshotInfoResponse>, I>>(
+    base?: I,
+  ): DescribeLiveStreamSnapshotInfoResponse {
+    return DescribeLiveStreamSnapshotInfoResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveStreamSnapshotInfoResponse>, I>>(
+    object: I,
+  ): DescribeLiveStreamSnapshotInfoResponse {
+    const message = createBaseDescribeLiveStreamSnapshotInfoResponse();
+    message.liveStreamSnapshotInfoList =
+      object.liveStreamSnapshotInfoList?.map((e) => LiveStreamSnapshotInfo.fromPartial(e)) || [];
+    message.nextStartTime = object.nextStartTime ?? "";
+    return message;
+  },
+};
+
+function createBaseAddCustomLiveStreamTranscodeRequest(): AddCustomLiveStreamTranscodeRequest {
+  return {
+    domainName: "",
+    appName: "",
+    template: "",
+    templateType: "",
+    width: 0,
+    height: 0,
+    fps: 0,
+    gop: 0,
+    videoBitrate: 0,
+    audioBitrate: 0,
+  };
+}
+
+export const AddCustomLiveStreamTranscodeRequest: MessageFns<AddCustomLiveStreamTranscodeRequest> = {
+  encode(message: AddCustomLiveStreamTranscodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.template !== "") {
+      writer.uint32(26).string(message.template);
+    }
+    if (message.templateType !== "") {
+      writer.uint32(34).string(message.templateType);
+    }
+    if (message.width !== 0) {
+      writer.uint32(40).int32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(48).int32(message.height);
+    }
+    if (message.fps !== 0) {
+      writer.uint32(56).int32(message.fps);
+    }
+    if (message.gop !== 0) {
+      writer.uint32(64).int32(message.gop);
+    }
+    if (message.videoBitrate !== 0) {
+      writer.uint32(72).int32(message.videoBitrate);
+    }
+    if (message.audioBitrate !== 0) {
+      writer.uint32(80).int32(message.audioBitrate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddCustomLiveStreamTranscodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddCustomLiveStreamTranscodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.template = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.templateType = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.width = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.height = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.fps = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.gop = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.videoBitrate = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.audioBitrate = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddCustomLiveStreamTranscodeRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      template: isSet(object.template) ? globalThis.String(object.template) : "",
+      templateType: isSet(object.templateType)
+        ? globalThis.String(object.templateType)
+        : isSet(object.template_type)
+        ? globalThis.String(object.template_type)
+        : "",
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      fps: isSet(object.fps) ? globalThis.Number(object.fps) : 0,
+      gop: isSet(object.gop) ? globalThis.Number(object.gop) : 0,
+      videoBitrate: isSet(object.videoBitrate)
+        ? globalThis.Number(object.videoBitrate)
+        : isSet(object.video_bitrate)
+        ? globalThis.Number(object.video_bitrate)
+        : 0,
+      audioBitrate: isSet(object.audioBitrate)
+        ? globalThis.Number(object.audioBitrate)
+        : isSet(object.audio_bitrate)
+        ? globalThis.Number(object.audio_bitrate)
+        : 0,
+    };
+  },
+
+  toJSON(message: AddCustomLiveStreamTranscodeRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.template !== "") {
+      obj.template = message.template;
+    }
+    if (message.templateType !== "") {
+      obj.templateType = message.templateType;
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.fps !== 0) {
+      obj.fps = Math.round(message.fps);
+    }
+    if (message.gop !== 0) {
+      obj.gop = Math.round(message.gop);
+    }
+    if (message.videoBitrate !== 0) {
+      obj.videoBitrate = Math.round(message.videoBitrate);
+    }
+    if (message.audioBitrate !== 0) {
+      obj.audioBitrate = Math.round(message.audioBitrate);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddCustomLiveStreamTranscodeRequest>, I>>(
+    base?: I,
+  ): AddCustomLiveStreamTranscodeRequest {
+    return AddCustomLiveStreamTranscodeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddCustomLiveStreamTranscodeRequest>, I>>(
+    object: I,
+  ): AddCustomLiveStreamTranscodeRequest {
+    const message = createBaseAddCustomLiveStreamTranscodeRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.template = object.template ?? "";
+    message.templateType = object.templateType ?? "";
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.fps = object.fps ?? 0;
+    message.gop = object.gop ?? 0;
+    message.videoBitrate = object.videoBitrate ?? 0;
+    message.audioBitrate = object.audioBitrate ?? 0;
+    return message;
+  },
+};
+
+function createBaseAddCustomLiveStreamTranscodeResponse(): AddCustomLiveStreamTranscodeResponse {
+  return { transcode: undefined };
+}
+
+export const AddCustomLiveStreamTranscodeResponse: MessageFns<AddCustomLiveStreamTranscodeResponse> = {
+  encode(message: AddCustomLiveStreamTranscodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transcode !== undefined) {
+      LiveStreamTranscodeInfo.encode(message.transcode, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddCustomLiveStreamTranscodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddCustomLiveStreamTranscodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transcode = LiveStreamTranscodeInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddCustomLiveStreamTranscodeResponse {
+    return { transcode: isSet(object.transcode) ? LiveStreamTranscodeInfo.fromJSON(object.transcode) : undefined };
+  },
+
+  toJSON(message: AddCustomLiveStreamTranscodeResponse): unknown {
+    const obj: any = {};
+    if (message.transcode !== undefined) {
+      obj.transcode = LiveStreamTranscodeInfo.toJSON(message.transcode);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddCustomLiveStreamTranscodeResponse>, I>>(
+    base?: I,
+  ): AddCustomLiveStreamTranscodeResponse {
+    return AddCustomLiveStreamTranscodeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddCustomLiveStreamTranscodeResponse>, I>>(
+    object: I,
+  ): AddCustomLiveStreamTranscodeResponse {
+    const message = createBaseAddCustomLiveStreamTranscodeResponse();
+    message.transcode = (object.transcode !== undefined && object.transcode !== null)
+      ? LiveStreamTranscodeInfo.fromPartial(object.transcode)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLiveStreamTranscodeInfo(): LiveStreamTranscodeInfo {
+  return {
+    domainName: "",
+    appName: "",
+    template: "",
+    templateType: "",
+    width: 0,
+    height: 0,
+    fps: 0,
+    gop: 0,
+    videoBitrate: 0,
+    audioBitrate: 0,
+    audioCodec: "",
+    createTime: "",
+  };
+}
+
+export const LiveStreamTranscodeInfo: MessageFns<LiveStreamTranscodeInfo> = {
+  encode(message: LiveStreamTranscodeInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.template !== "") {
+      writer.uint32(26).string(message.template);
+    }
+    if (message.templateType !== "") {
+      writer.uint32(34).string(message.templateType);
+    }
+    if (message.width !== 0) {
+      writer.uint32(40).int32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(48).int32(message.height);
+    }
+    if (message.fps !== 0) {
+      writer.uint32(56).int32(message.fps);
+    }
+    if (message.gop !== 0) {
+      writer.uint32(64).int32(message.gop);
+    }
+    if (message.videoBitrate !== 0) {
+      writer.uint32(72).int32(message.videoBitrate);
+    }
+    if (message.audioBitrate !== 0) {
+      writer.uint32(80).int32(message.audioBitrate);
+    }
+    if (message.audioCodec !== "") {
+      writer.uint32(90).string(message.audioCodec);
+    }
+    if (message.createTime !== "") {
+      writer.uint32(98).string(message.createTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LiveStreamTranscodeInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLiveStreamTranscodeInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.template = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.templateType = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.width = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.height = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.fps = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.gop = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.videoBitrate = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.audioBitrate = reader.int32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.audioCodec = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.createTime = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LiveStreamTranscodeInfo {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      template: isSet(object.template) ? globalThis.String(object.template) : "",
+      templateType: isSet(object.templateType)
+        ? globalThis.String(object.templateType)
+        : isSet(object.template_type)
+        ? globalThis.String(object.template_type)
+        : "",
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      fps: isSet(object.fps) ? globalThis.Number(object.fps) : 0,
+      gop: isSet(object.gop) ? globalThis.Number(object.gop) : 0,
+      videoBitrate: isSet(object.videoBitrate)
+        ? globalThis.Number(object.videoBitrate)
+        : isSet(object.video_bitrate)
+        ? globalThis.Number(object.video_bitrate)
+        : 0,
+      audioBitrate: isSet(object.audioBitrate)
+        ? globalThis.Number(object.audioBitrate)
+        : isSet(object.audio_bitrate)
+        ? globalThis.Number(object.audio_bitrate)
+        : 0,
+      audioCodec: isSet(object.audioCodec)
+        ? globalThis.String(object.audioCodec)
+        : isSet(object.audio_codec)
+        ? globalThis.String(object.audio_codec)
+        : "",
+      createTime: isSet(object.createTime)
+        ? globalThis.String(object.createTime)
+        : isSet(object.create_time)
+        ? globalThis.String(object.create_time)
+        : "",
+    };
+  },
+
+  toJSON(message: LiveStreamTranscodeInfo): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.template !== "") {
+      obj.template = message.template;
+    }
+    if (message.templateType !== "") {
+      obj.templateType = message.templateType;
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.fps !== 0) {
+      obj.fps = Math.round(message.fps);
+    }
+    if (message.gop !== 0) {
+      obj.gop = Math.round(message.gop);
+    }
+    if (message.videoBitrate !== 0) {
+      obj.videoBitrate = Math.round(message.videoBitrate);
+    }
+    if (message.audioBitrate !== 0) {
+      obj.audioBitrate = Math.round(message.audioBitrate);
+    }
+    if (message.audioCodec !== "") {
+      obj.audioCodec = message.audioCodec;
+    }
+    if (message.createTime !== "") {
+      obj.createTime = message.createTime;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LiveStreamTranscodeInfo>, I>>(base?: I): LiveStreamTranscodeInfo {
+    return LiveStreamTranscodeInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LiveStreamTranscodeInfo>, I>>(object: I): LiveStreamTranscodeInfo {
+    const message = createBaseLiveStreamTranscodeInfo();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.template = object.template ?? "";
+    message.templateType = object.templateType ?? "";
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.fps = object.fps ?? 0;
+    message.gop = object.gop ?? 0;
+    message.videoBitrate = object.videoBitrate ?? 0;
+    message.audioBitrate = object.audioBitrate ?? 0;
+    message.audioCodec = object.audioCodec ?? "";
+    message.createTime = object.createTime ?? "";
+    return message;
+  },
+};
+
+function createBaseDescribeLiveStreamTranscodeInfoRequest(): DescribeLiveStreamTranscodeInfoRequest {
+  return { domainName: "", appName: "" };
+}
+
+export const DescribeLiveStreamTranscodeInfoRequest: MessageFns<DescribeLiveStreamTranscodeInfoRequest> = {
+  encode(message: DescribeLiveStreamTranscodeInfoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveStreamTranscodeInfoRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveStreamTranscodeInfoRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveStreamTranscodeInfoRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+    };
+  },
+
+  toJSON(message: DescribeLiveStreamTranscodeInfoRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveStreamTranscodeInfoRequest>, I>>(
+    base?: I,
+  ): DescribeLiveStreamTranscodeInfoRequest {
+    return DescribeLiveStreamTranscodeInfoRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveStreamTranscodeInfoRequest>, I>>(
+    object: I,
+  ): DescribeLiveStreamTranscodeInfoRequest {
+    const message = createBaseDescribeLiveStreamTranscodeInfoRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    return message;
+  },
+};
+
+function createBaseDescribeLiveStreamTranscodeInfoResponse(): DescribeLiveStreamTranscodeInfoResponse {
+  return { domainTranscodeList: [] };
+}
+
+export const DescribeLiveStreamTranscodeInfoResponse: MessageFns<DescribeLiveStreamTranscodeInfoResponse> = {
+  encode(message: DescribeLiveStreamTranscodeInfoResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.domainTranscodeList) {
+      LiveStreamTranscodeInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveStreamTranscodeInfoResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveStreamTranscodeInfoResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainTranscodeList.push(LiveStreamTranscodeInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveStreamTranscodeInfoResponse {
+    return {
+      domainTranscodeList: globalThis.Array.isArray(object?.domainTranscodeList)
+        ? object.domainTranscodeList.map((e: any) => LiveStreamTranscodeInfo.fromJSON(e))
+        : globalThis.Array.isArray(object?.domain_transcode_list)
+        ? object.domain_transcode_list.map((e: any) => LiveStreamTranscodeInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DescribeLiveStreamTranscodeInfoResponse): unknown {
+    const obj: any = {};
+    if (message.domainTranscodeList?.length) {
+      obj.domainTranscodeList = message.domainTranscodeList.map((e) => LiveStreamTranscodeInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveStreamTranscodeInfoResponse>, I>>(
+    base?: I,
+  ): DescribeLiveStreamTranscodeInfoResponse {
+    return DescribeLiveStreamTranscodeInfoResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveStreamTranscodeInfoResponse>, I>>(
+    object: I,
+  ): DescribeLiveStreamTranscodeInfoResponse {
+    const message = createBaseDescribeLiveStreamTranscodeInfoResponse();
+    message.domainTranscodeList = object.domainTranscodeList?.map((e) => LiveStreamTranscodeInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteLiveStreamTranscodeRequest(): DeleteLiveStreamTranscodeRequest {
+  return { domainName: "", appName: "", template: "" };
+}
+
+export const DeleteLiveStreamTranscodeRequest: MessageFns<DeleteLiveStreamTranscodeRequest> = {
+  encode(message: DeleteLiveStreamTranscodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(18).string(message.appName);
+    }
+    if (message.template !== "") {
+      writer.uint32(26).string(message.template);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveStreamTranscodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveStreamTranscodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.template = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteLiveStreamTranscodeRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      template: isSet(object.template) ? globalThis.String(object.template) : "",
+    };
+  },
+
+  toJSON(message: DeleteLiveStreamTranscodeRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.template !== "") {
+      obj.template = message.template;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveStreamTranscodeRequest>, I>>(
+    base?: I,
+  ): DeleteLiveStreamTranscodeRequest {
+    return DeleteLiveStreamTranscodeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveStreamTranscodeRequest>, I>>(
+    object: I,
+  ): DeleteLiveStreamTranscodeRequest {
+    const message = createBaseDeleteLiveStreamTranscodeRequest();
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.template = object.template ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteLiveStreamTranscodeResponse(): DeleteLiveStreamTranscodeResponse {
+  return {};
+}
+
+export const DeleteLiveStreamTranscodeResponse: MessageFns<DeleteLiveStreamTranscodeResponse> = {
+  encode(_: DeleteLiveStreamTranscodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLiveStreamTranscodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLiveStreamTranscodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteLiveStreamTranscodeResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteLiveStreamTranscodeResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLiveStreamTranscodeResponse>, I>>(
+    base?: I,
+  ): DeleteLiveStreamTranscodeResponse {
+    return DeleteLiveStreamTranscodeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLiveStreamTranscodeResponse>, I>>(
+    _: I,
+  ): DeleteLiveStreamTranscodeResponse {
+    const message = createBaseDeleteLiveStreamTranscodeResponse();
+    return message;
+  },
+};
+
+function createBaseVideoRendition(): VideoRendition {
+  return {
+    renditionId: "",
+    templateGroupId: "",
+    definition: "",
+    format: "",
+    width: 0,
+    height: 0,
+    duration: 0,
+    size: 0,
+    url: "",
+    objectKey: "",
+    createTime: "",
+  };
+}
+
+export const VideoRendition: MessageFns<VideoRendition> = {
+  encode(message: VideoRendition, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.renditionId !== "") {
+      writer.uint32(10).string(message.renditionId);
+    }
+    if (message.templateGroupId !== "") {
+      writer.uint32(18).string(message.templateGroupId);
+    }
+    if (message.definition !== "") {
+      writer.uint32(26).string(message.definition);
+    }
+    if (message.format !== "") {
+      writer.uint32(34).string(message.format);
+    }
+    if (message.width !== 0) {
+      writer.uint32(40).int32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(48).int32(message.height);
+    }
+    if (message.duration !== 0) {
+      writer.uint32(57).double(message.duration);
+    }
+    if (message.size !== 0) {
+      writer.uint32(64).int64(message.size);
+    }
+    if (message.url !== "") {
+      writer.uint32(74).string(message.url);
+    }
+    if (message.objectKey !== "") {
+      writer.uint32(82).string(message.objectKey);
+    }
+    if (message.createTime !== "") {
+      writer.uint32(90).string(message.createTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VideoRendition {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVideoRendition();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.renditionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.templateGroupId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.definition = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.width = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.height = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.duration = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.objectKey = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.createTime = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VideoRendition {
+    return {
+      renditionId: isSet(object.renditionId)
+        ? globalThis.String(object.renditionId)
+        : isSet(object.rendition_id)
+        ? globalThis.String(object.rendition_id)
+        : "",
+      templateGroupId: isSet(object.templateGroupId)
+        ? globalThis.String(object.templateGroupId)
+        : isSet(object.template_group_id)
+        ? globalThis.String(object.template_group_id)
+        : "",
+      definition: isSet(object.definition) ? globalThis.String(object.definition) : "",
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      duration: isSet(object.duration) ? globalThis.Number(object.duration) : 0,
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      objectKey: isSet(object.objectKey)
+        ? globalThis.String(object.objectKey)
+        : isSet(object.object_key)
+        ? globalThis.String(object.object_key)
+        : "",
+      createTime: isSet(object.createTime)
+        ? globalThis.String(object.createTime)
+        : isSet(object.create_time)
+        ? globalThis.String(object.create_time)
+        : "",
+    };
+  },
+
+  toJSON(message: VideoRendition): unknown {
+    const obj: any = {};
+    if (message.renditionId !== "") {
+      obj.renditionId = message.renditionId;
+    }
+    if (message.templateGroupId !== "") {
+      obj.templateGroupId = message.templateGroupId;
+    }
+    if (message.definition !== "") {
+      obj.definition = message.definition;
+    }
+    if (message.format !== "") {
+      obj.format = message.format;
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.duration !== 0) {
+      obj.duration = floatToJson(message.duration);
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.objectKey !== "") {
+      obj.objectKey = message.objectKey;
+    }
+    if (message.createTime !== "") {
+      obj.createTime = message.createTime;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VideoRendition>, I>>(base?: I): VideoRendition {
+    return VideoRendition.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VideoRendition>, I>>(object: I): VideoRendition {
+    const message = createBaseVideoRendition();
+    message.renditionId = object.renditionId ?? "";
+    message.templateGroupId = object.templateGroupId ?? "";
+    message.definition = object.definition ?? "";
+    message.format = object.format ?? "";
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.duration = object.duration ?? 0;
+    message.size = object.size ?? 0;
+    message.url = object.url ?? "";
+    message.objectKey = object.objectKey ?? "";
+    message.createTime = object.createTime ?? "";
+    return message;
+  },
+};
+
+function createBaseVideoInfo(): VideoInfo {
+  return {
+    videoId: "",
+    title: "",
+    tags: [],
+    status: "",
+    size: 0,
+    duration: 0,
+    cateId: "",
+    cateName: "",
+    coverUrl: "",
+    storageLocation: "",
+    domainName: "",
+    appName: "",
+    streamName: "",
+    format: "",
+    source: "",
+    recordId: "",
+    recordingId: "",
+    startTime: "",
+    endTime: "",
+    createTime: "",
+    modifyTime: "",
+    url: "",
+    objectKey: "",
+    width: 0,
+    height: 0,
+    renditions: [],
+    spaceId: "",
+    sourceVideoIds: [],
+  };
+}
+
+export const VideoInfo: MessageFns<VideoInfo> = {
+  encode(message: VideoInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.videoId !== "") {
+      writer.uint32(10).string(message.videoId);
+    }
+    if (message.title !== "") {
+      writer.uint32(18).string(message.title);
+    }
+    for (const v of message.tags) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.size !== 0) {
+      writer.uint32(40).int64(message.size);
+    }
+    if (message.duration !== 0) {
+      writer.uint32(49).double(message.duration);
+    }
+    if (message.cateId !== "") {
+      writer.uint32(58).string(message.cateId);
+    }
+    if (message.cateName !== "") {
+      writer.uint32(66).string(message.cateName);
+    }
+    if (message.coverUrl !== "") {
+      writer.uint32(74).string(message.coverUrl);
+    }
+    if (message.storageLocation !== "") {
+      writer.uint32(82).string(message.storageLocation);
+    }
+    if (message.domainName !== "") {
+      writer.uint32(90).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(98).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(106).string(message.streamName);
+    }
+    if (message.format !== "") {
+      writer.uint32(114).string(message.format);
+    }
+    if (message.source !== "") {
+      writer.uint32(122).string(message.source);
+    }
+    if (message.recordId !== "") {
+      writer.uint32(130).string(message.recordId);
+    }
+    if (message.recordingId !== "") {
+      writer.uint32(138).string(message.recordingId);
+    }
+    if (message.startTime !== "") {
+      writer.uint32(146).string(message.startTime);
+    }
+    if (message.endTime !== "") {
+      writer.uint32(154).string(message.endTime);
+    }
+    if (message.createTime !== "") {
+      writer.uint32(162).string(message.createTime);
+    }
+    if (message.modifyTime !== "") {
+      writer.uint32(170).string(message.modifyTime);
+    }
+    if (message.url !== "") {
+      writer.uint32(178).string(message.url);
+    }
+    if (message.objectKey !== "") {
+      writer.uint32(186).string(message.objectKey);
+    }
+    if (message.width !== 0) {
+      writer.uint32(192).int32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(200).int32(message.height);
+    }
+    for (const v of message.renditions) {
+      VideoRendition.encode(v!, writer.uint32(210).fork()).join();
+    }
+    if (message.spaceId !== "") {
+      writer.uint32(218).string(message.spaceId);
+    }
+    for (const v of message.sourceVideoIds) {
+      writer.uint32(226).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VideoInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVideoInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.videoId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.duration = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.cateId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.cateName = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.coverUrl = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.storageLocation = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.recordId = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.recordingId = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.startTime = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.endTime = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.createTime = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.modifyTime = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.objectKey = reader.string();
+            continue;
+          }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.width = reader.int32();
+            continue;
+          }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.height = reader.int32();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.renditions.push(VideoRendition.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.spaceId = reader.string();
+            continue;
+          }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.sourceVideoIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VideoInfo {
+    return {
+      videoId: isSet(object.videoId)
+        ? globalThis.String(object.videoId)
+        : isSet(object.video_id)
+        ? globalThis.String(object.video_id)
+        : "",
+      title: isSet(object.title) ? globalThis.String(object.title) : "",
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      duration: isSet(object.duration) ? globalThis.Number(object.duration) : 0,
+      cateId: isSet(object.cateId)
+        ? globalThis.String(object.cateId)
+        : isSet(object.cate_id)
+        ? globalThis.String(object.cate_id)
+        : "",
+      cateName: isSet(object.cateName)
+        ? globalThis.String(object.cateName)
+        : isSet(object.cate_name)
+        ? globalThis.String(object.cate_name)
+        : "",
+      coverUrl: isSet(object.coverUrl)
+        ? globalThis.String(object.coverUrl)
+        : isSet(object.cover_url)
+        ? globalThis.String(object.cover_url)
+        : "",
+      storageLocation: isSet(object.storageLocation)
+        ? globalThis.String(object.storageLocation)
+        : isSet(object.storage_location)
+        ? globalThis.String(object.storage_location)
+        : "",
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      recordId: isSet(object.recordId)
+        ? globalThis.String(object.recordId)
+        : isSet(object.record_id)
+        ? globalThis.String(object.record_id)
+        : "",
+      recordingId: isSet(object.recordingId)
+        ? globalThis.String(object.recordingId)
+        : isSet(object.recording_id)
+        ? globalThis.String(object.recording_id)
+        : "",
+      startTime: isSet(object.startTime)
+        ? globalThis.String(object.startTime)
+        : isSet(object.start_time)
+        ? globalThis.String(object.start_time)
+        : "",
+      endTime: isSet(object.endTime)
+        ? globalThis.String(object.endTime)
+        : isSet(object.end_time)
+        ? globalThis.String(object.end_time)
+        : "",
+      createTime: isSet(object.createTime)
+        ? globalThis.String(object.createTime)
+        : isSet(object.create_time)
+        ? globalThis.String(object.create_time)
+        : "",
+      modifyTime: isSet(object.modifyTime)
+        ? globalThis.String(object.modifyTime)
+        : isSet(object.modify_time)
+        ? globalThis.String(object.modify_time)
+        : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      objectKey: isSet(object.objectKey)
+        ? globalThis.String(object.objectKey)
+        : isSet(object.object_key)
+        ? globalThis.String(object.object_key)
+        : "",
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      renditions: globalThis.Array.isArray(object?.renditions)
+        ? object.renditions.map((e: any) => VideoRendition.fromJSON(e))
+        : [],
+      spaceId: isSet(object.spaceId)
+        ? globalThis.String(object.spaceId)
+        : isSet(object.space_id)
+        ? globalThis.String(object.space_id)
+        : "",
+      sourceVideoIds: globalThis.Array.isArray(object?.sourceVideoIds)
+        ? object.sourceVideoIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.source_video_ids)
+        ? object.source_video_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: VideoInfo): unknown {
+    const obj: any = {};
+    if (message.videoId !== "") {
+      obj.videoId = message.videoId;
+    }
+    if (message.title !== "") {
+      obj.title = message.title;
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.duration !== 0) {
+      obj.duration = floatToJson(message.duration);
+    }
+    if (message.cateId !== "") {
+      obj.cateId = message.cateId;
+    }
+    if (message.cateName !== "") {
+      obj.cateName = message.cateName;
+    }
+    if (message.coverUrl !== "") {
+      obj.coverUrl = message.coverUrl;
+    }
+    if (message.storageLocation !== "") {
+      obj.storageLocation = message.storageLocation;
+    }
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.format !== "") {
+      obj.format = message.format;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.recordId !== "") {
+      obj.recordId = message.recordId;
+    }
+    if (message.recordingId !== "") {
+      obj.recordingId = message.recordingId;
+    }
+    if (message.startTime !== "") {
+      obj.startTime = message.startTime;
+    }
+    if (message.endTime !== "") {
+      obj.endTime = message.endTime;
+    }
+    if (message.createTime !== "") {
+      obj.createTime = message.createTime;
+    }
+    if (message.modifyTime !== "") {
+      obj.modifyTime = message.modifyTime;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.objectKey !== "") {
+      obj.objectKey = message.objectKey;
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.renditions?.length) {
+      obj.renditions = message.renditions.map((e) => VideoRendition.toJSON(e));
+    }
+    if (message.spaceId !== "") {
+      obj.spaceId = message.spaceId;
+    }
+    if (message.sourceVideoIds?.length) {
+      obj.sourceVideoIds = message.sourceVideoIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VideoInfo>, I>>(base?: I): VideoInfo {
+    return VideoInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VideoInfo>, I>>(object: I): VideoInfo {
+    const message = createBaseVideoInfo();
+    message.videoId = object.videoId ?? "";
+    message.title = object.title ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    message.status = object.status ?? "";
+    message.size = object.size ?? 0;
+    message.duration = object.duration ?? 0;
+    message.cateId = object.cateId ?? "";
+    message.cateName = object.cateName ?? "";
+    message.coverUrl = object.coverUrl ?? "";
+    message.storageLocation = object.storageLocation ?? "";
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.format = object.format ?? "";
+    message.source = object.source ?? "";
+    message.recordId = object.recordId ?? "";
+    message.recordingId = object.recordingId ?? "";
+    message.startTime = object.startTime ?? "";
+    message.endTime = object.endTime ?? "";
+    message.createTime = object.createTime ?? "";
+    message.modifyTime = object.modifyTime ?? "";
+    message.url = object.url ?? "";
+    message.objectKey = object.objectKey ?? "";
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.renditions = object.renditions?.map((e) => VideoRendition.fromPartial(e)) || [];
+    message.spaceId = object.spaceId ?? "";
+    message.sourceVideoIds = object.sourceVideoIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSearchMediaRequest(): SearchMediaRequest {
+  return {
+    cateId: "",
+    domainName: "",
+    appName: "",
+    streamName: "",
+    startTime: "",
+    endTime: "",
+    status: "",
+    tag: "",
+    title: "",
+    source: "",
+    pageNo: 0,
+    pageSize: 0,
+    sortBy: "",
+  };
+}
+
+export const SearchMediaRequest: MessageFns<SearchMediaRequest> = {
+  encode(message: SearchMediaRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cateId !== "") {
+      writer.uint32(10).string(message.cateId);
+    }
+    if (message.domainName !== "") {
+      writer.uint32(18).string(message.domainName);
+    }
+    if (message.appName !== "") {
+      writer.uint32(26).string(message.appName);
+    }
+    if (message.streamName !== "") {
+      writer.uint32(34).string(message.streamName);
+    }
+    if (message.startTime !== "") {
+      writer.uint32(42).string(message.startTime);
+    }
+    if (message.endTime !== "") {
+      writer.uint32(50).string(message.endTime);
+    }
+    if (message.status !== "") {
+      writer.uint32(58).string(message.status);
+    }
+    if (message.tag !== "") {
+      writer.uint32(66).string(message.tag);
+    }
+    if (message.title !== "") {
+      writer.uint32(74).string(message.title);
+    }
+    if (message.source !== "") {
+      writer.uint32(82).string(message.source);
+    }
+    if (message.pageNo !== 0) {
+      writer.uint32(88).int32(message.pageNo);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(96).int32(message.pageSize);
+    }
+    if (message.sortBy !== "") {
+      writer.uint32(106).string(message.sortBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchMediaRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchMediaRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cateId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.appName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.streamName = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.startTime = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.endTime = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.tag = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.pageNo = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.sortBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchMediaRequest {
+    return {
+      cateId: isSet(object.cateId)
+        ? globalThis.String(object.cateId)
+        : isSet(object.cate_id)
+        ? globalThis.String(object.cate_id)
+        : "",
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      appName: isSet(object.appName)
+        ? globalThis.String(object.appName)
+        : isSet(object.app_name)
+        ? globalThis.String(object.app_name)
+        : "",
+      streamName: isSet(object.streamName)
+        ? globalThis.String(object.streamName)
+        : isSet(object.stream_name)
+        ? globalThis.String(object.stream_name)
+        : "",
+      startTime: isSet(object.startTime)
+        ? globalThis.String(object.startTime)
+        : isSet(object.start_time)
+        ? globalThis.String(object.start_time)
+        : "",
+      endTime: isSet(object.endTime)
+        ? globalThis.String(object.endTime)
+        : isSet(object.end_time)
+        ? globalThis.String(object.end_time)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      tag: isSet(object.tag) ? globalThis.String(object.tag) : "",
+      title: isSet(object.title) ? globalThis.String(object.title) : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      pageNo: isSet(object.pageNo)
+        ? globalThis.Number(object.pageNo)
+        : isSet(object.page_no)
+        ? globalThis.Number(object.page_no)
+        : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      sortBy: isSet(object.sortBy)
+        ? globalThis.String(object.sortBy)
+        : isSet(object.sort_by)
+        ? globalThis.String(object.sort_by)
+        : "",
+    };
+  },
+
+  toJSON(message: SearchMediaRequest): unknown {
+    const obj: any = {};
+    if (message.cateId !== "") {
+      obj.cateId = message.cateId;
+    }
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.appName !== "") {
+      obj.appName = message.appName;
+    }
+    if (message.streamName !== "") {
+      obj.streamName = message.streamName;
+    }
+    if (message.startTime !== "") {
+      obj.startTime = message.startTime;
+    }
+    if (message.endTime !== "") {
+      obj.endTime = message.endTime;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.tag !== "") {
+      obj.tag = message.tag;
+    }
+    if (message.title !== "") {
+      obj.title = message.title;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.pageNo !== 0) {
+      obj.pageNo = Math.round(message.pageNo);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.sortBy !== "") {
+      obj.sortBy = message.sortBy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchMediaRequest>, I>>(base?: I): SearchMediaRequest {
+    return SearchMediaRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchMediaRequest>, I>>(object: I): SearchMediaRequest {
+    const message = createBaseSearchMediaRequest();
+    message.cateId = object.cateId ?? "";
+    message.domainName = object.domainName ?? "";
+    message.appName = object.appName ?? "";
+    message.streamName = object.streamName ?? "";
+    message.startTime = object.startTime ?? "";
+    message.endTime = object.endTime ?? "";
+    message.status = object.status ?? "";
+    message.tag = object.tag ?? "";
+    message.title = object.title ?? "";
+    message.source = object.source ?? "";
+    message.pageNo = object.pageNo ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.sortBy = object.sortBy ?? "";
+    return message;
+  },
+};
+
+function createBaseSearchMediaResponse(): SearchMediaResponse {
+  return { mediaList: [], total: 0, pageNo: 0, pageSize: 0 };
+}
+
+export const SearchMediaResponse: MessageFns<SearchMediaResponse> = {
+  encode(message: SearchMediaResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.mediaList) {
+      VideoInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).int32(message.total);
+    }
+    if (message.pageNo !== 0) {
+      writer.uint32(24).int32(message.pageNo);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).int32(message.pageSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchMediaResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchMediaResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mediaList.push(VideoInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageNo = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchMediaResponse {
+    return {
+      mediaList: globalThis.Array.isArray(object?.mediaList)
+        ? object.mediaList.map((e: any) => VideoInfo.fromJSON(e))
+        : globalThis.Array.isArray(object?.media_list)
+        ? object.media_list.map((e: any) => VideoInfo.fromJSON(e))
+        : [],
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      pageNo: isSet(object.pageNo)
+        ? globalThis.Number(object.pageNo)
+        : isSet(object.page_no)
+        ? globalThis.Number(object.page_no)
+        : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: SearchMediaResponse): unknown {
+    const obj: any = {};
+    if (message.mediaList?.length) {
+      obj.mediaList = message.mediaList.map((e) => VideoInfo.toJSON(e));
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.pageNo !== 0) {
+      obj.pageNo = Math.round(message.pageNo);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchMediaResponse>, I>>(base?: I): SearchMediaResponse {
+    return SearchMediaResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchMediaResponse>, I>>(object: I): SearchMediaResponse {
+    const message = createBaseSearchMediaResponse();
+    message.mediaList = object.mediaList?.map((e) => VideoInfo.fromPartial(e)) || [];
+    message.total = object.total ?? 0;
+    message.pageNo = object.pageNo ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetVideoInfoRequest(): GetVideoInfoRequest {
+  return { videoId: "" };
+}
+
+export const GetVideoInfoRequest: MessageFns<GetVideoInfoRequest> = {
+  encode(message: GetVideoInfoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.videoId !== "") {
+      writer.uint32(10).string(message.videoId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetVideoInfoRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetVideoInfoRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.videoId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetVideoInfoRequest {
+    return {
+      videoId: isSet(object.videoId)
+        ? globalThis.String(object.videoId)
+        : isSet(object.video_id)
+        ? globalThis.String(object.video_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetVideoInfoRequest): unknown {
+    const obj: any = {};
+    if (message.videoId !== "") {
+      obj.videoId = message.videoId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetVideoInfoRequest>, I>>(base?: I): GetVideoInfoRequest {
+    return GetVideoInfoRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetVideoInfoRequest>, I>>(object: I): GetVideoInfoRequest {
+    const message = createBaseGetVideoInfoRequest();
+    message.videoId = object.videoId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetVideoInfoResponse(): GetVideoInfoResponse {
+  return { video: undefined };
+}
+
+export const GetVideoInfoResponse: MessageFns<GetVideoInfoResponse> = {
+  encode(message: GetVideoInfoResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.video !== undefined) {
+      VideoInfo.encode(message.video, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetVideoInfoResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetVideoInfoResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.video = VideoInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetVideoInfoResponse {
+    return { video: isSet(object.video) ? VideoInfo.fromJSON(object.video) : undefined };
+  },
+
+  toJSON(message: GetVideoInfoResponse): unknown {
+    const obj: any = {};
+    if (message.video !== undefined) {
+      obj.video = VideoInfo.toJSON(message.video);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetVideoInfoResponse>, I>>(base?: I): GetVideoInfoResponse {
+    return GetVideoInfoResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetVideoInfoResponse>, I>>(object: I): GetVideoInfoResponse {
+    const message = createBaseGetVideoInfoResponse();
+    message.video = (object.video !== undefined && object.video !== null)
+      ? VideoInfo.fromPartial(object.video)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateVideoInfoRequest(): UpdateVideoInfoRequest {
+  return { videoId: "", title: undefined, cateId: undefined, tags: [], updateTags: false };
+}
+
+export const UpdateVideoInfoRequest: MessageFns<UpdateVideoInfoRequest> = {
+  encode(message: UpdateVideoInfoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.videoId !== "") {
+      writer.uint32(10).string(message.videoId);
+    }
+    if (message.title !== undefined) {
+      writer.uint32(18).string(message.title);
+    }
+    if (message.cateId !== undefined) {
+      writer.uint32(26).string(message.cateId);
+    }
+    for (const v of message.tags) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.updateTags !== false) {
+      writer.uint32(40).bool(message.updateTags);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateVideoInfoRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateVideoInfoRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.videoId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cateId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.updateTags = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateVideoInfoRequest {
+    return {
+      videoId: isSet(object.videoId)
+        ? globalThis.String(object.videoId)
+        : isSet(object.video_id)
+        ? globalThis.String(object.video_id)
+        : "",
+      title: isSet(object.title) ? globalThis.String(object.title) : undefined,
+      cateId: isSet(object.cateId)
+        ? globalThis.String(object.cateId)
+        : isSet(object.cate_id)
+        ? globalThis.String(object.cate_id)
+        : undefined,
+      tags: globalThis.Array.isArray(object?.tags) ? object.tags.map((e: any) => globalThis.String(e)) : [],
+      updateTags: isSet(object.updateTags)
+        ? globalThis.Boolean(object.updateTags)
+        : isSet(object.update_tags)
+        ? globalThis.Boolean(object.update_tags)
+        : false,
+    };
+  },
+
+  toJSON(message: UpdateVideoInfoRequest): unknown {
+    const obj: any = {};
+    if (message.videoId !== "") {
+      obj.videoId = message.videoId;
+    }
+    if (message.title !== undefined) {
+      obj.title = message.title;
+    }
+    if (message.cateId !== undefined) {
+      obj.cateId = message.cateId;
+    }
+    if (message.tags?.length) {
+      obj.tags = message.tags;
+    }
+    if (message.updateTags !== false) {
+      obj.updateTags = message.updateTags;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateVideoInfoRequest>, I>>(base?: I): UpdateVideoInfoRequest {
+    return UpdateVideoInfoRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateVideoInfoRequest>, I>>(object: I): UpdateVideoInfoRequest {
+    const message = createBaseUpdateVideoInfoRequest();
+    message.videoId = object.videoId ?? "";
+    message.title = object.title ?? undefined;
+    message.cateId = object.cateId ?? undefined;
+    message.tags = object.tags?.map((e) => e) || [];
+    message.updateTags = object.updateTags ?? false;
+    return message;
+  },
+};
+
+function createBaseUpdateVideoInfoResponse(): UpdateVideoInfoResponse {
+  return { video: undefined };
+}
+
+export const UpdateVideoInfoResponse: MessageFns<UpdateVideoInfoResponse> = {
+  encode(message: UpdateVideoInfoResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.video !== undefined) {
+      VideoInfo.encode(message.video, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateVideoInfoResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateVideoInfoResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.video = VideoInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateVideoInfoResponse {
+    return { video: isSet(object.video) ? VideoInfo.fromJSON(object.video) : undefined };
+  },
+
+  toJSON(message: UpdateVideoInfoResponse): unknown {
+    const obj: any = {};
+    if (message.video !== undefined) {
+      obj.video = VideoInfo.toJSON(message.video);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateVideoInfoResponse>, I>>(base?: I): UpdateVideoInfoResponse {
+    return UpdateVideoInfoResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateVideoInfoResponse>, I>>(object: I): UpdateVideoInfoResponse {
+    const message = createBaseUpdateVideoInfoResponse();
+    message.video = (object.video !== undefined && object.video !== null)
+      ? VideoInfo.fromPartial(object.video)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteVideoRequest(): DeleteVideoRequest {
+  return { videoIds: [] };
+}
+
+export const DeleteVideoRequest: MessageFns<DeleteVideoRequest> = {
+  encode(message: DeleteVideoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.videoIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteVideoRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteVideoRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.videoIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteVideoRequest {
+    return {
+      videoIds: globalThis.Array.isArray(object?.videoIds)
+        ? object.videoIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.video_ids)
+        ? object.video_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DeleteVideoRequest): unknown {
+    const obj: any = {};
+    if (message.videoIds?.length) {
+      obj.videoIds = message.videoIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteVideoRequest>, I>>(base?: I): DeleteVideoRequest {
+    return DeleteVideoRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteVideoRequest>, I>>(object: I): DeleteVideoRequest {
+    const message = createBaseDeleteVideoRequest();
+    message.videoIds = object.videoIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteVideoResponse(): DeleteVideoResponse {
+  return { nonExistVideoIds: [], deletedObjects: 0 };
+}
+
+export const DeleteVideoResponse: MessageFns<DeleteVideoResponse> = {
+  encode(message: DeleteVideoResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.nonExistVideoIds) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.deletedObjects !== 0) {
+      writer.uint32(16).int32(message.deletedObjects);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteVideoResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteVideoResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nonExistVideoIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deletedObjects = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteVideoResponse {
+    return {
+      nonExistVideoIds: globalThis.Array.isArray(object?.nonExistVideoIds)
+        ? object.nonExistVideoIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.non_exist_video_ids)
+        ? object.non_exist_video_ids.map((e: any) => globalThis.String(e))
+        : [],
+      deletedObjects: isSet(object.deletedObjects)
+        ? globalThis.Number(object.deletedObjects)
+        : isSet(object.deleted_objects)
+        ? globalThis.Number(object.deleted_objects)
+        : 0,
+    };
+  },
+
+  toJSON(message: DeleteVideoResponse): unknown {
+    const obj: any = {};
+    if (message.nonExistVideoIds?.length) {
+      obj.nonExistVideoIds = message.nonExistVideoIds;
+    }
+    if (message.deletedObjects !== 0) {
+      obj.deletedObjects = Math.round(message.deletedObjects);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteVideoResponse>, I>>(base?: I): DeleteVideoResponse {
+    return DeleteVideoResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteVideoResponse>, I>>(object: I): DeleteVideoResponse {
+    const message = createBaseDeleteVideoResponse();
+    message.nonExistVideoIds = object.nonExistVideoIds?.map((e) => e) || [];
+    message.deletedObjects = object.deletedObjects ?? 0;
+    return message;
+  },
+};
+
+function createBaseVideoCategory(): VideoCategory {
+  return { cateId: "", cateName: "", parentId: "", level: 0 };
+}
+
+export const VideoCategory: MessageFns<VideoCategory> = {
+  encode(message: VideoCategory, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cateId !== "") {
+      writer.uint32(10).string(message.cateId);
+    }
+    if (message.cateName !== "") {
+      writer.uint32(18).string(message.cateName);
+    }
+    if (message.parentId !== "") {
+      writer.uint32(26).string(message.parentId);
+    }
+    if (message.level !== 0) {
+      writer.uint32(32).int32(message.level);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VideoCategory {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVideoCategory();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cateId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cateName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.parentId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.level = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VideoCategory {
+    return {
+      cateId: isSet(object.cateId)
+        ? globalThis.String(object.cateId)
+        : isSet(object.cate_id)
+        ? globalThis.String(object.cate_id)
+        : "",
+      cateName: isSet(object.cateName)
+        ? globalThis.String(object.cateName)
+        : isSet(object.cate_name)
+        ? globalThis.String(object.cate_name)
+        : "",
+      parentId: isSet(object.parentId)
+        ? globalThis.String(object.parentId)
+        : isSet(object.parent_id)
+        ? globalThis.String(object.parent_id)
+        : "",
+      level: isSet(object.level) ? globalThis.Number(object.level) : 0,
+    };
+  },
+
+  toJSON(message: VideoCategory): unknown {
+    const obj: any = {};
+    if (message.cateId !== "") {
+      obj.cateId = message.cateId;
+    }
+    if (message.cateName !== "") {
+      obj.cateName = message.cateName;
+    }
+    if (message.parentId !== "") {
+      obj.parentId = message.parentId;
+    }
+    if (message.level !== 0) {
+      obj.level = Math.round(message.level);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VideoCategory>, I>>(base?: I): VideoCategory {
+    return VideoCategory.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VideoCategory>, I>>(object: I): VideoCategory {
+    const message = createBaseVideoCategory();
+    message.cateId = object.cateId ?? "";
+    message.cateName = object.cateName ?? "";
+    message.parentId = object.parentId ?? "";
+    message.level = object.level ?? 0;
+    return message;
+  },
+};
+
+function createBaseAddCategoryRequest(): AddCategoryRequest {
+  return { cateName: "", parentId: "" };
+}
+
+export const AddCategoryRequest: MessageFns<AddCategoryRequest> = {
+  encode(message: AddCategoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cateName !== "") {
+      writer.uint32(10).string(message.cateName);
+    }
+    if (message.parentId !== "") {
+      writer.uint32(18).string(message.parentId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddCategoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddCategoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cateName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.parentId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddCategoryRequest {
+    return {
+      cateName: isSet(object.cateName)
+        ? globalThis.String(object.cateName)
+        : isSet(object.cate_name)
+        ? globalThis.String(object.cate_name)
+        : "",
+      parentId: isSet(object.parentId)
+        ? globalThis.String(object.parentId)
+        : isSet(object.parent_id)
+        ? globalThis.String(object.parent_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AddCategoryRequest): unknown {
+    const obj: any = {};
+    if (message.cateName !== "") {
+      obj.cateName = message.cateName;
+    }
+    if (message.parentId !== "") {
+      obj.parentId = message.parentId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddCategoryRequest>, I>>(base?: I): AddCategoryRequest {
+    return AddCategoryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddCategoryRequest>, I>>(object: I): AddCategoryRequest {
+    const message = createBaseAddCategoryRequest();
+    message.cateName = object.cateName ?? "";
+    message.parentId = object.parentId ?? "";
+    return message;
+  },
+};
+
+function createBaseAddCategoryResponse(): AddCategoryResponse {
+  return { category: undefined };
+}
+
+export const AddCategoryResponse: MessageFns<AddCategoryResponse> = {
+  encode(message: AddCategoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.category !== undefined) {
+      VideoCategory.encode(message.category, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddCategoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddCategoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.category = VideoCategory.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddCategoryResponse {
+    return { category: isSet(object.category) ? VideoCategory.fromJSON(object.category) : undefined };
+  },
+
+  toJSON(message: AddCategoryResponse): unknown {
+    const obj: any = {};
+    if (message.category !== undefined) {
+      obj.category = VideoCategory.toJSON(message.category);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddCategoryResponse>, I>>(base?: I): AddCategoryResponse {
+    return AddCategoryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddCategoryResponse>, I>>(object: I): AddCategoryResponse {
+    const message = createBaseAddCategoryResponse();
+    message.category = (object.category !== undefined && object.category !== null)
+      ? VideoCategory.fromPartial(object.category)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetCategoriesRequest(): GetCategoriesRequest {
+  return { cateId: "", pageNo: 0, pageSize: 0 };
+}
+
+export const GetCategoriesRequest: MessageFns<GetCategoriesRequest> = {
+  encode(message: GetCategoriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cateId !== "") {
+      writer.uint32(10).string(message.cateId);
+    }
+    if (message.pageNo !== 0) {
+      writer.uint32(16).int32(message.pageNo);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(24).int32(message.pageSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCategoriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCategoriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cateId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageNo = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCategoriesRequest {
+    return {
+      cateId: isSet(object.cateId)
+        ? globalThis.String(object.cateId)
+        : isSet(object.cate_id)
+        ? globalThis.String(object.cate_id)
+        : "",
+      pageNo: isSet(object.pageNo)
+        ? globalThis.Number(object.pageNo)
+        : isSet(object.page_no)
+        ? globalThis.Number(object.page_no)
+        : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetCategoriesRequest): unknown {
+    const obj: any = {};
+    if (message.cateId !== "") {
+      obj.cateId = message.cateId;
+    }
+    if (message.pageNo !== 0) {
+      obj.pageNo = Math.round(message.pageNo);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCategoriesRequest>, I>>(base?: I): GetCategoriesRequest {
+    return GetCategoriesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCategoriesRequest>, I>>(object: I): GetCategoriesRequest {
+    const message = createBaseGetCategoriesRequest();
+    message.cateId = object.cateId ?? "";
+    message.pageNo = object.pageNo ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetCategoriesResponse(): GetCategoriesResponse {
+  return { category: undefined, subCategories: [], subTotal: 0 };
+}
+
+export const GetCategoriesResponse: MessageFns<GetCategoriesResponse> = {
+  encode(message: GetCategoriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.category !== undefined) {
+      VideoCategory.encode(message.category, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.subCategories) {
+      VideoCategory.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.subTotal !== 0) {
+      writer.uint32(24).int32(message.subTotal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCategoriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCategoriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.category = VideoCategory.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subCategories.push(VideoCategory.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.subTotal = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCategoriesResponse {
+    return {
+      category: isSet(object.category) ? VideoCategory.fromJSON(object.category) : undefined,
+      subCategories: globalThis.Array.isArray(object?.subCategories)
+        ? object.subCategories.map((e: any) => VideoCategory.fromJSON(e))
+        : globalThis.Array.isArray(object?.sub_categories)
+        ? object.sub_categories.map((e: any) => VideoCategory.fromJSON(e))
+        : [],
+      subTotal: isSet(object.subTotal)
+        ? globalThis.Number(object.subTotal)
+        : isSet(object.sub_total)
+        ? globalThis.Number(object.sub_total)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetCategoriesResponse): unknown {
+    const obj: any = {};
+    if (message.category !== undefined) {
+      obj.category = VideoCategory.toJSON(message.category);
+    }
+    if (message.subCategories?.length) {
+      obj.subCategories = message.subCategories.map((e) => VideoCategory.toJSON(e));
+    }
+    if (message.subTotal !== 0) {
+      obj.subTotal = Math.round(message.subTotal);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCategoriesResponse>, I>>(base?: I): GetCategoriesResponse {
+    return GetCategoriesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCategoriesResponse>, I>>(object: I): GetCategoriesResponse {
+    const message = createBaseGetCategoriesResponse();
+    message.category = (object.category !== undefined && object.category !== null)
+      ? VideoCategory.fromPartial(object.category)
+      : undefined;
+    message.subCategories = object.subCategories?.map((e) => VideoCategory.fromPartial(e)) || [];
+    message.subTotal = object.subTotal ?? 0;
+    return message;
+  },
+};
+
+function createBaseDeleteCategoryRequest(): DeleteCategoryRequest {
+  return { cateId: "" };
+}
+
+export const DeleteCategoryRequest: MessageFns<DeleteCategoryRequest> = {
+  encode(message: DeleteCategoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cateId !== "") {
+      writer.uint32(10).string(message.cateId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteCategoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteCategoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cateId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteCategoryRequest {
+    return {
+      cateId: isSet(object.cateId)
+        ? globalThis.String(object.cateId)
+        : isSet(object.cate_id)
+        ? globalThis.String(object.cate_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteCategoryRequest): unknown {
+    const obj: any = {};
+    if (message.cateId !== "") {
+      obj.cateId = message.cateId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteCategoryRequest>, I>>(base?: I): DeleteCategoryRequest {
+    return DeleteCategoryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteCategoryRequest>, I>>(object: I): DeleteCategoryRequest {
+    const message = createBaseDeleteCategoryRequest();
+    message.cateId = object.cateId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteCategoryResponse(): DeleteCategoryResponse {
+  return {};
+}
+
+export const DeleteCategoryResponse: MessageFns<DeleteCategoryResponse> = {
+  encode(_: DeleteCategoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteCategoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteCategoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteCategoryResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteCategoryResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteCategoryResponse>, I>>(base?: I): DeleteCategoryResponse {
+    return DeleteCategoryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteCategoryResponse>, I>>(_: I): DeleteCategoryResponse {
+    const message = createBaseDeleteCategoryResponse();
+    return message;
+  },
+};
+
+function createBaseTranscodeTemplate(): TranscodeTemplate {
+  return { definition: "", width: 0, height: 0, videoBitrate: 0, audioBitrate: 0, container: "" };
+}
+
+export const TranscodeTemplate: MessageFns<TranscodeTemplate> = {
+  encode(message: TranscodeTemplate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.definition !== "") {
+      writer.uint32(10).string(message.definition);
+    }
+    if (message.width !== 0) {
+      writer.uint32(16).int32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(24).int32(message.height);
+    }
+    if (message.videoBitrate !== 0) {
+      writer.uint32(32).int32(message.videoBitrate);
+    }
+    if (message.audioBitrate !== 0) {
+      writer.uint32(40).int32(message.audioBitrate);
+    }
+    if (message.container !== "") {
+      writer.uint32(50).string(message.container);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TranscodeTemplate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTranscodeTemplate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.definition = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.width = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.height = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.videoBitrate = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.audioBitrate = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.container = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TranscodeTemplate {
+    return {
+      definition: isSet(object.definition) ? globalThis.String(object.definition) : "",
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      videoBitrate: isSet(object.videoBitrate)
+        ? globalThis.Number(object.videoBitrate)
+        : isSet(object.video_bitrate)
+        ? globalThis.Number(object.video_bitrate)
+        : 0,
+      audioBitrate: isSet(object.audioBitrate)
+        ? globalThis.Number(object.audioBitrate)
+        : isSet(object.audio_bitrate)
+        ? globalThis.Number(object.audio_bitrate)
+        : 0,
+      container: isSet(object.container) ? globalThis.String(object.container) : "",
+    };
+  },
+
+  toJSON(message: TranscodeTemplate): unknown {
+    const obj: any = {};
+    if (message.definition !== "") {
+      obj.definition = message.definition;
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.videoBitrate !== 0) {
+      obj.videoBitrate = Math.round(message.videoBitrate);
+    }
+    if (message.audioBitrate !== 0) {
+      obj.audioBitrate = Math.round(message.audioBitrate);
+    }
+    if (message.container !== "") {
+      obj.container = message.container;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TranscodeTemplate>, I>>(base?: I): TranscodeTemplate {
+    return TranscodeTemplate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TranscodeTemplate>, I>>(object: I): TranscodeTemplate {
+    const message = createBaseTranscodeTemplate();
+    message.definition = object.definition ?? "";
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.videoBitrate = object.videoBitrate ?? 0;
+    message.audioBitrate = object.audioBitrate ?? 0;
+    message.container = object.container ?? "";
+    return message;
+  },
+};
+
+function createBaseTranscodeTemplateGroup(): TranscodeTemplateGroup {
+  return { transcodeTemplateGroupId: "", name: "", transcodeTemplateList: [], createTime: "" };
+}
+
+export const TranscodeTemplateGroup: MessageFns<TranscodeTemplateGroup> = {
+  encode(message: TranscodeTemplateGroup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transcodeTemplateGroupId !== "") {
+      writer.uint32(10).string(message.transcodeTemplateGroupId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    for (const v of message.transcodeTemplateList) {
+      TranscodeTemplate.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.createTime !== "") {
+      writer.uint32(34).string(message.createTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TranscodeTemplateGroup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTranscodeTemplateGroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transcodeTemplateGroupId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.transcodeTemplateList.push(TranscodeTemplate.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createTime = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TranscodeTemplateGroup {
+    return {
+      transcodeTemplateGroupId: isSet(object.transcodeTemplateGroupId)
+        ? globalThis.String(object.transcodeTemplateGroupId)
+        : isSet(object.transcode_template_group_id)
+        ? globalThis.String(object.transcode_template_group_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      transcodeTemplateList: globalThis.Array.isArray(object?.transcodeTemplateList)
+        ? object.transcodeTemplateList.map((e: any) => TranscodeTemplate.fromJSON(e))
+        : globalThis.Array.isArray(object?.transcode_template_list)
+        ? object.transcode_template_list.map((e: any) => TranscodeTemplate.fromJSON(e))
+        : [],
+      createTime: isSet(object.createTime)
+        ? globalThis.String(object.createTime)
+        : isSet(object.create_time)
+        ? globalThis.String(object.create_time)
+        : "",
+    };
+  },
+
+  toJSON(message: TranscodeTemplateGroup): unknown {
+    const obj: any = {};
+    if (message.transcodeTemplateGroupId !== "") {
+      obj.transcodeTemplateGroupId = message.transcodeTemplateGroupId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.transcodeTemplateList?.length) {
+      obj.transcodeTemplateList = message.transcodeTemplateList.map((e) => TranscodeTemplate.toJSON(e));
+    }
+    if (message.createTime !== "") {
+      obj.createTime = message.createTime;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TranscodeTemplateGroup>, I>>(base?: I): TranscodeTemplateGroup {
+    return TranscodeTemplateGroup.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TranscodeTemplateGroup>, I>>(object: I): TranscodeTemplateGroup {
+    const message = createBaseTranscodeTemplateGroup();
+    message.transcodeTemplateGroupId = object.transcodeTemplateGroupId ?? "";
+    message.name = object.name ?? "";
+    message.transcodeTemplateList = object.transcodeTemplateList?.map((e) => TranscodeTemplate.fromPartial(e)) || [];
+    message.createTime = object.createTime ?? "";
+    return message;
+  },
+};
+
+function createBaseAddTranscodeTemplateGroupRequest(): AddTranscodeTemplateGroupRequest {
+  return { name: "", transcodeTemplateList: [], transcodeTemplateGroupId: "" };
+}
+
+export const AddTranscodeTemplateGroupRequest: MessageFns<AddTranscodeTemplateGroupRequest> = {
+  encode(message: AddTranscodeTemplateGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.transcodeTemplateList) {
+      TranscodeTemplate.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.transcodeTemplateGroupId !== "") {
+      writer.uint32(26).string(message.transcodeTemplateGroupId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddTranscodeTemplateGroupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddTranscodeTemplateGroupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.transcodeTemplateList.push(TranscodeTemplate.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.transcodeTemplateGroupId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddTranscodeTemplateGroupRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      transcodeTemplateList: globalThis.Array.isArray(object?.transcodeTemplateList)
+        ? object.transcodeTemplateList.map((e: any) => TranscodeTemplate.fromJSON(e))
+        : globalThis.Array.isArray(object?.transcode_template_list)
+        ? object.transcode_template_list.map((e: any) => TranscodeTemplate.fromJSON(e))
+        : [],
+      transcodeTemplateGroupId: isSet(object.transcodeTemplateGroupId)
+        ? globalThis.String(object.transcodeTemplateGroupId)
+        : isSet(object.transcode_template_group_id)
+        ? globalThis.String(object.transcode_template_group_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AddTranscodeTemplateGroupRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.transcodeTemplateList?.length) {
+      obj.transcodeTemplateList = message.transcodeTemplateList.map((e) => TranscodeTemplate.toJSON(e));
+    }
+    if (message.transcodeTemplateGroupId !== "") {
+      obj.transcodeTemplateGroupId = message.transcodeTemplateGroupId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddTranscodeTemplateGroupRequest>, I>>(
+    base?: I,
+  ): AddTranscodeTemplateGroupRequest {
+    return AddTranscodeTemplateGroupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddTranscodeTemplateGroupRequest>, I>>(
+    object: I,
+  ): AddTranscodeTemplateGroupRequest {
+    const message = createBaseAddTranscodeTemplateGroupRequest();
+    message.name = object.name ?? "";
+    message.transcodeTemplateList = object.transcodeTemplateList?.map((e) => TranscodeTemplate.fromPartial(e)) || [];
+    message.transcodeTemplateGroupId = object.transcodeTemplateGroupId ?? "";
+    return message;
+  },
+};
+
+function createBaseAddTranscodeTemplateGroupResponse(): AddTranscodeTemplateGroupResponse {
+  return { transcodeTemplateGroup: undefined };
+}
+
+export const AddTranscodeTemplateGroupResponse: MessageFns<AddTranscodeTemplateGroupResponse> = {
+  encode(message: AddTranscodeTemplateGroupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transcodeTemplateGroup !== undefined) {
+      TranscodeTemplateGroup.encode(message.transcodeTemplateGroup, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddTranscodeTemplateGroupResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddTranscodeTemplateGroupResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transcodeTemplateGroup = TranscodeTemplateGroup.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddTranscodeTemplateGroupResponse {
+    return {
+      transcodeTemplateGroup: isSet(object.transcodeTemplateGroup)
+        ? TranscodeTemplateGroup.fromJSON(object.transcodeTemplateGroup)
+        : isSet(object.transcode_template_group)
+        ? TranscodeTemplateGroup.fromJSON(object.transcode_template_group)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AddTranscodeTemplateGroupResponse): unknown {
+    const obj: any = {};
+    if (message.transcodeTemplateGroup !== undefined) {
+      obj.transcodeTemplateGroup = TranscodeTemplateGroup.toJSON(message.transcodeTemplateGroup);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddTranscodeTemplateGroupResponse>, I>>(
+    base?: I,
+  ): AddTranscodeTemplateGroupResponse {
+    return AddTranscodeTemplateGroupResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddTranscodeTemplateGroupResponse>, I>>(
+    object: I,
+  ): AddTranscodeTemplateGroupResponse {
+    const message = createBaseAddTranscodeTemplateGroupResponse();
+    message.transcodeTemplateGroup =
+      (object.transcodeTemplateGroup !== undefined && object.transcodeTemplateGroup !== null)
+        ? TranscodeTemplateGroup.fromPartial(object.transcodeTemplateGroup)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseListTranscodeTemplateGroupRequest(): ListTranscodeTemplateGroupRequest {
+  return {};
+}
+
+export const ListTranscodeTemplateGroupRequest: MessageFns<ListTranscodeTemplateGroupRequest> = {
+  encode(_: ListTranscodeTemplateGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTranscodeTemplateGroupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTranscodeTemplateGroupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListTranscodeTemplateGroupRequest {
+    return {};
+  },
+
+  toJSON(_: ListTranscodeTemplateGroupRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTranscodeTemplateGroupRequest>, I>>(
+    base?: I,
+  ): ListTranscodeTemplateGroupRequest {
+    return ListTranscodeTemplateGroupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTranscodeTemplateGroupRequest>, I>>(
+    _: I,
+  ): ListTranscodeTemplateGroupRequest {
+    const message = createBaseListTranscodeTemplateGroupRequest();
+    return message;
+  },
+};
+
+function createBaseListTranscodeTemplateGroupResponse(): ListTranscodeTemplateGroupResponse {
+  return { transcodeTemplateGroupList: [] };
+}
+
+export const ListTranscodeTemplateGroupResponse: MessageFns<ListTranscodeTemplateGroupResponse> = {
+  encode(message: ListTranscodeTemplateGroupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.transcodeTemplateGroupList) {
+      TranscodeTemplateGroup.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTranscodeTemplateGroupResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTranscodeTemplateGroupResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transcodeTemplateGroupList.push(TranscodeTemplateGroup.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTranscodeTemplateGroupResponse {
+    return {
+      transcodeTemplateGroupList: globalThis.Array.isArray(object?.transcodeTemplateGroupList)
+        ? object.transcodeTemplateGroupList.map((e: any) => TranscodeTemplateGroup.fromJSON(e))
+        : globalThis.Array.isArray(object?.transcode_template_group_list)
+        ? object.transcode_template_group_list.map((e: any) => TranscodeTemplateGroup.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListTranscodeTemplateGroupResponse): unknown {
+    const obj: any = {};
+    if (message.transcodeTemplateGroupList?.length) {
+      obj.transcodeTemplateGroupList = message.transcodeTemplateGroupList.map((e) => TranscodeTemplateGroup.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTranscodeTemplateGroupResponse>, I>>(
+    base?: I,
+  ): ListTranscodeTemplateGroupResponse {
+    return ListTranscodeTemplateGroupResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTranscodeTemplateGroupResponse>, I>>(
+    object: I,
+  ): ListTranscodeTemplateGroupResponse {
+    const message = createBaseListTranscodeTemplateGroupResponse();
+    message.transcodeTemplateGroupList =
+      object.transcodeTemplateGroupList?.map((e) => TranscodeTemplateGroup.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteTranscodeTemplateGroupRequest(): DeleteTranscodeTemplateGroupRequest {
+  return { transcodeTemplateGroupId: "" };
+}
+
+export const DeleteTranscodeTemplateGroupRequest: MessageFns<DeleteTranscodeTemplateGroupRequest> = {
+  encode(message: DeleteTranscodeTemplateGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transcodeTemplateGroupId !== "") {
+      writer.uint32(10).string(message.transcodeTemplateGroupId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteTranscodeTemplateGroupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteTranscodeTemplateGroupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transcodeTemplateGroupId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteTranscodeTemplateGroupRequest {
+    return {
+      transcodeTemplateGroupId: isSet(object.transcodeTemplateGroupId)
+        ? globalThis.String(object.transcodeTemplateGroupId)
+        : isSet(object.transcode_template_group_id)
+        ? globalThis.String(object.transcode_template_group_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteTranscodeTemplateGroupRequest): unknown {
+    const obj: any = {};
+    if (message.transcodeTemplateGroupId !== "") {
+      obj.transcodeTemplateGroupId = message.transcodeTemplateGroupId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteTranscodeTemplateGroupRequest>, I>>(
+    base?: I,
+  ): DeleteTranscodeTemplateGroupRequest {
+    return DeleteTranscodeTemplateGroupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteTranscodeTemplateGroupRequest>, I>>(
+    object: I,
+  ): DeleteTranscodeTemplateGroupRequest {
+    const message = createBaseDeleteTranscodeTemplateGroupRequest();
+    message.transcodeTemplateGroupId = object.transcodeTemplateGroupId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteTranscodeTemplateGroupResponse(): DeleteTranscodeTemplateGroupResponse {
+  return {};
+}
+
+export const DeleteTranscodeTemplateGroupResponse: MessageFns<DeleteTranscodeTemplateGroupResponse> = {
+  encode(_: DeleteTranscodeTemplateGroupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteTranscodeTemplateGroupResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteTranscodeTemplateGroupResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteTranscodeTemplateGroupResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteTranscodeTemplateGroupResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteTranscodeTemplateGroupResponse>, I>>(
+    base?: I,
+  ): DeleteTranscodeTemplateGroupResponse {
+    return DeleteTranscodeTemplateGroupResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteTranscodeTemplateGroupResponse>, I>>(
+    _: I,
+  ): DeleteTranscodeTemplateGroupResponse {
+    const message = createBaseDeleteTranscodeTemplateGroupResponse();
+    return message;
+  },
+};
+
+function createBaseSubmitTranscodeJobsRequest(): SubmitTranscodeJobsRequest {
+  return { videoId: "", templateGroupId: "" };
+}
+
+export const SubmitTranscodeJobsRequest: MessageFns<SubmitTranscodeJobsRequest> = {
+  encode(message: SubmitTranscodeJobsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.videoId !== "") {
+      writer.uint32(10).string(message.videoId);
+    }
+    if (message.templateGroupId !== "") {
+      writer.uint32(18).string(message.templateGroupId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitTranscodeJobsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitTranscodeJobsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.videoId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.templateGroupId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitTranscodeJobsRequest {
+    return {
+      videoId: isSet(object.videoId)
+        ? globalThis.String(object.videoId)
+        : isSet(object.video_id)
+        ? globalThis.String(object.video_id)
+        : "",
+      templateGroupId: isSet(object.templateGroupId)
+        ? globalThis.String(object.templateGroupId)
+        : isSet(object.template_group_id)
+        ? globalThis.String(object.template_group_id)
+        : "",
+    };
+  },
+
+  toJSON(message: SubmitTranscodeJobsRequest): unknown {
+    const obj: any = {};
+    if (message.videoId !== "") {
+      obj.videoId = message.videoId;
+    }
+    if (message.templateGroupId !== "") {
+      obj.templateGroupId = message.templateGroupId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubmitTranscodeJobsRequest>, I>>(base?: I): SubmitTranscodeJobsRequest {
+    return SubmitTranscodeJobsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubmitTranscodeJobsRequest>, I>>(object: I): SubmitTranscodeJobsRequest {
+    const message = createBaseSubmitTranscodeJobsRequest();
+    message.videoId = object.videoId ?? "";
+    message.templateGroupId = object.templateGroupId ?? "";
+    return message;
+  },
+};
+
+function createBaseSubmitTranscodeJobsResponse(): SubmitTranscodeJobsResponse {
+  return { transcodeTask: undefined };
+}
+
+export const SubmitTranscodeJobsResponse: MessageFns<SubmitTranscodeJobsResponse> = {
+  encode(message: SubmitTranscodeJobsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transcodeTask !== undefined) {
+      TranscodeTask.encode(message.transcodeTask, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitTranscodeJobsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitTranscodeJobsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transcodeTask = TranscodeTask.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitTranscodeJobsResponse {
+    return {
+      transcodeTask: isSet(object.transcodeTask)
+        ? TranscodeTask.fromJSON(object.transcodeTask)
+        : isSet(object.transcode_task)
+        ? TranscodeTask.fromJSON(object.transcode_task)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SubmitTranscodeJobsResponse): unknown {
+    const obj: any = {};
+    if (message.transcodeTask !== undefined) {
+      obj.transcodeTask = TranscodeTask.toJSON(message.transcodeTask);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubmitTranscodeJobsResponse>, I>>(base?: I): SubmitTranscodeJobsResponse {
+    return SubmitTranscodeJobsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubmitTranscodeJobsResponse>, I>>(object: I): SubmitTranscodeJobsResponse {
+    const message = createBaseSubmitTranscodeJobsResponse();
+    message.transcodeTask = (object.transcodeTask !== undefined && object.transcodeTask !== null)
+      ? TranscodeTask.fromPartial(object.transcodeTask)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTranscodeTask(): TranscodeTask {
+  return {
+    transcodeTaskId: "",
+    videoId: "",
+    templateGroupId: "",
+    taskStatus: "",
+    error: "",
+    attempts: 0,
+    trigger: "",
+    creationTime: "",
+    completeTime: "",
+  };
+}
+
+export const TranscodeTask: MessageFns<TranscodeTask> = {
+  encode(message: TranscodeTask, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transcodeTaskId !== "") {
+      writer.uint32(10).string(message.transcodeTaskId);
+    }
+    if (message.videoId !== "") {
+      writer.uint32(18).string(message.videoId);
+    }
+    if (message.templateGroupId !== "") {
+      writer.uint32(26).string(message.templateGroupId);
+    }
+    if (message.taskStatus !== "") {
+      writer.uint32(34).string(message.taskStatus);
+    }
+    if (message.error !== "") {
+      writer.uint32(42).string(message.error);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(48).int32(message.attempts);
+    }
+    if (message.trigger !== "") {
+      writer.uint32(58).string(message.trigger);
+    }
+    if (message.creationTime !== "") {
+      writer.uint32(66).string(message.creationTime);
+    }
+    if (message.completeTime !== "") {
+      writer.uint32(74).string(message.completeTime);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TranscodeTask {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTranscodeTask();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transcodeTaskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.videoId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.templateGroupId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.taskStatus = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.trigger = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.creationTime = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.completeTime = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TranscodeTask {
+    return {
+      transcodeTaskId: isSet(object.transcodeTaskId)
+        ? globalThis.String(object.transcodeTaskId)
+        : isSet(object.transcode_task_id)
+        ? globalThis.String(object.transcode_task_id)
+        : "",
+      videoId: isSet(object.videoId)
+        ? globalThis.String(object.videoId)
+        : isSet(object.video_id)
+        ? globalThis.String(object.video_id)
+        : "",
+      templateGroupId: isSet(object.templateGroupId)
+        ? globalThis.String(object.templateGroupId)
+        : isSet(object.template_group_id)
+        ? globalThis.String(object.template_group_id)
+        : "",
+      taskStatus: isSet(object.taskStatus)
+        ? globalThis.String(object.taskStatus)
+        : isSet(object.task_status)
+        ? globalThis.String(object.task_status)
+        : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      trigger: isSet(object.trigger) ? globalThis.String(object.trigger) : "",
+      creationTime: isSet(object.creationTime)
+        ? globalThis.String(object.creationTime)
+        : isSet(object.creation_time)
+        ? globalThis.String(object.creation_time)
+        : "",
+      completeTime: isSet(object.completeTime)
+        ? globalThis.String(object.completeTime)
+        : isSet(object.complete_time)
+        ? globalThis.String(object.complete_time)
+        : "",
+    };
+  },
+
+  toJSON(message: TranscodeTask): unknown {
+    const obj: any = {};
+    if (message.transcodeTaskId !== "") {
+      obj.transcodeTaskId = message.transcodeTaskId;
+    }
+    if (message.videoId !== "") {
+      obj.videoId = message.videoId;
+    }
+    if (message.templateGroupId !== "") {
+      obj.templateGroupId = message.templateGroupId;
+    }
+    if (message.taskStatus !== "") {
+      obj.taskStatus = message.taskStatus;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.trigger !== "") {
+      obj.trigger = message.trigger;
+    }
+    if (message.creationTime !== "") {
+      obj.creationTime = message.creationTime;
+    }
+    if (message.completeTime !== "") {
+      obj.completeTime = message.completeTime;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TranscodeTask>, I>>(base?: I): TranscodeTask {
+    return TranscodeTask.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TranscodeTask>, I>>(object: I): TranscodeTask {
+    const message = createBaseTranscodeTask();
+    message.transcodeTaskId = object.transcodeTaskId ?? "";
+    message.videoId = object.videoId ?? "";
+    message.templateGroupId = object.templateGroupId ?? "";
+    message.taskStatus = object.taskStatus ?? "";
+    message.error = object.error ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.trigger = object.trigger ?? "";
+    message.creationTime = object.creationTime ?? "";
+    message.completeTime = object.completeTime ?? "";
+    return message;
+  },
+};
+
+function createBaseListTranscodeTaskRequest(): ListTranscodeTaskRequest {
+  return { videoId: "", taskStatus: "", pageNo: 0, pageSize: 0 };
+}
+
+export const ListTranscodeTaskRequest: MessageFns<ListTranscodeTaskRequest> = {
+  encode(message: ListTranscodeTaskRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.videoId !== "") {
+      writer.uint32(10).string(message.videoId);
+    }
+    if (message.taskStatus !== "") {
+      writer.uint32(18).string(message.taskStatus);
+    }
+    if (message.pageNo !== 0) {
+      writer.uint32(24).int32(message.pageNo);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).int32(message.pageSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTranscodeTaskRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTranscodeTaskRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.videoId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.taskStatus = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageNo = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTranscodeTaskRequest {
+    return {
+      videoId: isSet(object.videoId)
+        ? globalThis.String(object.videoId)
+        : isSet(object.video_id)
+        ? globalThis.String(object.video_id)
+        : "",
+      taskStatus: isSet(object.taskStatus)
+        ? globalThis.String(object.taskStatus)
+        : isSet(object.task_status)
+        ? globalThis.String(object.task_status)
+        : "",
+      pageNo: isSet(object.pageNo)
+        ? globalThis.Number(object.pageNo)
+        : isSet(object.page_no)
+        ? globalThis.Number(object.page_no)
+        : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListTranscodeTaskRequest): unknown {
+    const obj: any = {};
+    if (message.videoId !== "") {
+      obj.videoId = message.videoId;
+    }
+    if (message.taskStatus !== "") {
+      obj.taskStatus = message.taskStatus;
+    }
+    if (message.pageNo !== 0) {
+      obj.pageNo = Math.round(message.pageNo);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTranscodeTaskRequest>, I>>(base?: I): ListTranscodeTaskRequest {
+    return ListTranscodeTaskRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTranscodeTaskRequest>, I>>(object: I): ListTranscodeTaskRequest {
+    const message = createBaseListTranscodeTaskRequest();
+    message.videoId = object.videoId ?? "";
+    message.taskStatus = object.taskStatus ?? "";
+    message.pageNo = object.pageNo ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseListTranscodeTaskResponse(): ListTranscodeTaskResponse {
+  return { transcodeTaskList: [], total: 0 };
+}
+
+export const ListTranscodeTaskResponse: MessageFns<ListTranscodeTaskResponse> = {
+  encode(message: ListTranscodeTaskResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.transcodeTaskList) {
+      TranscodeTask.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).int32(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTranscodeTaskResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTranscodeTaskResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transcodeTaskList.push(TranscodeTask.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTranscodeTaskResponse {
+    return {
+      transcodeTaskList: globalThis.Array.isArray(object?.transcodeTaskList)
+        ? object.transcodeTaskList.map((e: any) => TranscodeTask.fromJSON(e))
+        : globalThis.Array.isArray(object?.transcode_task_list)
+        ? object.transcode_task_list.map((e: any) => TranscodeTask.fromJSON(e))
+        : [],
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+    };
+  },
+
+  toJSON(message: ListTranscodeTaskResponse): unknown {
+    const obj: any = {};
+    if (message.transcodeTaskList?.length) {
+      obj.transcodeTaskList = message.transcodeTaskList.map((e) => TranscodeTask.toJSON(e));
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTranscodeTaskResponse>, I>>(base?: I): ListTranscodeTaskResponse {
+    return ListTranscodeTaskResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTranscodeTaskResponse>, I>>(object: I): ListTranscodeTaskResponse {
+    const message = createBaseListTranscodeTaskResponse();
+    message.transcodeTaskList = object.transcodeTaskList?.map((e) => TranscodeTask.fromPartial(e)) || [];
+    message.total = object.total ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetTranscodeTaskRequest(): GetTranscodeTaskRequest {
+  return { transcodeTaskId: "" };
+}
+
+export const GetTranscodeTaskRequest: MessageFns<GetTranscodeTaskRequest> = {
+  encode(message: GetTranscodeTaskRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transcodeTaskId !== "") {
+      writer.uint32(10).string(message.transcodeTaskId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTranscodeTaskRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTranscodeTaskRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transcodeTaskId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTranscodeTaskRequest {
+    return {
+      transcodeTaskId: isSet(object.transcodeTaskId)
+        ? globalThis.String(object.transcodeTaskId)
+        : isSet(object.transcode_task_id)
+        ? globalThis.String(object.transcode_task_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetTranscodeTaskRequest): unknown {
+    const obj: any = {};
+    if (message.transcodeTaskId !== "") {
+      obj.transcodeTaskId = message.transcodeTaskId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTranscodeTaskRequest>, I>>(base?: I): GetTranscodeTaskRequest {
+    return GetTranscodeTaskRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTranscodeTaskRequest>, I>>(object: I): GetTranscodeTaskRequest {
+    const message = createBaseGetTranscodeTaskRequest();
+    message.transcodeTaskId = object.transcodeTaskId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTranscodeTaskResponse(): GetTranscodeTaskResponse {
+  return { transcodeTask: undefined };
+}
+
+export const GetTranscodeTaskResponse: MessageFns<GetTranscodeTaskResponse> = {
+  encode(message: GetTranscodeTaskResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.transcodeTask !== undefined) {
+      TranscodeTask.encode(message.transcodeTask, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTranscodeTaskResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTranscodeTaskResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.transcodeTask = TranscodeTask.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTranscodeTaskResponse {
+    return {
+      transcodeTask: isSet(object.transcodeTask)
+        ? TranscodeTask.fromJSON(object.transcodeTask)
+        : isSet(object.transcode_task)
+        ? TranscodeTask.fromJSON(object.transcode_task)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetTranscodeTaskResponse): unknown {
+    const obj: any = {};
+    if (message.transcodeTask !== undefined) {
+      obj.transcodeTask = TranscodeTask.toJSON(message.transcodeTask);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTranscodeTaskResponse>, I>>(base?: I): GetTranscodeTaskResponse {
+    return GetTranscodeTaskResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTranscodeTaskResponse>, I>>(object: I): GetTranscodeTaskResponse {
+    const message = createBaseGetTranscodeTaskResponse();
+    message.transcodeTask = (object.transcodeTask !== undefined && object.transcodeTask !== null)
+      ? TranscodeTask.fromPartial(object.transcodeTask)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * The public API of liverecord. Method names follow the recording APIs of the
  * managed cloud service so that its users find their way; field names are the
@@ -8242,6 +15534,275 @@ export const LiveRecordServiceService = {
       Buffer.from(DescribePublishAuthResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DescribePublishAuthResponse => DescribePublishAuthResponse.decode(value),
   },
+  /**
+   * ---- Thumbnails while recording (issue 11): snapshot configuration per domain and app, catalogued thumbnails. ----
+   * A snapshot configuration for a domain's app ("*": every app): interval, resolution, where the JPEGs go.
+   */
+  addLiveAppSnapshotConfig: {
+    path: "/liverecord.v1.LiveRecordService/AddLiveAppSnapshotConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddLiveAppSnapshotConfigRequest): Buffer =>
+      Buffer.from(AddLiveAppSnapshotConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddLiveAppSnapshotConfigRequest =>
+      AddLiveAppSnapshotConfigRequest.decode(value),
+    responseSerialize: (value: AddLiveAppSnapshotConfigResponse): Buffer =>
+      Buffer.from(AddLiveAppSnapshotConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddLiveAppSnapshotConfigResponse =>
+      AddLiveAppSnapshotConfigResponse.decode(value),
+  },
+  updateLiveAppSnapshotConfig: {
+    path: "/liverecord.v1.LiveRecordService/UpdateLiveAppSnapshotConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateLiveAppSnapshotConfigRequest): Buffer =>
+      Buffer.from(UpdateLiveAppSnapshotConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateLiveAppSnapshotConfigRequest =>
+      UpdateLiveAppSnapshotConfigRequest.decode(value),
+    responseSerialize: (value: UpdateLiveAppSnapshotConfigResponse): Buffer =>
+      Buffer.from(UpdateLiveAppSnapshotConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateLiveAppSnapshotConfigResponse =>
+      UpdateLiveAppSnapshotConfigResponse.decode(value),
+  },
+  deleteLiveAppSnapshotConfig: {
+    path: "/liverecord.v1.LiveRecordService/DeleteLiveAppSnapshotConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteLiveAppSnapshotConfigRequest): Buffer =>
+      Buffer.from(DeleteLiveAppSnapshotConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteLiveAppSnapshotConfigRequest =>
+      DeleteLiveAppSnapshotConfigRequest.decode(value),
+    responseSerialize: (value: DeleteLiveAppSnapshotConfigResponse): Buffer =>
+      Buffer.from(DeleteLiveAppSnapshotConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteLiveAppSnapshotConfigResponse =>
+      DeleteLiveAppSnapshotConfigResponse.decode(value),
+  },
+  describeLiveSnapshotConfig: {
+    path: "/liverecord.v1.LiveRecordService/DescribeLiveSnapshotConfig" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeLiveSnapshotConfigRequest): Buffer =>
+      Buffer.from(DescribeLiveSnapshotConfigRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeLiveSnapshotConfigRequest =>
+      DescribeLiveSnapshotConfigRequest.decode(value),
+    responseSerialize: (value: DescribeLiveSnapshotConfigResponse): Buffer =>
+      Buffer.from(DescribeLiveSnapshotConfigResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeLiveSnapshotConfigResponse =>
+      DescribeLiveSnapshotConfigResponse.decode(value),
+  },
+  /** A stream's catalogued thumbnails within a time range. */
+  describeLiveStreamSnapshotInfo: {
+    path: "/liverecord.v1.LiveRecordService/DescribeLiveStreamSnapshotInfo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeLiveStreamSnapshotInfoRequest): Buffer =>
+      Buffer.from(DescribeLiveStreamSnapshotInfoRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeLiveStreamSnapshotInfoRequest =>
+      DescribeLiveStreamSnapshotInfoRequest.decode(value),
+    responseSerialize: (value: DescribeLiveStreamSnapshotInfoResponse): Buffer =>
+      Buffer.from(DescribeLiveStreamSnapshotInfoResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeLiveStreamSnapshotInfoResponse =>
+      DescribeLiveStreamSnapshotInfoResponse.decode(value),
+  },
+  /**
+   * ---- Live transcoding (issue 11): transcoding templates per domain and app; recording templates name them in transcode_templates. ----
+   * A custom H.264/AAC transcoding template for a domain's app ("*": every app).
+   */
+  addCustomLiveStreamTranscode: {
+    path: "/liverecord.v1.LiveRecordService/AddCustomLiveStreamTranscode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddCustomLiveStreamTranscodeRequest): Buffer =>
+      Buffer.from(AddCustomLiveStreamTranscodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddCustomLiveStreamTranscodeRequest =>
+      AddCustomLiveStreamTranscodeRequest.decode(value),
+    responseSerialize: (value: AddCustomLiveStreamTranscodeResponse): Buffer =>
+      Buffer.from(AddCustomLiveStreamTranscodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddCustomLiveStreamTranscodeResponse =>
+      AddCustomLiveStreamTranscodeResponse.decode(value),
+  },
+  /** The transcoding templates of a domain (optionally of one app). */
+  describeLiveStreamTranscodeInfo: {
+    path: "/liverecord.v1.LiveRecordService/DescribeLiveStreamTranscodeInfo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeLiveStreamTranscodeInfoRequest): Buffer =>
+      Buffer.from(DescribeLiveStreamTranscodeInfoRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeLiveStreamTranscodeInfoRequest =>
+      DescribeLiveStreamTranscodeInfoRequest.decode(value),
+    responseSerialize: (value: DescribeLiveStreamTranscodeInfoResponse): Buffer =>
+      Buffer.from(DescribeLiveStreamTranscodeInfoResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeLiveStreamTranscodeInfoResponse =>
+      DescribeLiveStreamTranscodeInfoResponse.decode(value),
+  },
+  /** Deletes a transcoding template; renditions being transcoded with it run on until their source stops. */
+  deleteLiveStreamTranscode: {
+    path: "/liverecord.v1.LiveRecordService/DeleteLiveStreamTranscode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteLiveStreamTranscodeRequest): Buffer =>
+      Buffer.from(DeleteLiveStreamTranscodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteLiveStreamTranscodeRequest =>
+      DeleteLiveStreamTranscodeRequest.decode(value),
+    responseSerialize: (value: DeleteLiveStreamTranscodeResponse): Buffer =>
+      Buffer.from(DeleteLiveStreamTranscodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteLiveStreamTranscodeResponse =>
+      DeleteLiveStreamTranscodeResponse.decode(value),
+  },
+  /**
+   * ---- Media library (VOD): assets registered from media-library templates, categories, post-processing. ----
+   * Assets matching filters (category, stream, time range, status, tag, title), paged.
+   */
+  searchMedia: {
+    path: "/liverecord.v1.LiveRecordService/SearchMedia" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchMediaRequest): Buffer => Buffer.from(SearchMediaRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchMediaRequest => SearchMediaRequest.decode(value),
+    responseSerialize: (value: SearchMediaResponse): Buffer => Buffer.from(SearchMediaResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchMediaResponse => SearchMediaResponse.decode(value),
+  },
+  /** One asset with its renditions. */
+  getVideoInfo: {
+    path: "/liverecord.v1.LiveRecordService/GetVideoInfo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetVideoInfoRequest): Buffer => Buffer.from(GetVideoInfoRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetVideoInfoRequest => GetVideoInfoRequest.decode(value),
+    responseSerialize: (value: GetVideoInfoResponse): Buffer =>
+      Buffer.from(GetVideoInfoResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetVideoInfoResponse => GetVideoInfoResponse.decode(value),
+  },
+  /** Title, category and tags of an asset. */
+  updateVideoInfo: {
+    path: "/liverecord.v1.LiveRecordService/UpdateVideoInfo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateVideoInfoRequest): Buffer =>
+      Buffer.from(UpdateVideoInfoRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateVideoInfoRequest => UpdateVideoInfoRequest.decode(value),
+    responseSerialize: (value: UpdateVideoInfoResponse): Buffer =>
+      Buffer.from(UpdateVideoInfoResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateVideoInfoResponse => UpdateVideoInfoResponse.decode(value),
+  },
+  /** Deletes assets with their stored files and renditions. */
+  deleteVideo: {
+    path: "/liverecord.v1.LiveRecordService/DeleteVideo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteVideoRequest): Buffer => Buffer.from(DeleteVideoRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteVideoRequest => DeleteVideoRequest.decode(value),
+    responseSerialize: (value: DeleteVideoResponse): Buffer => Buffer.from(DeleteVideoResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteVideoResponse => DeleteVideoResponse.decode(value),
+  },
+  addCategory: {
+    path: "/liverecord.v1.LiveRecordService/AddCategory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddCategoryRequest): Buffer => Buffer.from(AddCategoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddCategoryRequest => AddCategoryRequest.decode(value),
+    responseSerialize: (value: AddCategoryResponse): Buffer => Buffer.from(AddCategoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddCategoryResponse => AddCategoryResponse.decode(value),
+  },
+  /** A category and its sub-categories (the top level when cate_id is empty). */
+  getCategories: {
+    path: "/liverecord.v1.LiveRecordService/GetCategories" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCategoriesRequest): Buffer => Buffer.from(GetCategoriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCategoriesRequest => GetCategoriesRequest.decode(value),
+    responseSerialize: (value: GetCategoriesResponse): Buffer =>
+      Buffer.from(GetCategoriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCategoriesResponse => GetCategoriesResponse.decode(value),
+  },
+  /** Deletes a category and its sub-categories; their assets become uncategorised. */
+  deleteCategory: {
+    path: "/liverecord.v1.LiveRecordService/DeleteCategory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteCategoryRequest): Buffer =>
+      Buffer.from(DeleteCategoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteCategoryRequest => DeleteCategoryRequest.decode(value),
+    responseSerialize: (value: DeleteCategoryResponse): Buffer =>
+      Buffer.from(DeleteCategoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteCategoryResponse => DeleteCategoryResponse.decode(value),
+  },
+  /** Processing templates: a group of renditions (e.g. 360p, 720p H.264 MP4) a media-library template names as process_template_id. */
+  addTranscodeTemplateGroup: {
+    path: "/liverecord.v1.LiveRecordService/AddTranscodeTemplateGroup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddTranscodeTemplateGroupRequest): Buffer =>
+      Buffer.from(AddTranscodeTemplateGroupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddTranscodeTemplateGroupRequest =>
+      AddTranscodeTemplateGroupRequest.decode(value),
+    responseSerialize: (value: AddTranscodeTemplateGroupResponse): Buffer =>
+      Buffer.from(AddTranscodeTemplateGroupResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddTranscodeTemplateGroupResponse =>
+      AddTranscodeTemplateGroupResponse.decode(value),
+  },
+  listTranscodeTemplateGroup: {
+    path: "/liverecord.v1.LiveRecordService/ListTranscodeTemplateGroup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTranscodeTemplateGroupRequest): Buffer =>
+      Buffer.from(ListTranscodeTemplateGroupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTranscodeTemplateGroupRequest =>
+      ListTranscodeTemplateGroupRequest.decode(value),
+    responseSerialize: (value: ListTranscodeTemplateGroupResponse): Buffer =>
+      Buffer.from(ListTranscodeTemplateGroupResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTranscodeTemplateGroupResponse =>
+      ListTranscodeTemplateGroupResponse.decode(value),
+  },
+  deleteTranscodeTemplateGroup: {
+    path: "/liverecord.v1.LiveRecordService/DeleteTranscodeTemplateGroup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteTranscodeTemplateGroupRequest): Buffer =>
+      Buffer.from(DeleteTranscodeTemplateGroupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteTranscodeTemplateGroupRequest =>
+      DeleteTranscodeTemplateGroupRequest.decode(value),
+    responseSerialize: (value: DeleteTranscodeTemplateGroupResponse): Buffer =>
+      Buffer.from(DeleteTranscodeTemplateGroupResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteTranscodeTemplateGroupResponse =>
+      DeleteTranscodeTemplateGroupResponse.decode(value),
+  },
+  /** Processes an asset with a template group now (a durable job, like the automatic ones). */
+  submitTranscodeJobs: {
+    path: "/liverecord.v1.LiveRecordService/SubmitTranscodeJobs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SubmitTranscodeJobsRequest): Buffer =>
+      Buffer.from(SubmitTranscodeJobsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SubmitTranscodeJobsRequest => SubmitTranscodeJobsRequest.decode(value),
+    responseSerialize: (value: SubmitTranscodeJobsResponse): Buffer =>
+      Buffer.from(SubmitTranscodeJobsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SubmitTranscodeJobsResponse => SubmitTranscodeJobsResponse.decode(value),
+  },
+  /** Processing tasks (one per asset and template group) and their state. */
+  listTranscodeTask: {
+    path: "/liverecord.v1.LiveRecordService/ListTranscodeTask" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTranscodeTaskRequest): Buffer =>
+      Buffer.from(ListTranscodeTaskRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTranscodeTaskRequest => ListTranscodeTaskRequest.decode(value),
+    responseSerialize: (value: ListTranscodeTaskResponse): Buffer =>
+      Buffer.from(ListTranscodeTaskResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTranscodeTaskResponse => ListTranscodeTaskResponse.decode(value),
+  },
+  /** ---- end of media library ---- */
+  getTranscodeTask: {
+    path: "/liverecord.v1.LiveRecordService/GetTranscodeTask" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTranscodeTaskRequest): Buffer =>
+      Buffer.from(GetTranscodeTaskRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTranscodeTaskRequest => GetTranscodeTaskRequest.decode(value),
+    responseSerialize: (value: GetTranscodeTaskResponse): Buffer =>
+      Buffer.from(GetTranscodeTaskResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTranscodeTaskResponse => GetTranscodeTaskResponse.decode(value),
+  },
 } as const;
 
 export interface LiveRecordServiceServer extends UntypedServiceImplementation {
@@ -8309,6 +15870,63 @@ export interface LiveRecordServiceServer extends UntypedServiceImplementation {
   setPublishAuthKeys: handleUnaryCall<SetPublishAuthKeysRequest, SetPublishAuthKeysResponse>;
   /** Whether a domain's publishes must be signed and which keys are set (never the keys). */
   describePublishAuth: handleUnaryCall<DescribePublishAuthRequest, DescribePublishAuthResponse>;
+  /**
+   * ---- Thumbnails while recording (issue 11): snapshot configuration per domain and app, catalogued thumbnails. ----
+   * A snapshot configuration for a domain's app ("*": every app): interval, resolution, where the JPEGs go.
+   */
+  addLiveAppSnapshotConfig: handleUnaryCall<AddLiveAppSnapshotConfigRequest, AddLiveAppSnapshotConfigResponse>;
+  updateLiveAppSnapshotConfig: handleUnaryCall<UpdateLiveAppSnapshotConfigRequest, UpdateLiveAppSnapshotConfigResponse>;
+  deleteLiveAppSnapshotConfig: handleUnaryCall<DeleteLiveAppSnapshotConfigRequest, DeleteLiveAppSnapshotConfigResponse>;
+  describeLiveSnapshotConfig: handleUnaryCall<DescribeLiveSnapshotConfigRequest, DescribeLiveSnapshotConfigResponse>;
+  /** A stream's catalogued thumbnails within a time range. */
+  describeLiveStreamSnapshotInfo: handleUnaryCall<
+    DescribeLiveStreamSnapshotInfoRequest,
+    DescribeLiveStreamSnapshotInfoResponse
+  >;
+  /**
+   * ---- Live transcoding (issue 11): transcoding templates per domain and app; recording templates name them in transcode_templates. ----
+   * A custom H.264/AAC transcoding template for a domain's app ("*": every app).
+   */
+  addCustomLiveStreamTranscode: handleUnaryCall<
+    AddCustomLiveStreamTranscodeRequest,
+    AddCustomLiveStreamTranscodeResponse
+  >;
+  /** The transcoding templates of a domain (optionally of one app). */
+  describeLiveStreamTranscodeInfo: handleUnaryCall<
+    DescribeLiveStreamTranscodeInfoRequest,
+    DescribeLiveStreamTranscodeInfoResponse
+  >;
+  /** Deletes a transcoding template; renditions being transcoded with it run on until their source stops. */
+  deleteLiveStreamTranscode: handleUnaryCall<DeleteLiveStreamTranscodeRequest, DeleteLiveStreamTranscodeResponse>;
+  /**
+   * ---- Media library (VOD): assets registered from media-library templates, categories, post-processing. ----
+   * Assets matching filters (category, stream, time range, status, tag, title), paged.
+   */
+  searchMedia: handleUnaryCall<SearchMediaRequest, SearchMediaResponse>;
+  /** One asset with its renditions. */
+  getVideoInfo: handleUnaryCall<GetVideoInfoRequest, GetVideoInfoResponse>;
+  /** Title, category and tags of an asset. */
+  updateVideoInfo: handleUnaryCall<UpdateVideoInfoRequest, UpdateVideoInfoResponse>;
+  /** Deletes assets with their stored files and renditions. */
+  deleteVideo: handleUnaryCall<DeleteVideoRequest, DeleteVideoResponse>;
+  addCategory: handleUnaryCall<AddCategoryRequest, AddCategoryResponse>;
+  /** A category and its sub-categories (the top level when cate_id is empty). */
+  getCategories: handleUnaryCall<GetCategoriesRequest, GetCategoriesResponse>;
+  /** Deletes a category and its sub-categories; their assets become uncategorised. */
+  deleteCategory: handleUnaryCall<DeleteCategoryRequest, DeleteCategoryResponse>;
+  /** Processing templates: a group of renditions (e.g. 360p, 720p H.264 MP4) a media-library template names as process_template_id. */
+  addTranscodeTemplateGroup: handleUnaryCall<AddTranscodeTemplateGroupRequest, AddTranscodeTemplateGroupResponse>;
+  listTranscodeTemplateGroup: handleUnaryCall<ListTranscodeTemplateGroupRequest, ListTranscodeTemplateGroupResponse>;
+  deleteTranscodeTemplateGroup: handleUnaryCall<
+    DeleteTranscodeTemplateGroupRequest,
+    DeleteTranscodeTemplateGroupResponse
+  >;
+  /** Processes an asset with a template group now (a durable job, like the automatic ones). */
+  submitTranscodeJobs: handleUnaryCall<SubmitTranscodeJobsRequest, SubmitTranscodeJobsResponse>;
+  /** Processing tasks (one per asset and template group) and their state. */
+  listTranscodeTask: handleUnaryCall<ListTranscodeTaskRequest, ListTranscodeTaskResponse>;
+  /** ---- end of media library ---- */
+  getTranscodeTask: handleUnaryCall<GetTranscodeTaskRequest, GetTranscodeTaskResponse>;
 }
 
 export interface LiveRecordServiceClient extends Client {
@@ -8657,6 +16275,345 @@ export interface LiveRecordServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DescribePublishAuthResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * ---- Thumbnails while recording (issue 11): snapshot configuration per domain and app, catalogued thumbnails. ----
+   * A snapshot configuration for a domain's app ("*": every app): interval, resolution, where the JPEGs go.
+   */
+  addLiveAppSnapshotConfig(
+    request: AddLiveAppSnapshotConfigRequest,
+    callback: (error: ServiceError | null, response: AddLiveAppSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  addLiveAppSnapshotConfig(
+    request: AddLiveAppSnapshotConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddLiveAppSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  addLiveAppSnapshotConfig(
+    request: AddLiveAppSnapshotConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddLiveAppSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  updateLiveAppSnapshotConfig(
+    request: UpdateLiveAppSnapshotConfigRequest,
+    callback: (error: ServiceError | null, response: UpdateLiveAppSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  updateLiveAppSnapshotConfig(
+    request: UpdateLiveAppSnapshotConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateLiveAppSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  updateLiveAppSnapshotConfig(
+    request: UpdateLiveAppSnapshotConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateLiveAppSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveAppSnapshotConfig(
+    request: DeleteLiveAppSnapshotConfigRequest,
+    callback: (error: ServiceError | null, response: DeleteLiveAppSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveAppSnapshotConfig(
+    request: DeleteLiveAppSnapshotConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteLiveAppSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveAppSnapshotConfig(
+    request: DeleteLiveAppSnapshotConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteLiveAppSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveSnapshotConfig(
+    request: DescribeLiveSnapshotConfigRequest,
+    callback: (error: ServiceError | null, response: DescribeLiveSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveSnapshotConfig(
+    request: DescribeLiveSnapshotConfigRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeLiveSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveSnapshotConfig(
+    request: DescribeLiveSnapshotConfigRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeLiveSnapshotConfigResponse) => void,
+  ): ClientUnaryCall;
+  /** A stream's catalogued thumbnails within a time range. */
+  describeLiveStreamSnapshotInfo(
+    request: DescribeLiveStreamSnapshotInfoRequest,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamSnapshotInfoResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveStreamSnapshotInfo(
+    request: DescribeLiveStreamSnapshotInfoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamSnapshotInfoResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveStreamSnapshotInfo(
+    request: DescribeLiveStreamSnapshotInfoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamSnapshotInfoResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ---- Live transcoding (issue 11): transcoding templates per domain and app; recording templates name them in transcode_templates. ----
+   * A custom H.264/AAC transcoding template for a domain's app ("*": every app).
+   */
+  addCustomLiveStreamTranscode(
+    request: AddCustomLiveStreamTranscodeRequest,
+    callback: (error: ServiceError | null, response: AddCustomLiveStreamTranscodeResponse) => void,
+  ): ClientUnaryCall;
+  addCustomLiveStreamTranscode(
+    request: AddCustomLiveStreamTranscodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddCustomLiveStreamTranscodeResponse) => void,
+  ): ClientUnaryCall;
+  addCustomLiveStreamTranscode(
+    request: AddCustomLiveStreamTranscodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddCustomLiveStreamTranscodeResponse) => void,
+  ): ClientUnaryCall;
+  /** The transcoding templates of a domain (optionally of one app). */
+  describeLiveStreamTranscodeInfo(
+    request: DescribeLiveStreamTranscodeInfoRequest,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamTranscodeInfoResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveStreamTranscodeInfo(
+    request: DescribeLiveStreamTranscodeInfoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamTranscodeInfoResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveStreamTranscodeInfo(
+    request: DescribeLiveStreamTranscodeInfoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeLiveStreamTranscodeInfoResponse) => void,
+  ): ClientUnaryCall;
+  /** Deletes a transcoding template; renditions being transcoded with it run on until their source stops. */
+  deleteLiveStreamTranscode(
+    request: DeleteLiveStreamTranscodeRequest,
+    callback: (error: ServiceError | null, response: DeleteLiveStreamTranscodeResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveStreamTranscode(
+    request: DeleteLiveStreamTranscodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteLiveStreamTranscodeResponse) => void,
+  ): ClientUnaryCall;
+  deleteLiveStreamTranscode(
+    request: DeleteLiveStreamTranscodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteLiveStreamTranscodeResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ---- Media library (VOD): assets registered from media-library templates, categories, post-processing. ----
+   * Assets matching filters (category, stream, time range, status, tag, title), paged.
+   */
+  searchMedia(
+    request: SearchMediaRequest,
+    callback: (error: ServiceError | null, response: SearchMediaResponse) => void,
+  ): ClientUnaryCall;
+  searchMedia(
+    request: SearchMediaRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchMediaResponse) => void,
+  ): ClientUnaryCall;
+  searchMedia(
+    request: SearchMediaRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchMediaResponse) => void,
+  ): ClientUnaryCall;
+  /** One asset with its renditions. */
+  getVideoInfo(
+    request: GetVideoInfoRequest,
+    callback: (error: ServiceError | null, response: GetVideoInfoResponse) => void,
+  ): ClientUnaryCall;
+  getVideoInfo(
+    request: GetVideoInfoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetVideoInfoResponse) => void,
+  ): ClientUnaryCall;
+  getVideoInfo(
+    request: GetVideoInfoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetVideoInfoResponse) => void,
+  ): ClientUnaryCall;
+  /** Title, category and tags of an asset. */
+  updateVideoInfo(
+    request: UpdateVideoInfoRequest,
+    callback: (error: ServiceError | null, response: UpdateVideoInfoResponse) => void,
+  ): ClientUnaryCall;
+  updateVideoInfo(
+    request: UpdateVideoInfoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateVideoInfoResponse) => void,
+  ): ClientUnaryCall;
+  updateVideoInfo(
+    request: UpdateVideoInfoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateVideoInfoResponse) => void,
+  ): ClientUnaryCall;
+  /** Deletes assets with their stored files and renditions. */
+  deleteVideo(
+    request: DeleteVideoRequest,
+    callback: (error: ServiceError | null, response: DeleteVideoResponse) => void,
+  ): ClientUnaryCall;
+  deleteVideo(
+    request: DeleteVideoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteVideoResponse) => void,
+  ): ClientUnaryCall;
+  deleteVideo(
+    request: DeleteVideoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteVideoResponse) => void,
+  ): ClientUnaryCall;
+  addCategory(
+    request: AddCategoryRequest,
+    callback: (error: ServiceError | null, response: AddCategoryResponse) => void,
+  ): ClientUnaryCall;
+  addCategory(
+    request: AddCategoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddCategoryResponse) => void,
+  ): ClientUnaryCall;
+  addCategory(
+    request: AddCategoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddCategoryResponse) => void,
+  ): ClientUnaryCall;
+  /** A category and its sub-categories (the top level when cate_id is empty). */
+  getCategories(
+    request: GetCategoriesRequest,
+    callback: (error: ServiceError | null, response: GetCategoriesResponse) => void,
+  ): ClientUnaryCall;
+  getCategories(
+    request: GetCategoriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCategoriesResponse) => void,
+  ): ClientUnaryCall;
+  getCategories(
+    request: GetCategoriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCategoriesResponse) => void,
+  ): ClientUnaryCall;
+  /** Deletes a category and its sub-categories; their assets become uncategorised. */
+  deleteCategory(
+    request: DeleteCategoryRequest,
+    callback: (error: ServiceError | null, response: DeleteCategoryResponse) => void,
+  ): ClientUnaryCall;
+  deleteCategory(
+    request: DeleteCategoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteCategoryResponse) => void,
+  ): ClientUnaryCall;
+  deleteCategory(
+    request: DeleteCategoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteCategoryResponse) => void,
+  ): ClientUnaryCall;
+  /** Processing templates: a group of renditions (e.g. 360p, 720p H.264 MP4) a media-library template names as process_template_id. */
+  addTranscodeTemplateGroup(
+    request: AddTranscodeTemplateGroupRequest,
+    callback: (error: ServiceError | null, response: AddTranscodeTemplateGroupResponse) => void,
+  ): ClientUnaryCall;
+  addTranscodeTemplateGroup(
+    request: AddTranscodeTemplateGroupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddTranscodeTemplateGroupResponse) => void,
+  ): ClientUnaryCall;
+  addTranscodeTemplateGroup(
+    request: AddTranscodeTemplateGroupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddTranscodeTemplateGroupResponse) => void,
+  ): ClientUnaryCall;
+  listTranscodeTemplateGroup(
+    request: ListTranscodeTemplateGroupRequest,
+    callback: (error: ServiceError | null, response: ListTranscodeTemplateGroupResponse) => void,
+  ): ClientUnaryCall;
+  listTranscodeTemplateGroup(
+    request: ListTranscodeTemplateGroupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTranscodeTemplateGroupResponse) => void,
+  ): ClientUnaryCall;
+  listTranscodeTemplateGroup(
+    request: ListTranscodeTemplateGroupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTranscodeTemplateGroupResponse) => void,
+  ): ClientUnaryCall;
+  deleteTranscodeTemplateGroup(
+    request: DeleteTranscodeTemplateGroupRequest,
+    callback: (error: ServiceError | null, response: DeleteTranscodeTemplateGroupResponse) => void,
+  ): ClientUnaryCall;
+  deleteTranscodeTemplateGroup(
+    request: DeleteTranscodeTemplateGroupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteTranscodeTemplateGroupResponse) => void,
+  ): ClientUnaryCall;
+  deleteTranscodeTemplateGroup(
+    request: DeleteTranscodeTemplateGroupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteTranscodeTemplateGroupResponse) => void,
+  ): ClientUnaryCall;
+  /** Processes an asset with a template group now (a durable job, like the automatic ones). */
+  submitTranscodeJobs(
+    request: SubmitTranscodeJobsRequest,
+    callback: (error: ServiceError | null, response: SubmitTranscodeJobsResponse) => void,
+  ): ClientUnaryCall;
+  submitTranscodeJobs(
+    request: SubmitTranscodeJobsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SubmitTranscodeJobsResponse) => void,
+  ): ClientUnaryCall;
+  submitTranscodeJobs(
+    request: SubmitTranscodeJobsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SubmitTranscodeJobsResponse) => void,
+  ): ClientUnaryCall;
+  /** Processing tasks (one per asset and template group) and their state. */
+  listTranscodeTask(
+    request: ListTranscodeTaskRequest,
+    callback: (error: ServiceError | null, response: ListTranscodeTaskResponse) => void,
+  ): ClientUnaryCall;
+  listTranscodeTask(
+    request: ListTranscodeTaskRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTranscodeTaskResponse) => void,
+  ): ClientUnaryCall;
+  listTranscodeTask(
+    request: ListTranscodeTaskRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTranscodeTaskResponse) => void,
+  ): ClientUnaryCall;
+  /** ---- end of media library ---- */
+  getTranscodeTask(
+    request: GetTranscodeTaskRequest,
+    callback: (error: ServiceError | null, response: GetTranscodeTaskResponse) => void,
+  ): ClientUnaryCall;
+  getTranscodeTask(
+    request: GetTranscodeTaskRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTranscodeTaskResponse) => void,
+  ): ClientUnaryCall;
+  getTranscodeTask(
+    request: GetTranscodeTaskRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTranscodeTaskResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const LiveRecordServiceClient = makeGenericClientConstructor(
@@ -8684,6 +16641,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
