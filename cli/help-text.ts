@@ -3,6 +3,7 @@
 import { DEFAULT_SERVER } from '../libs/client/index.js';
 import { flagName } from './argv.js';
 import { COMMANDS, type MethodCommand } from './commands.js';
+import { CONSOLE_DESCRIPTION } from './console-command.js';
 import type { FieldSpec } from './message-schema.js';
 import { fieldComments } from './proto-comments.js';
 import { renderTable } from './render/text-table.js';
@@ -27,6 +28,7 @@ function indentTable(rows: [string, string][]): string {
 
 export function generalHelp(): string {
   const commands: [string, string][] = COMMANDS.map((c) => [c.name, c.description]);
+  commands.push(['console', CONSOLE_DESCRIPTION]);
   commands.push(['help [command]', 'This text, or the flags of a command.']);
   return [
     'liverecord: command-line client of the liverecord gRPC API (liverecord.v1.LiveRecordService)',

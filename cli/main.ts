@@ -5,6 +5,7 @@
 import { createLiveRecordClient, LiveRecordError, requestCodec, resolveConnection } from '../libs/client/index.js';
 import { parseCommandLine } from './argv.js';
 import { COMMANDS, findCommand, type MethodCommand } from './commands.js';
+import { CONSOLE_HELP, consoleLink } from './console-command.js';
 import { commandHelp, generalHelp } from './help-text.js';
 import { requestFields, responseFields } from './method-fields.js';
 import { renderResponse } from './render/response-view.js';
@@ -51,9 +52,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.out(generalHelp());
         return EXIT_OK;
       }
+      if (topic === 'console') {
+        io.out(CONSOLE_HELP);
+        return EXIT_OK;
+      }
       const cmd = findCommand(topic);
       if (!cmd) throw new UsageError(`unknown command '${topic}'`);
       io.out(commandHelp(cmd, requestFields(cmd.method)));
+      return EXIT_OK;
+    }
+    // Not a gRPC method: a link to the web console.
+    if (first === 'console') {
+      command = 'console';
+      if (rest.includes('--help') || rest.includes('-h')) io.out(CONSOLE_HELP);
+      else io.out(consoleLink(rest, io.env));
       return EXIT_OK;
     }
     const cmd = findCommand(first);

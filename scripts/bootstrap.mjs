@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs what `npm start` and `npm test` need and is missing: npm dependencies,
-// and Debian's ffmpeg and nats-server (only as root; otherwise it says what to run).
+// and Debian's ffmpeg and nats-server, for the tests also postgresql and chromium
+// (only as root; otherwise it says what to run).
 // Plain Node with no dependencies, so it can run before `npm ci`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -41,6 +42,8 @@ if (!has('nats-server', '--version')) packages.push('nats-server');
 const forTests = process.argv.includes('--test');
 const hasPostgres = existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb')));
 if (forTests && !hasPostgres) packages.push('postgresql');
+// The web console's test drives Debian's Chromium (playwright-core downloads no browser).
+if (forTests && !existsSync('/usr/bin/chromium')) packages.push('chromium');
 if (packages.length > 0) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !has('apt-get', '--version')) {

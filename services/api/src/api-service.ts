@@ -10,9 +10,11 @@ import { playbackSigningKey, signPublicUrl } from '../../../libs/playback-auth/i
 import { ensureAdminKeyFile } from './auth/admin-key-file.js';
 import { ApiKeyStore } from './auth/api-key-store.js';
 import { SecurityHandlers } from './auth/security-handlers.js';
+import { WebConsole } from './console/web-console.js';
 import { startGrpcServer } from './grpc-server.js';
 import { HealthMonitor } from './health.js';
 import { startHttpServer } from './http-server.js';
+import { methodTable } from './method-calls.js';
 import { RecordHandlers } from './record-handlers.js';
 import { TemplateHandlers } from './template-handlers.js';
 
@@ -28,6 +30,7 @@ export class ApiService {
   private http: HttpServer | null = null;
   private ops: HttpServer | null = null;
   private health: HealthMonitor | null = null;
+  private console: WebConsole | null = null;
   grpcPort = 0;
 
   constructor(private bus: Bus, private config: Config) {}
@@ -48,7 +51,10 @@ export class ApiService {
     const security = new SecurityHandlers(keys, publishKeys, this.config.publishAuth.enabled, this.log);
     // Optional TLS, one certificate for both public listeners; the loopback ops listener stays plain HTTP.
     const tls = cfg.api.tlsCertFile ? { cert: readFileSync(cfg.api.tlsCertFile), key: readFileSync(cfg.api.tlsKeyFile) } : undefined;
-    const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, { tls, handlers, templates: new TemplateHandlers(this.bus), security, keys, bus: this.bus, log: this.log });
+    const templates = new TemplateHandlers(this.bus);
+    // One handler table for gRPC and the web console's JSON bridge.
+    const methods = methodTable({ handlers, templates, security });
+    const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, { tls, methods, keys, bus: this.bus, log: this.log });
     this.grpc = g.server;
     this.grpcPort = g.port;
     const health = new HealthMonitor(this.bus, this.config.storage.root, this.log);
@@ -61,7 +67,10 @@ export class ApiService {
       log: this.log,
       access: cfg.playback.auth ? { secret: playbackKey.key, ttlSeconds: cfg.playback.urlTtlSeconds, keys } : undefined,
     };
-    this.http = await startHttpServer(cfg.bind, cfg.api.httpPort, { ...httpDeps, tls, routes: { ops: !separateOps, playback: true } });
+    const webConsole = new WebConsole({ bus: this.bus, log: this.log, keys, methods, templates });
+    this.console = webConsole;
+    await webConsole.start();
+    this.http = await startHttpServer(cfg.bind, cfg.api.httpPort, { ...httpDeps, tls, console: webConsole, routes: { ops: !separateOps, playback: true } });
     if (separateOps) this.ops = await startHttpServer(cfg.api.opsBind, cfg.api.opsPort, { ...httpDeps, routes: { ops: true, playback: false } });
     this.log.info({ grpcPort: this.grpcPort, httpPort: cfg.api.httpPort, ops: separateOps ? `${cfg.api.opsBind}:${cfg.api.opsPort}` : 'on the HTTP port', playbackAuth: cfg.playback.auth }, 'api listening');
   }
@@ -83,5 +92,7 @@ export class ApiService {
     this.ops = null;
     this.health?.stop();
     this.health = null;
+    this.console?.stop();
+    this.console = null;
   }
 }

@@ -21,6 +21,8 @@ export interface HttpDeps {
   routes?: { ops: boolean; playback: boolean };
   /** PEM certificate and key: the listener speaks HTTPS. */
   tls?: { cert: Buffer; key: Buffer };
+  /** The web console (/console, its assets and JSON API), served where playback is. */
+  console?: { handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> };
 }
 
 /**
@@ -41,7 +43,7 @@ const PREFLIGHT: OutgoingHttpHeaders = {
 
 let failures: Counter | null = null;
 
-/** Health, metrics, and playback of recordings kept on local disk (with byte ranges for players). */
+/** Health, metrics, playback of recordings kept on local disk (with byte ranges for players), and the web console. */
 export function startHttpServer(bind: string, port: number, deps: HttpDeps): Promise<Server> {
   const listener: RequestListener = (req, res) => {
     handle(req, res, deps).catch((err: unknown) => {
@@ -64,12 +66,14 @@ export function startHttpServer(bind: string, port: number, deps: HttpDeps): Pro
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> {
+  const routes = deps.routes ?? { ops: true, playback: true };
+  // First, so the console's API is never answered a cross-origin preflight: it is same-origin only.
+  if (deps.console && routes.playback && (await deps.console.handle(req, res))) return;
   if (req.method === 'OPTIONS') {
     res.writeHead(204, PREFLIGHT).end();
     return;
   }
   const path = (req.url ?? '').split('?', 1)[0];
-  const routes = deps.routes ?? { ops: true, playback: true };
   if ((path === '/healthz' || path === '/metrics') && !routes.ops) {
     res.writeHead(404, CORS).end();
     return;
