@@ -95,6 +95,7 @@ export async function ensureTopology(bus: Bus, leaseTtlMs: number, media: MediaR
   await openBucket(bus, BUCKETS.decisions, { history: 1, replicas });
   await openBucket(bus, BUCKETS.apiKeys, { history: 1, replicas });
   await openBucket(bus, BUCKETS.publishAuth, { history: 1, replicas });
+  await openBucket(bus, BUCKETS.snapshotConfigs, { history: 5, replicas });
   await openBucket(bus, BUCKETS.leases, { history: 1, ttl: leaseTtlMs, replicas });
 }
 

@@ -1,5 +1,6 @@
 export * from './payloads.js';
 export * from './usage-payloads.js';
+export * from './thumbnail-payloads.js';
 export { STREAMS, SUBJECTS, BUCKETS, CONSUMERS, INDEX_METHODS, MATCHER_METHODS, RECORDER_METHODS, type IndexMethod, type MatcherMethod, type RecorderMethod, streamToken, streamLabel } from './subjects.js';
 export { connectBus, ensureTopology, bucket, publishDurable, traceHeaders, headerCarrier, type Bus, type BusOptions, type MediaRetention } from './connection.js';
 export { consumeDurable, RetryLater, type DurableConsumerOptions, type Running } from './consume.js';

@@ -54,6 +54,11 @@ export const SUBJECTS = {
   processError: 'lr.evt.process.error',
   /** A storage writer's view of its backend (libs/runtime/storage-health.ts); the api reports it at /healthz. */
   storageHealth: 'lr.evt.health.storage',
+  /** A thumbnail stored by a recorder (libs/bus/thumbnail-payloads.ts). */
+  thumbnailStored: 'lr.evt.thumbnail.stored',
+  /** A recorded file's sprite sheets and WebVTT thumbnail track, stored. */
+  thumbnailTrack: 'lr.evt.thumbnail.track',
+  thumbnailsAll: 'lr.evt.thumbnail.>',
 } as const;
 
 export const INDEX_METHODS = {
@@ -66,6 +71,8 @@ export const INDEX_METHODS = {
   usage: 'usage',
   /** Streams recording now, per domain. */
   liveChannels: 'live_channels',
+  /** A stream's catalogued thumbnails in a time range. */
+  snapshotInfo: 'snapshot_info',
 } as const;
 export type IndexMethod = (typeof INDEX_METHODS)[keyof typeof INDEX_METHODS];
 
@@ -107,6 +114,8 @@ export const BUCKETS = {
   apiKeys: 'lr_api_keys',
   /** Publish signing keys per domain set over gRPC (they override LR_PUBLISH_AUTH_KEYS). */
   publishAuth: 'lr_publish_auth',
+  /** Snapshot (thumbnail) configurations keyed by (domain, app); the api writes, recorders watch. */
+  snapshotConfigs: 'lr_snapshot_configs',
 } as const;
 
 export const CONSUMERS = {
@@ -116,6 +125,8 @@ export const CONSUMERS = {
   index: 'index',
   /** The index's reader of recording state changes (which recordings are live now). */
   indexRecordings: 'index-recordings',
+  /** The index's reader of stored thumbnails and thumbnail tracks. */
+  indexThumbnails: 'index-thumbnails',
 } as const;
 
 /**

@@ -16,6 +16,7 @@ import { HealthMonitor } from './health.js';
 import { startHttpServer } from './http-server.js';
 import { methodTable } from './method-calls.js';
 import { RecordHandlers } from './record-handlers.js';
+import { SnapshotHandlers } from './snapshot-handlers.js';
 import { TemplateHandlers } from './template-handlers.js';
 
 /** The storage endpoints a request or template may name: the configured ones. */
@@ -53,7 +54,9 @@ export class ApiService {
     const tls = cfg.api.tlsCertFile ? { cert: readFileSync(cfg.api.tlsCertFile), key: readFileSync(cfg.api.tlsKeyFile) } : undefined;
     const templates = new TemplateHandlers(this.bus);
     // One handler table for gRPC and the web console's JSON bridge.
-    const methods = methodTable({ handlers, templates, security });
+    const snapshots = new SnapshotHandlers(this.bus, { s3: !!cfg.storage.s3.endpoint, endpoints: storageEndpoints(cfg) }, signUrl);
+    await snapshots.start();
+    const methods = methodTable({ handlers, templates, security, snapshots });
     const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, { tls, methods, keys, bus: this.bus, log: this.log });
     this.grpc = g.server;
     this.grpcPort = g.port;

@@ -12,6 +12,7 @@ import { METHOD_SCOPES, isMutating, type Scope } from './auth/scopes.js';
 import type { SecurityHandlers } from './auth/security-handlers.js';
 import { toServiceError } from './grpc-errors.js';
 import type { RecordHandlers } from './record-handlers.js';
+import type { SnapshotHandlers } from './snapshot-handlers.js';
 import { checkSizes } from './request-fields.js';
 import type { TemplateHandlers } from './template-handlers.js';
 
@@ -22,9 +23,10 @@ export interface MethodHandlers {
   handlers: RecordHandlers;
   templates: TemplateHandlers;
   security: SecurityHandlers;
+  snapshots: SnapshotHandlers;
 }
 
-export function methodTable({ handlers, templates, security }: MethodHandlers): MethodTable {
+export function methodTable({ handlers, templates, security, snapshots }: MethodHandlers): MethodTable {
   return {
     describeLiveStreamRecordIndexFiles: (r) => handlers.describeFiles(r),
     describeLiveStreamRecordIndexFile: (r) => handlers.describeFile(r),
@@ -48,6 +50,11 @@ export function methodTable({ handlers, templates, security }: MethodHandlers): 
     revokeApiKey: (r) => security.revokeKey(r),
     setPublishAuthKeys: (r) => security.setPublishKeys(r),
     describePublishAuth: (r) => security.describePublishAuth(r),
+    addLiveAppSnapshotConfig: (r) => snapshots.add(r),
+    updateLiveAppSnapshotConfig: (r) => snapshots.update(r),
+    deleteLiveAppSnapshotConfig: (r) => snapshots.remove(r),
+    describeLiveSnapshotConfig: (r) => snapshots.describe(r),
+    describeLiveStreamSnapshotInfo: (r) => snapshots.info(r),
   };
 }
 

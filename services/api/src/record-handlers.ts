@@ -12,6 +12,7 @@ import type {
   DescribeLiveStreamRecordIndexFilesRequest, DescribeLiveStreamRecordIndexFilesResponse,
   RealTimeRecordCommandRequest, RealTimeRecordCommandResponse, RecordIndexInfo,
 } from '../../../libs/proto/index.js';
+import { fileThumbnailFields } from './file-thumbnails.js';
 import { ApiError, invalid, precondition } from './grpc-errors.js';
 import { isConfiguredEndpoint } from '../../../libs/outbound/index.js';
 import { localKeyConflict } from './local-key-conflict.js';
@@ -64,6 +65,7 @@ export function toRecordIndexInfo(f: CatalogFile): RecordIndexInfo {
     createTime: formatTime(f.createdMs),
     recordingId: f.recordingId,
     sequence: f.sequence,
+    ...fileThumbnailFields(f),
   };
 }
 
@@ -76,7 +78,7 @@ export class RecordHandlers {
   constructor(private bus: Bus, private s3Configured: boolean, private localRoot: string, private signUrl: (url: string) => string = (u) => u, private storageEndpoints: readonly string[] = []) {}
 
   private info(f: CatalogFile): RecordIndexInfo {
-    return { ...toRecordIndexInfo(f), recordUrl: this.signUrl(f.url) };
+    return { ...toRecordIndexInfo(f), recordUrl: this.signUrl(f.url), ...fileThumbnailFields(f, this.signUrl) };
   }
 
   async describeFiles(req: DescribeLiveStreamRecordIndexFilesRequest): Promise<DescribeLiveStreamRecordIndexFilesResponse> {

@@ -1,5 +1,6 @@
 import { sql, type CreateTableBuilder, type Kysely, type Transaction } from 'kysely';
 import type { CatalogueDb } from './catalogue-schema.js';
+import { thumbnailTables } from './thumbnail-schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -117,6 +118,8 @@ async function v2(db: Transaction<CatalogueDb>, dialect: Dialect): Promise<void>
 const MIGRATIONS: { version: number; up(db: Transaction<CatalogueDb>, dialect: Dialect): Promise<void> }[] = [
   { version: 1, up: v1 },
   { version: 2, up: v2 },
+  // Thumbnails and files' thumbnail tracks (thumbnail-schema.ts).
+  { version: 5, up: thumbnailTables },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

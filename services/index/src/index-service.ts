@@ -13,6 +13,7 @@ import { createIndexFile } from './index-file-creator.js';
 import type { OrphanDeps } from './orphan-segments.js';
 import { deleteRecords } from './record-deletion.js';
 import { retentionPolicy, sweepExpired } from './retention.js';
+import { ThumbnailIndex } from './thumbnail-index.js';
 
 /** Keeps the catalogue of stored segments and files and answers queries over it. */
 export class IndexService {
@@ -20,6 +21,7 @@ export class IndexService {
   private consumer: Running | null = null;
   private servers: { stop(): void }[] = [];
   private sweeper: NodeJS.Timeout | null = null;
+  private thumbnails: ThumbnailIndex | null = null;
   private readonly storage: StorageRegistry;
   store!: CatalogueStore;
 
@@ -44,15 +46,22 @@ export class IndexService {
         this.log.info({ recordId, objectKey: ev.objectKey }, 'file catalogued');
       }
     });
+    // Thumbnails (catalogue, listing) and the cover and track of described files.
+    const thumbnails = new ThumbnailIndex(this.bus, this.log);
+    this.thumbnails = thumbnails;
+    await thumbnails.start(this.store);
     const queue = 'index';
     this.servers.push(
-      serve<DescribeFilesQuery, DescribeFilesResult>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.describeFiles), 'index', this.log, (q) => this.store.describeFiles(q), queue),
+      serve<DescribeFilesQuery, DescribeFilesResult>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.describeFiles), 'index', this.log, async (q) => {
+        const r = await this.store.describeFiles(q);
+        return { ...r, files: await thumbnails.withThumbnails(r.files) };
+      }, queue),
       serve<DescribeFileQuery, CatalogFile>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.describeFile), 'index', this.log, async (q) => {
         const file = await this.store.describeFile(q.recordId);
         if (!file || (q.stream && (file.stream.domain !== q.stream.domain || file.stream.app !== q.stream.app || file.stream.stream !== q.stream.stream))) {
           throw new RpcFailure({ code: 'not_found', message: `record_id ${q.recordId} not found` });
         }
-        return file;
+        return (await thumbnails.withThumbnails([file]))[0];
       }, queue),
       serve<CreateIndexQuery, CreateIndexResult>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.createIndexFile), 'index', this.log, async (q) => {
         const r = await createIndexFile(q, this.deps);
@@ -70,6 +79,7 @@ export class IndexService {
     const policy = retentionPolicy(this.config);
     this.sweeper = setInterval(() => {
       sweepExpired(this.deps, policy, Date.now()).catch((err) => this.log.error({ err: (err as Error).message }, 'retention sweep failed'));
+      thumbnails.sweep(policy.segmentDays).catch((err) => this.log.error({ err: (err as Error).message }, 'thumbnail retention sweep failed'));
     }, this.config.retention.sweepSeconds * 1000);
     this.sweeper.unref();
     this.log.info({ driver: c.driver }, 'index ready');
@@ -82,6 +92,8 @@ export class IndexService {
     this.servers = [];
     await this.consumer?.stop();
     this.consumer = null;
+    await this.thumbnails?.stop();
+    this.thumbnails = null;
     await this.store?.close();
   }
 }

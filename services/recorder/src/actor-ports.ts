@@ -15,6 +15,7 @@ import { OwnershipLost, type Claim, type Ownership } from './ownership.js';
 import { appendSegment } from './segment-log.js';
 import type { ActorPorts } from './stream-actor.js';
 import type { StreamState } from './stream-machine.js';
+import type { Thumbnails } from './thumbnails/index.js';
 
 /** A segmenter with no packet for this long is taken as a session that ended without a word. */
 const SEGMENTER_IDLE_MS = 30000;
@@ -27,6 +28,8 @@ export interface PortsContext {
   claim: Claim;
   timers: KV;
   finalizer: FileFinalizer;
+  /** Thumbnails of streams with a snapshot configuration (absent: none). */
+  thumbnails?: Thumbnails;
   spoolDirOf(recordingId: string): string;
   onSegment(): void;
   onEffectFailed(state: StreamState, effect: string, error: Error): void;
@@ -61,6 +64,7 @@ export function actorPorts(ctx: PortsContext): ActorPorts {
         events.dispatch({ type: 'segment_closed', generation: effect.generation, segment, closedAtMs: Date.now() });
       },
       onExit: (reason, error) => events.dispatch({ type: 'segmenter_exited', generation: effect.generation, reason, error }),
+      onKeyframe: ctx.thumbnails?.keyframeSink(state),
     }),
     persist: (state) => ctx.ownership.persist(ctx.claim, state),
     uploadSegment: async (state, segment) => {
@@ -119,6 +123,7 @@ export function actorPorts(ctx: PortsContext): ActorPorts {
       } finally {
         ctx.unhost();
         void ctx.finalizer.cleanUp(state).catch((err: unknown) => log.warn({ recordingId: state.recordingId, err: (err as Error).message }, 'spool clean-up failed'));
+        void ctx.thumbnails?.recordingEnded(state.recordingId, ctx.finalizer.idle(state.recordingId)).catch((err: unknown) => log.warn({ recordingId: state.recordingId, err: (err as Error).message }, 'thumbnail spool clean-up failed'));
       }
     },
     effectFailed: (state, effect, error) => ctx.onEffectFailed(state, effect, error),

@@ -5,7 +5,7 @@
 import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { STREAMS, SUBJECTS, publishDurable, type Bus, type FileMeta, type UploadJob } from '../../../libs/bus/index.js';
+import { STREAMS, SUBJECTS, publishDurable, type Bus, type FileMeta, type StorageTarget, type UploadJob } from '../../../libs/bus/index.js';
 import { escapedTime, fileExtension, renderKey } from '../../../libs/naming/index.js';
 import type { StorageRegistry } from '../../../libs/storage/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
@@ -25,6 +25,8 @@ const PART_WAIT_MS = 1500;
 export class FileFinalizer {
   /** flv/mp4 files being joined in the background, per recording; shutdown waits for them. */
   private readonly jobs = new Map<string, Set<Promise<void>>>();
+  /** Told of every file queued for upload, with its object key (the thumbnail track follows it). */
+  onFileQueued: ((meta: FileMeta, objectKey: string, target: StorageTarget) => void) | null = null;
 
   constructor(
     private readonly bus: Bus,
@@ -88,6 +90,7 @@ export class FileFinalizer {
       storage: state.plan.storage, contentType: packager.contentType, file: meta,
     };
     await publishDurable(this.bus, SUBJECTS.upload, job, job.id);
+    this.onFileQueued?.(meta, objectKey, state.plan.storage);
     this.log.info({ recordingId: state.recordingId, format: file.format, objectKey, segments: segments.length, durationMs }, 'file finalized');
   }
 

@@ -61,6 +61,8 @@ export interface SegmenterOptions {
   onPosition(p: SegmenterPosition): void;
   onSegment(s: ClosedSegment): void;
   onExit(reason: SegmenterExit, error: string | null): void;
+  /** Each GOP's keyframe, for thumbnails (absent when the stream has none configured). Must not block. */
+  onKeyframe?(sample: { codec: 'avc' | 'hevc'; record: Buffer; frame: Buffer; atMs: number }): void;
 }
 
 export interface MediaSegmenterHandle {
@@ -305,6 +307,9 @@ class MediaSegmenter implements MediaSegmenterHandle {
       if (!this.segment) {
         if (!startsGop && this.o.hasVideo) continue;
         this.segment = await this.openSegment(m, firstMs);
+      }
+      if (p === first && startsGop && this.video && this.o.onKeyframe) {
+        this.o.onKeyframe({ codec: this.video.codec, record: this.video.record, frame: p.data.subarray(parseVideoTag(p.data).payloadOffset), atMs: Math.round(m.info.timestampNanos / 1e6) });
       }
       await this.addPacket(this.segment, p, offset);
     }

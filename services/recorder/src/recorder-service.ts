@@ -17,6 +17,7 @@ import { FileFinalizer } from './file-finalizer.js';
 import { Ownership, OwnershipLost, type Claim } from './ownership.js';
 import { StreamActor } from './stream-actor.js';
 import { initialState, type StreamEvent, type StreamState } from './stream-machine.js';
+import { Thumbnails } from './thumbnails/index.js';
 
 interface Hosted {
   token: string;
@@ -37,6 +38,7 @@ export class RecorderService {
   private timers!: KV;
   private storage!: StorageRegistry;
   private finalizer!: FileFinalizer;
+  private thumbnails!: Thumbnails;
   private readonly m = meter('recorder');
   private readonly activeGauge = this.m.createUpDownCounter('liverecord_recorder_active_recordings', { description: 'Stream actors hosted by this worker' });
   private readonly segmentsCounter = this.m.createCounter('liverecord_recorder_segments_total', { description: 'Segments closed by the segmenters' });
@@ -55,6 +57,9 @@ export class RecorderService {
       this.log.error({ recordingId: state.recordingId, format: file.format, sequence: file.sequence, err: err.message }, 'packaging failed: the file is not produced');
       void this.publishFailure(state, `packaging ${file.format} #${file.sequence} failed: ${err.message}`);
     });
+    this.thumbnails = new Thumbnails(this.bus, this.storage, (id) => spoolDirFor(this.config, id), this.log);
+    await this.thumbnails.start();
+    this.finalizer.onFileQueued = (meta, objectKey, target) => this.thumbnails.fileQueued(meta, objectKey, target);
     this.consumer = await consumeDurable<RecordAssignment>(this.bus, {
       stream: STREAMS.assign, durable: CONSUMERS.recorder, filterSubject: SUBJECTS.assign,
       component: 'recorder', log: this.log, concurrency: 4,
@@ -121,6 +126,7 @@ export class RecorderService {
     const actor = new StreamActor(state, actorPorts({
       bus: this.bus, config: this.config, log: this.log, ownership: this.ownership, claim, timers: this.timers,
       finalizer: this.finalizer,
+      thumbnails: this.thumbnails,
       spoolDirOf: (id) => spoolDirFor(this.config, id),
       onSegment: () => this.segmentsCounter.add(1),
       onEffectFailed: (s, effect, error) => this.onEffectFailed(token, () => actor, s, effect, error),
@@ -298,6 +304,8 @@ export class RecorderService {
       }
     }));
     await this.finalizer.drain();
+    await this.thumbnails.drain();
+    this.thumbnails.stop();
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.leaseTimer = null;
     this.storage.close();

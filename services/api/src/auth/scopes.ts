@@ -39,6 +39,11 @@ export const METHOD_SCOPES: Record<MethodName, Scope> = {
   revokeApiKey: 'admin',
   setPublishAuthKeys: 'admin',
   describePublishAuth: 'admin',
+  addLiveAppSnapshotConfig: 'write',
+  updateLiveAppSnapshotConfig: 'write',
+  deleteLiveAppSnapshotConfig: 'write',
+  describeLiveSnapshotConfig: 'read',
+  describeLiveStreamSnapshotInfo: 'read',
 };
 
 /** Calls that change something: logged and evented with the caller's key id. */

@@ -1,0 +1,162 @@
+// End to end: thumbnails while recording. A snapshot configuration over gRPC (validated), a real
+// push of 1280x720 H.264, JPEGs in storage at the configured tier, the catalogue's listing, and
+// per recorded file a sprite sheet and a WebVTT track whose cues cover the file.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import {
+  AddLiveAppSnapshotConfigRequest, DeleteLiveAppSnapshotConfigRequest, DescribeLiveSnapshotConfigRequest, DescribeLiveStreamRecordIndexFileRequest,
+  DescribeLiveStreamRecordIndexFilesRequest, DescribeLiveStreamSnapshotInfoRequest, UpdateLiveAppSnapshotConfigRequest,
+  type AddLiveAppSnapshotConfigResponse, type DescribeLiveSnapshotConfigResponse, type DescribeLiveStreamRecordIndexFileResponse,
+  type DescribeLiveStreamRecordIndexFilesResponse, type DescribeLiveStreamSnapshotInfoResponse, type LiveRecordServiceClient, type RecordIndexInfo,
+} from '../../../libs/proto/index.js';
+import { ffprobe, grpcClient, push, startSystem, tempDir, unary, waitFor, type RunningSystem } from '../../../test-kit/index.js';
+
+const PUSH_SECONDS = 14;
+const CYCLE_SECONDS = 8;
+
+function makeHdMedia(seconds: number): string {
+  const file = join(tempDir('thumbs-media'), 'hd.flv');
+  const r = spawnSync('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-t', String(seconds),
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-f', 'flv', file,
+  ]);
+  if (r.status !== 0) throw new Error(`could not make test media: ${r.stderr}`);
+  return file;
+}
+
+/** VTT cues as [startMs, endMs, target]. */
+function vttCues(text: string): [number, number, string][] {
+  const ms = (t: string) => {
+    const [h, m, s] = t.split(':');
+    return Math.round((Number(h) * 3600 + Number(m) * 60 + Number(s)) * 1000);
+  };
+  const lines = text.split('\n');
+  const cues: [number, number, string][] = [];
+  lines.forEach((l, i) => {
+    const m = /^(\S+) --> (\S+)$/.exec(l);
+    if (m) cues.push([ms(m[1]), ms(m[2]), lines[i + 1]]);
+  });
+  return cues;
+}
+
+describe('e2e - thumbnails while recording', () => {
+  let sys: RunningSystem;
+  let client: LiveRecordServiceClient;
+  const startedAt = new Date(Date.now() - 60_000).toISOString();
+  const call = <Res>(method: string, req: object) => unary<object, Res>(client, method, req);
+
+  before(async () => {
+    sys = await startSystem({
+      LR_DEFAULT_TEMPLATE_SLICE_SECONDS: '2', LR_DEFAULT_TEMPLATE_CYCLE_SECONDS: String(CYCLE_SECONDS), LR_DEFAULT_TEMPLATE_DELAY_SECONDS: '2',
+    });
+    client = grpcClient(sys.ports.grpc, sys.adminKey);
+  });
+
+  after(async () => {
+    client?.close();
+    const code = await sys?.stop();
+    assert.equal(code, 0, `the system exits cleanly on SIGTERM\n${sys?.logs().slice(-2000)}`);
+  });
+
+  it('manages snapshot configurations: validated, one per (domain, app), listed, updated, deleted', async () => {
+    const refused = async (method: string, req: object, code: status, pattern: RegExp) => {
+      const err = await call(method, req).then(() => null, (e: ServiceError) => e);
+      assert.ok(err, `${method} should fail`);
+      assert.equal(err.code, code, err.details);
+      assert.match(err.details, pattern);
+    };
+    const add = (o: object) => AddLiveAppSnapshotConfigRequest.fromPartial({ domainName: 'localhost', appName: 'other', ...o });
+    await refused('addLiveAppSnapshotConfig', add({ timeInterval: 0, sequenceOssObject: '../{StreamName}/{UnixTimestamp}.jpg' }), status.INVALID_ARGUMENT, /^sequence_oss_object/);
+    await refused('addLiveAppSnapshotConfig', add({ timeInterval: 90, overwriteOssObject: 'x.jpg' }), status.INVALID_ARGUMENT, /^time_interval/);
+    await refused('addLiveAppSnapshotConfig', add({ overwriteOssObject: 'x.jpg', ossBucket: 'b1' }), status.INVALID_ARGUMENT, /^oss_bucket/);
+    const added = await call<AddLiveAppSnapshotConfigResponse>('addLiveAppSnapshotConfig', add({ overwriteOssObject: 'x/{StreamName}.jpg' }));
+    assert.equal(added.config?.timeInterval, 10);
+    assert.equal(added.config?.resolution, 'source');
+    await refused('addLiveAppSnapshotConfig', add({ overwriteOssObject: 'y.jpg' }), status.ALREADY_EXISTS, /already exists/);
+    await call('updateLiveAppSnapshotConfig', UpdateLiveAppSnapshotConfigRequest.fromPartial({ domainName: 'localhost', appName: 'other', timeInterval: 30, overwriteOssObject: 'y/{StreamName}.jpg' }));
+    const listed = await call<DescribeLiveSnapshotConfigResponse>('describeLiveSnapshotConfig', DescribeLiveSnapshotConfigRequest.fromPartial({ domainName: 'localhost' }));
+    assert.equal(listed.totalNum, 1);
+    assert.equal(listed.liveStreamSnapshotConfigList[0].timeInterval, 30);
+    assert.equal(listed.liveStreamSnapshotConfigList[0].overwriteOssObject, 'y/{StreamName}.jpg');
+    await call('deleteLiveAppSnapshotConfig', DeleteLiveAppSnapshotConfigRequest.fromPartial({ domainName: 'localhost', appName: 'other' }));
+    await refused('deleteLiveAppSnapshotConfig', DeleteLiveAppSnapshotConfigRequest.fromPartial({ domainName: 'localhost', appName: 'other' }), status.NOT_FOUND, /no snapshot configuration/);
+    await refused('updateLiveAppSnapshotConfig', UpdateLiveAppSnapshotConfigRequest.fromPartial({ domainName: 'localhost', appName: 'other', overwriteOssObject: 'y.jpg' }), status.NOT_FOUND, /no snapshot configuration/);
+    await refused('describeLiveStreamSnapshotInfo', DescribeLiveStreamSnapshotInfoRequest.fromPartial({ domainName: 'localhost', appName: 'live', streamName: 'x', startTime: startedAt, endTime: startedAt }), status.INVALID_ARGUMENT, /^end_time/);
+  });
+
+  it('stores keyframe JPEGs at the tier, catalogues them, and gives each file a sprite sheet and a WebVTT track', async () => {
+    await call('addLiveAppSnapshotConfig', AddLiveAppSnapshotConfigRequest.fromPartial({
+      domainName: 'localhost', appName: 'live', timeInterval: 2, resolution: '360p',
+      overwriteOssObject: '{AppName}/{StreamName}.jpg', sequenceOssObject: 'snapshot/{AppName}/{StreamName}/{UnixTimestamp}.jpg',
+    }));
+    const pusher = push(makeHdMedia(PUSH_SECONDS), `rtmp://127.0.0.1:${sys.ports.rtmp}/live/thumbs`);
+    assert.equal(await pusher.done, 0, 'the push completes');
+
+    // Both cycle files catalogued with their thumbnail tracks.
+    const range = { domainName: 'localhost', appName: 'live', streamName: 'thumbs', startTime: startedAt, endTime: new Date(Date.now() + 60_000).toISOString() };
+    const files = await waitFor('two files with thumbnail tracks', async () => {
+      const r = await call<DescribeLiveStreamRecordIndexFilesResponse>('describeLiveStreamRecordIndexFiles', DescribeLiveStreamRecordIndexFilesRequest.fromPartial(range));
+      return r.totalNum === 2 && r.recordIndexInfoList.every((f) => f.thumbnailVttOssObject) ? r.recordIndexInfoList : null;
+    }, 45000);
+
+    // Sequence objects: one per interval, at 360p (640x360 from 1280x720); the latest object too.
+    const dir = join(sys.storageRoot, 'snapshot/live/thumbs');
+    const jpegs = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort();
+    assert.ok(jpegs.length >= PUSH_SECONDS / 2 - 2, `about one thumbnail per 2 s, got ${jpegs.length}`);
+    for (const f of jpegs) {
+      assert.match(f, /^\d{10}\.jpg$/);
+      const v = ffprobe(join(dir, f)).streams[0];
+      assert.deepEqual([v.codec_name, v.width, v.height], ['mjpeg', 640, 360], f);
+    }
+    const seconds = jpegs.map((f) => Number(f.slice(0, 10)));
+    for (let i = 1; i < seconds.length; i++) assert.ok(seconds[i] - seconds[i - 1] >= 1, `one per interval: ${seconds.join(',')}`);
+    const latest = join(sys.storageRoot, 'live/thumbs.jpg');
+    assert.ok(existsSync(latest), 'the latest object');
+    assert.equal(ffprobe(latest).streams[0].width, 640);
+
+    // The catalogue lists them in the time range, paged by limit.
+    const info = await waitFor('every thumbnail catalogued', async () => {
+      const r = await call<DescribeLiveStreamSnapshotInfoResponse>('describeLiveStreamSnapshotInfo', DescribeLiveStreamSnapshotInfoRequest.fromPartial({ ...range, limit: 100 }));
+      return r.liveStreamSnapshotInfoList.filter((t) => !t.isOverwrite).length === jpegs.length ? r : null;
+    }, 15000);
+    const sequence = info.liveStreamSnapshotInfoList.filter((t) => !t.isOverwrite);
+    assert.deepEqual(sequence.map((t) => t.ossObject), jpegs.map((f) => `snapshot/live/thumbs/${f}`));
+    for (const t of sequence) {
+      assert.equal(Math.floor(Date.parse(t.createTime) / 1000), Number(t.ossObject.split('/').pop()!.slice(0, 10)));
+      assert.deepEqual([t.width, t.height], [640, 360]);
+      assert.ok(t.size > 0 && t.recordingId);
+    }
+    const overwrite = info.liveStreamSnapshotInfoList.filter((t) => t.isOverwrite);
+    assert.deepEqual(overwrite.map((t) => t.ossObject), ['live/thumbs.jpg']);
+    assert.equal(overwrite[0].createTime, sequence[sequence.length - 1].createTime, 'the latest object holds the latest frame');
+    const page = await call<DescribeLiveStreamSnapshotInfoResponse>('describeLiveStreamSnapshotInfo', DescribeLiveStreamSnapshotInfoRequest.fromPartial({ ...range, limit: 2 }));
+    assert.equal(page.liveStreamSnapshotInfoList.length, 2);
+    assert.equal(page.nextStartTime, info.liveStreamSnapshotInfoList[2].createTime);
+
+    // Each file: a cover, sprite sheets and a track whose cues cover its duration, all next to the file.
+    for (const f of files as RecordIndexInfo[]) {
+      const base = f.ossObject.replace(/\.m3u8$/, '');
+      assert.equal(f.thumbnailVttOssObject, `${base}.thumbnails.vtt`);
+      assert.equal(f.coverOssObject, `${base}.cover.jpg`);
+      assert.ok(f.coverUrl.includes(`${base}.cover.jpg?expires=`), f.coverUrl);
+      assert.equal(ffprobe(join(sys.storageRoot, f.coverOssObject)).streams[0].width, 640);
+      assert.ok(f.thumbnailSpriteOssObjects.length >= 1);
+      const sprite = ffprobe(join(sys.storageRoot, f.thumbnailSpriteOssObjects[0])).streams[0];
+      const cues = vttCues(readFileSync(join(sys.storageRoot, f.thumbnailVttOssObject), 'utf8'));
+      assert.ok(cues.length >= 2, `cues: ${cues.length}`);
+      assert.deepEqual([sprite.width, sprite.height], [160 * 10, 90 * Math.ceil(cues.length / 10)], '10 tiles of 160x90 a row');
+      assert.equal(cues[0][0], 0, 'the first cue starts the file');
+      for (let i = 1; i < cues.length; i++) assert.equal(cues[i][0], cues[i - 1][1], 'cues are contiguous');
+      assert.ok(Math.abs(cues[cues.length - 1][1] - f.duration * 1000) <= 1, `the last cue ends the file (${cues[cues.length - 1][1]} ms, file ${f.duration} s)`);
+      cues.forEach(([, , target], i) => assert.equal(target, `${base.split('/').pop()}.sprite-0.jpg#xywh=${(i % 10) * 160},${Math.floor(i / 10) * 90},160,90`));
+      const one = await call<DescribeLiveStreamRecordIndexFileResponse>('describeLiveStreamRecordIndexFile', DescribeLiveStreamRecordIndexFileRequest.fromPartial({ recordId: f.recordId }));
+      assert.equal(one.recordIndexInfo?.thumbnailVttOssObject, f.thumbnailVttOssObject);
+    }
+    // The spool keeps nothing of the recording once it ended.
+    await waitFor('the spool emptied', () => !existsSync(join(sys.dataDir, 'spool', files[0].recordingId, 'thumbs')), 15000);
+  });
+});

@@ -1,0 +1,100 @@
+// Thumbnails while recording, as the recorder hosts them: the watched snapshot configurations,
+// a keyframe sink per segmenter run, the decode/store worker, and each finalized file's track.
+// Snapshots follow recordings: a stream gets thumbnails while it is recorded and has a configuration.
+import { rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Bus, FileMeta, StorageTarget, StreamRef } from '../../../../libs/bus/index.js';
+import type { StorageRegistry } from '../../../../libs/storage/index.js';
+import { meter, type Logger } from '../../../../libs/telemetry/index.js';
+import { KeyframeSampler } from './keyframe-sampler.js';
+import { SnapshotConfigs } from './snapshot-configs.js';
+import { storeThumbnailTrack } from './thumbnail-track.js';
+import { ThumbnailWorker, type KeyframeSample } from './thumbnail-worker.js';
+
+export type { KeyframeSample } from './thumbnail-worker.js';
+
+/** What of a recording the thumbnails need. */
+export interface ThumbnailRecording {
+  recordingId: string;
+  stream: StreamRef;
+  hasVideo: boolean;
+}
+
+export class Thumbnails {
+  private readonly configs: SnapshotConfigs;
+  private readonly worker: ThumbnailWorker;
+  /** Track jobs per recording; a recording's spool thumbnails stay until they are done. */
+  private readonly tracks = new Map<string, Set<Promise<void>>>();
+  private readonly trackFailures = meter('recorder').createCounter('liverecord_thumbnail_track_failures_total', { description: 'Files whose sprite sheets and WebVTT track could not be made' });
+
+  constructor(private bus: Bus, private storage: StorageRegistry, private spoolDirOf: (recordingId: string) => string, private log: Logger) {
+    this.configs = new SnapshotConfigs(bus, log);
+    this.worker = new ThumbnailWorker(bus, storage, log);
+  }
+
+  async start(): Promise<void> {
+    await this.configs.start();
+  }
+
+  private thumbsDir(recordingId: string): string {
+    return join(this.spoolDirOf(recordingId), 'thumbs');
+  }
+
+  /**
+   * For one segmenter run: where its keyframes go, or undefined when the stream has no
+   * snapshot configuration (then the segmenter does nothing extra at all).
+   */
+  keyframeSink(rec: ThumbnailRecording): ((sample: KeyframeSample) => void) | undefined {
+    if (!rec.hasVideo) return undefined;
+    const config = this.configs.configFor(rec.stream);
+    if (!config) return undefined;
+    const sampler = new KeyframeSampler(config.intervalSeconds);
+    const thumbsDir = this.thumbsDir(rec.recordingId);
+    return (sample) => {
+      if (!sampler.take(sample.atMs)) return;
+      this.worker.submit({ sample, config, stream: rec.stream, recordingId: rec.recordingId, thumbsDir });
+    };
+  }
+
+  /** A file was packaged and queued for upload: its sprite sheets and track follow in the background. */
+  fileQueued(file: FileMeta, fileKey: string, target: StorageTarget): void {
+    const { recordingId } = file;
+    const job: Promise<void> = (async () => {
+      // Thumbnails of the file's last seconds may still be decoding.
+      await this.worker.idle(recordingId);
+      const track = await storeThumbnailTrack({ bus: this.bus, storage: this.storage }, file, fileKey, target, this.thumbsDir(recordingId));
+      if (track) this.log.info({ recordingId, format: file.format, sequence: file.sequence, vttKey: track.vttKey, sheets: track.spriteKeys.length, thumbnails: track.thumbnails }, 'thumbnail track stored');
+    })().catch((err: unknown) => {
+      this.trackFailures.add(1);
+      this.log.error({ recordingId, format: file.format, sequence: file.sequence, err: (err as Error).message }, 'thumbnail track not made: the file has no scrubbing previews');
+    }).finally(() => {
+      const jobs = this.tracks.get(recordingId);
+      jobs?.delete(job);
+      if (jobs?.size === 0) this.tracks.delete(recordingId);
+    });
+    const jobs = this.tracks.get(recordingId) ?? new Set<Promise<void>>();
+    jobs.add(job);
+    this.tracks.set(recordingId, jobs);
+  }
+
+  /** The recording is over (its files queued, `filesDone` resolved): its spool thumbnails go once the tracks are made. */
+  async recordingEnded(recordingId: string, filesDone: Promise<void>): Promise<void> {
+    await filesDone;
+    await this.worker.idle(recordingId);
+    await Promise.allSettled([...(this.tracks.get(recordingId) ?? [])]);
+    await rm(this.thumbsDir(recordingId), { recursive: true, force: true });
+    // The recording's folder goes too when nothing else is left in it (the finalizer's clean-up may have run first).
+    await rmdir(this.spoolDirOf(recordingId)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY') this.log.warn({ recordingId, err: err.message }, 'spool folder not removed');
+    });
+  }
+
+  /** Waits for every track being made (shutdown). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.tracks.values()].flatMap((jobs) => [...jobs]));
+  }
+
+  stop(): void {
+    this.configs.stop();
+  }
+}

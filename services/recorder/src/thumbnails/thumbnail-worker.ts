@@ -1,0 +1,155 @@
+// Turns sampled keyframes into stored, catalogued thumbnails, away from the recording:
+// a bounded queue, a few ffmpeg decodes at once, each JPEG kept in the recording's spool
+// (for its files' sprite sheets) and put to the configured storage under its object names.
+// A thumbnail that cannot be made is logged and counted, never a failure of the recording.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SUBJECTS, publishDurable, type Bus, type SnapshotConfig, type StreamRef, type ThumbnailStored } from '../../../../libs/bus/index.js';
+import { annexBKeyframe, keyframeToJpeg, type JpegImage } from '../../../../libs/media/index.js';
+import type { StorageRegistry } from '../../../../libs/storage/index.js';
+import { meter, type Logger } from '../../../../libs/telemetry/index.js';
+import { thumbnailKey, tierHeight } from './thumbnail-names.js';
+
+/** One keyframe chosen for a thumbnail, as the segmenter saw it. */
+export interface KeyframeSample {
+  codec: 'avc' | 'hevc';
+  /** The decoder configuration record in force (avcC / hvcC). */
+  record: Buffer;
+  /** The keyframe's length-prefixed NAL units. */
+  frame: Buffer;
+  /** When its batch was published (media-plane time). */
+  atMs: number;
+}
+
+export interface ThumbnailJob {
+  sample: KeyframeSample;
+  config: SnapshotConfig;
+  stream: StreamRef;
+  recordingId: string;
+  thumbsDir: string;
+}
+
+/** Decodes at once per worker: each is a short ffmpeg process (~50-150 ms of one core). */
+const CONCURRENCY = 2;
+/** Jobs waiting beyond the running ones; past this a thumbnail is skipped (a recording never waits). */
+const QUEUE_LIMIT = 64;
+const PUT_ATTEMPTS = 3;
+
+/** The spool name of a thumbnail: its time, so a recording's thumbnails sort and select by time. */
+export function spoolName(atMs: number): string {
+  return `${String(atMs).padStart(15, '0')}.jpg`;
+}
+
+export class ThumbnailWorker {
+  private readonly queue: ThumbnailJob[] = [];
+  private running = 0;
+  /** Thumbnails of each recording not finished yet (queued or running). */
+  private readonly pending = new Map<string, number>();
+  private readonly idleWaiters = new Map<string, (() => void)[]>();
+  private readonly m = meter('recorder');
+  private readonly made = this.m.createCounter('liverecord_thumbnails_total', { description: 'Thumbnails decoded and stored' });
+  private readonly failed = this.m.createCounter('liverecord_thumbnail_failures_total', { description: 'Thumbnails not made (by stage: busy, decode, store, announce)' });
+  private readonly seconds = this.m.createHistogram('liverecord_thumbnail_decode_seconds', { description: 'Time to decode one keyframe to a JPEG', advice: { explicitBucketBoundaries: [0.05, 0.1, 0.2, 0.5, 1, 2, 5] } });
+
+  constructor(private bus: Bus, private storage: StorageRegistry, private log: Logger) {}
+
+  /** Queues a thumbnail; returns false (and counts it) when the queue is full. Never waits. */
+  submit(job: ThumbnailJob): boolean {
+    if (this.queue.length >= QUEUE_LIMIT) {
+      this.failed.add(1, { stage: 'busy' });
+      this.log.warn({ recordingId: job.recordingId, atMs: job.sample.atMs }, 'thumbnail skipped: the decoders are behind');
+      return false;
+    }
+    this.pending.set(job.recordingId, (this.pending.get(job.recordingId) ?? 0) + 1);
+    this.queue.push(job);
+    this.pump();
+    return true;
+  }
+
+  /** Resolves once no thumbnail of the recording is queued or being made. */
+  idle(recordingId: string): Promise<void> {
+    if (!this.pending.get(recordingId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.idleWaiters.get(recordingId) ?? [];
+      list.push(resolve);
+      this.idleWaiters.set(recordingId, list);
+    });
+  }
+
+  private pump(): void {
+    while (this.running < CONCURRENCY && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.running++;
+      void this.make(job).finally(() => {
+        this.running--;
+        this.finished(job.recordingId);
+        this.pump();
+      });
+    }
+  }
+
+  private finished(recordingId: string): void {
+    const left = (this.pending.get(recordingId) ?? 1) - 1;
+    if (left > 0) {
+      this.pending.set(recordingId, left);
+      return;
+    }
+    this.pending.delete(recordingId);
+    for (const resolve of this.idleWaiters.get(recordingId) ?? []) resolve();
+    this.idleWaiters.delete(recordingId);
+  }
+
+  private async make(job: ThumbnailJob): Promise<void> {
+    const { sample, config, stream, recordingId } = job;
+    const ctx = { recordingId, atMs: sample.atMs };
+    let image: JpegImage;
+    const started = performance.now();
+    try {
+      image = await keyframeToJpeg(sample.codec, annexBKeyframe(sample.codec, sample.record, sample.frame), tierHeight(config.resolution));
+      this.seconds.record((performance.now() - started) / 1000);
+      await mkdir(job.thumbsDir, { recursive: true });
+      await writeFile(join(job.thumbsDir, spoolName(sample.atMs)), image.jpeg);
+    } catch (err) {
+      this.failed.add(1, { stage: 'decode' });
+      this.log.warn({ ...ctx, err: (err as Error).message }, 'thumbnail not decoded');
+      return;
+    }
+    const objects: { key: string; overwrite: boolean }[] = [];
+    if (config.sequenceObject) objects.push({ key: thumbnailKey(config.sequenceObject, stream, sample.atMs, config.intervalSeconds), overwrite: false });
+    if (config.overwriteObject) objects.push({ key: thumbnailKey(config.overwriteObject, stream, sample.atMs, config.intervalSeconds), overwrite: true });
+    for (const o of objects) {
+      let stored: ThumbnailStored;
+      try {
+        const backend = this.storage.backendFor(config.storage);
+        const put = await this.withRetry(() => backend.putBytes(o.key, image.jpeg, 'image/jpeg'));
+        stored = {
+          stream, recordingId, atMs: sample.atMs, objectKey: o.key, storage: config.storage, url: backend.urlOf(o.key),
+          size: put.size, width: image.width, height: image.height, overwrite: o.overwrite,
+        };
+      } catch (err) {
+        this.failed.add(1, { stage: 'store' });
+        this.log.warn({ ...ctx, objectKey: o.key, err: (err as Error).message }, 'thumbnail not stored');
+        continue;
+      }
+      try {
+        // One id per object and frame: a replay after a takeover announces the same thumbnail once.
+        await publishDurable(this.bus, SUBJECTS.thumbnailStored, stored, `thumb:${config.storage.endpoint}|${config.storage.bucket}|${o.key}|${sample.atMs}`);
+        this.made.add(1, { kind: o.overwrite ? 'overwrite' : 'sequence' });
+      } catch (err) {
+        this.failed.add(1, { stage: 'announce' });
+        this.log.warn({ ...ctx, objectKey: o.key, err: (err as Error).message }, 'thumbnail stored but not catalogued');
+      }
+    }
+  }
+
+  private async withRetry<T>(op: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await op();
+      } catch (err) {
+        if (attempt >= PUT_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+  }
+}
