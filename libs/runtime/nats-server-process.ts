@@ -47,7 +47,7 @@ function portOpen(port: number): Promise<boolean> {
 async function spawnBroker(opts: NatsServerOptions, confFile: string, pidFile: string): Promise<ChildProcess> {
   if (await portOpen(opts.port)) throw new Error(`nats: port ${opts.port} is already in use (set LR_NATS_PORT or LR_NATS_URL)`);
   // Own process group: a terminal's Ctrl-C must not stop the broker before the services have flushed.
-  const child = spawn('nats-server', ['-c', confFile, '-js', '-sd', opts.storeDir, '-a', '127.0.0.1', '-p', String(opts.port)], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn('nats-server', ['-c', confFile, '-js', '-sd', opts.storeDir, '-a', '127.0.0.1', '-p', String(opts.port)], { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: brokerEnv(process.env) });
   if (child.pid) writeFileSync(pidFile, String(child.pid));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -166,4 +166,16 @@ async function killStale(pidFile: string): Promise<void> {
     // gone, or the pid now belongs to another program: either way nothing of ours runs there
   }
   rmSync(pidFile, { force: true });
+}
+
+/**
+ * The media plane passes every stream's packets through the broker's file store,
+ * whose block buffers are short-lived garbage; with Go's default GOGC=100 the
+ * broker's heap settles at twice what it holds (measured at 100 streams: 686 MB
+ * resident; GOGC=20: 320 MB for 5 % more broker CPU). An operator's own GOGC or
+ * GOMEMLIMIT wins.
+ */
+export function brokerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.GOGC !== undefined || env.GOMEMLIMIT !== undefined) return env;
+  return { ...env, GOGC: '20' };
 }

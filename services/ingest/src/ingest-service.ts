@@ -105,7 +105,10 @@ export class IngestService {
       verdict = { ok: false, reason: 'internal' };
     }
     admit(session, verdict.ok);
-    if (verdict.ok) return;
+    if (verdict.ok) {
+      releaseIdleFlvParser(session);
+      return;
+    }
     this.refusals.add(1, { kind, reason: verdict.reason });
     const ev: IngestRefused = { stream, kind, sessionId: session.id, nodeId: this.config.ingest.nodeId, clientAddress: session.ip, reason: verdict.reason, at: Date.now() };
     this.log.warn({ stream: streamLabel(stream), kind, client: session.ip, reason: verdict.reason }, `${kind} refused`);
@@ -262,4 +265,17 @@ export class IngestService {
       if (entry.announced) await this.announceUnpublish(entry);
     }));
   }
+}
+
+/**
+ * node-media-server gives every RTMP session an FLV tag parser with a zero-filled
+ * 1 MiB buffer, which RTMP input never uses (its chunks are parsed elsewhere):
+ * 1 MiB resident per stream, a quarter of our memory budget. A small buffer in its
+ * place still grows on demand if some path ever parses FLV with it.
+ */
+function releaseIdleFlvParser(session: NmsSession): void {
+  const flv = session.rtmp?.flv;
+  if (!flv || flv.parserTagCapacity <= 4096) return;
+  flv.parserTagCapacity = 4096;
+  flv.parserTagData = Buffer.allocUnsafe(4096);
 }

@@ -13,6 +13,8 @@ declare module 'node-media-server' {
     videoHeight: number;
     videoFramerate: number;
     videoDatarate: number;
+    /** RTMP sessions only: the protocol state, with an FLV tag parser that RTMP input never uses. */
+    rtmp?: { flv?: { parserTagCapacity: number; parserTagData: Buffer } };
     close(): void;
   }
   export interface NmsConfig {
