@@ -24,10 +24,17 @@ export interface StreamActivity {
 
 /** Streams remembered at most; beyond it the ones that ended longest ago are forgotten first. */
 const MAX_STREAMS = 50_000;
+/** Wait before a failed reader is opened again. */
+const REOPEN_MS = 1000;
 
 export class LiveStreamsView {
   private readonly streams = new Map<string, StreamActivity>();
   private reader: OrderedMessages | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** Stream sequence of the last ingest event applied, and of the newest one there was at start. */
+  private lastSeq = 0;
+  private target = 0;
   private caughtUp = false;
   private markCaughtUp!: () => void;
   /** Resolves once the events that were in the log at start have been read. */
@@ -41,25 +48,60 @@ export class LiveStreamsView {
       if (/no message found/i.test(err.message)) return null;
       throw err;
     });
-    const target = last?.seq ?? 0;
-    if (target === 0) this.setCaughtUp();
-    this.reader = await readOrdered(this.bus, STREAMS.events, { filter_subjects: SUBJECTS.ingestAll, deliver_policy: DeliverPolicy.All });
-    const reader = this.reader;
-    void (async () => {
+    this.target = last?.seq ?? 0;
+    if (this.target === 0) this.setCaughtUp();
+    await this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.reader?.stop();
+    this.reader = null;
+  }
+
+  /** Reads from the start of the log, or on from the last event read after a failure. */
+  private async open(): Promise<void> {
+    const from = this.lastSeq === 0
+      ? { deliver_policy: DeliverPolicy.All }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 };
+    const reader = await readOrdered(this.bus, STREAMS.events, { filter_subjects: SUBJECTS.ingestAll, ...from });
+    if (this.stopped) {
+      reader.stop();
+      return;
+    }
+    this.reader = reader;
+    void this.follow(reader);
+  }
+
+  private async follow(reader: OrderedMessages): Promise<void> {
+    try {
       for await (const m of reader) {
         try {
           this.apply(m.subject, m.json<IngestPublished | IngestUnpublished>());
         } catch (err) {
           this.log.warn({ subject: m.subject, seq: m.seq, err: (err as Error).message }, 'console: malformed ingest event skipped');
         }
-        if (m.seq >= target) this.setCaughtUp();
+        this.lastSeq = m.seq;
+        if (m.seq >= this.target) this.setCaughtUp();
       }
-    })().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'console: the live-stream reader stopped'));
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'console: the live-stream reader failed');
+    }
+    if (this.stopped) return;
+    // The reader gave up (the broker was gone longer than it retries): start again after the last event read.
+    this.reopenLater();
   }
 
-  stop(): void {
-    this.reader?.stop();
-    this.reader = null;
+  private reopenLater(): void {
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.open().catch((err: unknown) => {
+        this.log.warn({ err: (err as Error).message }, 'console: could not reopen the live-stream reader; retrying');
+        this.reopenLater();
+      });
+    }, REOPEN_MS);
+    this.retry.unref();
   }
 
   get complete(): boolean {
