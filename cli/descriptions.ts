@@ -25,6 +25,7 @@ export const DESCRIPTIONS: Record<MethodName, string> = {
   revokeApiKey: 'Revoke an API key by its id; it is refused from the next call on.',
   setPublishAuthKeys: 'Set the primary and secondary signing keys of a domain\'s publish URLs.',
   describePublishAuth: 'Show whether a domain\'s publishes must be signed and which keys are set.',
+  describeLiveRecordUsage: 'Usage per domain and month: peak concurrent recording channels, recorded minutes per format.',
   addLiveAppSnapshotConfig: 'Add a thumbnail configuration for (domain, app): interval, resolution, latest and/or sequence objects.',
   updateLiveAppSnapshotConfig: 'Replace the thumbnail configuration of (domain, app).',
   deleteLiveAppSnapshotConfig: 'Delete the thumbnail configuration of (domain, app).',

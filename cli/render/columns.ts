@@ -14,3 +14,12 @@ export const INLINE_FIELDS: Readonly<Record<string, readonly string[]>> = {
   recordFormat: ['format', 'sliceDuration', 'cycleDuration'],
   transcodeRecordFormat: ['format', 'sliceDuration', 'cycleDuration'],
 };
+
+/**
+ * Lists of (name, amount) messages shown as "name amount" pairs in a cell and on a
+ * line ("m3u8 120.5, flv 60"), keyed by the list field: the first field is the name,
+ * the second the amount.
+ */
+export const PAIR_FIELDS: Readonly<Record<string, readonly [string, string]>> = {
+  recordedMinutes: ['format', 'minutes'],
+};

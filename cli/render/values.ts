@@ -1,7 +1,7 @@
 // One field's value as text for a table cell or a "name: value" line.
 import type { FieldSpec } from '../message-schema.js';
 import { formatTime, isTimeField } from '../time-format.js';
-import { INLINE_FIELDS } from './columns.js';
+import { INLINE_FIELDS, PAIR_FIELDS } from './columns.js';
 
 export interface RenderContext {
   utc: boolean;
@@ -54,9 +54,19 @@ function formatOne(f: FieldSpec, v: unknown, ctx: RenderContext): string {
   }
 }
 
+/** A (name, amount) pair as "name amount", e.g. "m3u8 120.5". */
+function formatPair(f: FieldSpec, [nameField, amountField]: readonly [string, string], v: unknown, ctx: RenderContext): string {
+  const obj = (v ?? {}) as Record<string, unknown>;
+  const amount = (f.fields ?? []).find((x) => x.name === amountField);
+  const name = printable(String(obj[nameField] ?? EMPTY));
+  return amount ? `${name} ${formatValue(amount, obj[amountField] ?? 0, ctx)}` : name;
+}
+
 export function formatValue(f: FieldSpec, v: unknown, ctx: RenderContext): string {
   if (!f.repeated) return formatOne(f, v, ctx);
   const list = Array.isArray(v) ? v : [];
   if (!list.length) return EMPTY;
+  const pair = f.kind === 'message' ? PAIR_FIELDS[f.name] : undefined;
+  if (pair) return list.map((e) => formatPair(f, pair, e, ctx)).join(', ');
   return list.map((e) => formatOne(f, e, ctx)).join(f.kind === 'message' ? '; ' : ',');
 }

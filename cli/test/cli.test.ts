@@ -206,6 +206,20 @@ describe('liverecord CLI against the running system', () => {
     assert.doesNotMatch(shown, /primary-key-0123456789|secondary-key-0123456789/);
   });
 
+  it('usage figures: a row per domain and month, minutes per format, the peak time in local time or UTC', async () => {
+    const local = await ok(['describe-live-record-usage', '--domain-name', 'localhost', '--start-month', '2025-12', '--end-month', '2026-01']);
+    assert.equal(local, [
+      'DOMAIN NAME  MONTH    PEAK CHANNELS  PEAK TIME                  RECORDED MINUTES',
+      'localhost    2025-12  0              -                          -',
+      'localhost    2026-01  1              2026-01-01T05:30:00+05:30  m3u8 3',
+      '',
+    ].join('\n'));
+    assert.match(await ok(['describe-live-record-usage', '--domain-name', 'localhost', '--start-month', '2026-01', '--utc']), /^localhost +2026-01 +1 +2026-01-01T00:00:00Z +m3u8 3$/m);
+    const parsed = await json<{ usageList: { recordedMinutes: { format: string; minutes: number }[] }[] }>(['describe-live-record-usage', '--domain-name', 'localhost', '--start-month', '2026-01']);
+    assert.deepEqual(parsed.usageList[0].recordedMinutes, [{ format: 'm3u8', minutes: 3 }]);
+    await fails(['describe-live-record-usage', '--start-month', '2026-1'], 1, /^INVALID_ARGUMENT: start_month: must be a month such as 2026-11/);
+  });
+
   it('usage errors exit 2 naming the flag; an unreachable server exits 1 with UNAVAILABLE', async () => {
     await fails(['describe-live-record-config', '--domian-name', 'x'], 2, /unknown flag --domian-name \(did you mean --domain-name\?\)/);
     await fails(['describe-live-record-config', '--page-num', 'two'], 2, /--page-num: expected a number, got 'two'/);

@@ -36,6 +36,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: 'api.adminKeyFile', env: 'LR_ADMIN_KEY_FILE', type: 'string', default: '', doc: 'Where the first start writes the admin API key (mode 0600; default {dataDir}/admin.key); an existing file is left alone' },
   { key: 'api.opsBind', env: 'LR_OPS_BIND', type: 'string', default: '127.0.0.1', doc: 'Address of the separate /metrics and /healthz listener (when LR_OPS_PORT is set)' },
   { key: 'api.opsPort', env: 'LR_OPS_PORT', type: 'port', default: 0, doc: 'Port of a separate /metrics and /healthz listener; 0 serves them on the HTTP port' },
+  { key: 'api.usageRefreshSeconds', env: 'LR_USAGE_METRICS_REFRESH_SECONDS', type: 'int', default: 30, min: 1, max: 3600, doc: 'How long one reading of the catalogue serves the usage gauges at /metrics (a scrape asks the index at most this often)' },
   { key: 'publishAuth.enabled', env: 'LR_PUBLISH_AUTH', type: 'bool', default: true, doc: 'Publishes need a signed URL (auth_key); only trusted addresses may publish unsigned, and only to the default domain' },
   { key: 'publishAuth.keys', env: 'LR_PUBLISH_AUTH_KEYS', type: 'map', default: {}, secret: true, doc: 'Publish signing keys as domain=primary or domain=primary:secondary pairs (keys set over gRPC win)' },
   { key: 'publishAuth.trustedAddresses', env: 'LR_PUBLISH_TRUSTED_ADDRESSES', type: 'list', default: ['loopback'], doc: 'Publisher addresses that may publish unsigned to the default domain (loopback = 127.0.0.0/8 and ::1; empty: nobody)' },

@@ -17,7 +17,7 @@ export interface Config {
   telemetry: { otlpEndpoint: string };
   nats: { url: string | null; port: number; replicas: number };
   ingest: { rtmpPort: number; nodeId: string; codecWaitMs: number; rtmpPlay: boolean };
-  api: { tlsCertFile: string; tlsKeyFile: string; grpcPort: number; httpPort: number; publicBaseUrl: string; adminKeyFile: string; opsBind: string; opsPort: number };
+  api: { tlsCertFile: string; tlsKeyFile: string; grpcPort: number; httpPort: number; publicBaseUrl: string; adminKeyFile: string; opsBind: string; opsPort: number; usageRefreshSeconds: number };
   publishAuth: { enabled: boolean; keys: Record<string, string>; trustedAddresses: string[] };
   playback: { auth: boolean; signingKey: string; urlTtlSeconds: number };
   outbound: { allowLoopback: boolean; allowPrivate: boolean; allowHosts: string[] };

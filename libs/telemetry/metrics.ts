@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { metrics, type Meter } from '@opentelemetry/api';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { componentLogger } from './logger.js';
+import { scrapeGaugeText } from './scrape-gauges.js';
 
 let exporter: PrometheusExporter | null = null;
 let provider: MeterProvider | null = null;
@@ -22,12 +24,27 @@ export function meter(component: string): Meter {
   return metrics.getMeter(`liverecord.${component}`);
 }
 
-export function serveMetrics(req: IncomingMessage, res: ServerResponse): void {
+const serializer = new PrometheusSerializer();
+
+/** The OpenTelemetry instruments and the scrape-time gauges (scrape-gauges.ts), as Prometheus text. */
+async function metricsText(from: PrometheusExporter): Promise<string> {
+  const [{ resourceMetrics, errors }, gauges] = await Promise.all([from.collect(), scrapeGaugeText()]);
+  if (errors.length) componentLogger('telemetry').error({ errors: errors.map(String) }, 'metrics collection errors');
+  return `${serializer.serialize(resourceMetrics)}\n${gauges}`;
+}
+
+export function serveMetrics(_req: IncomingMessage, res: ServerResponse): void {
   if (!exporter) {
     res.writeHead(503).end('metrics not installed\n');
     return;
   }
-  exporter.getMetricsRequestHandler(req, res);
+  metricsText(exporter).then(
+    (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
+    (err: unknown) => {
+      componentLogger('telemetry').error({ err: (err as Error).message }, 'could not collect the metrics');
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('could not collect the metrics\n');
+    },
+  );
 }
 
 /** Histogram buckets in seconds, for durations that OTel would otherwise bucket as milliseconds. */

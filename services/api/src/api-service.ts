@@ -18,6 +18,7 @@ import { methodTable } from './method-calls.js';
 import { RecordHandlers } from './record-handlers.js';
 import { SnapshotHandlers } from './snapshot-handlers.js';
 import { TemplateHandlers } from './template-handlers.js';
+import { UsageMetrics } from './usage-metrics.js';
 
 /** The storage endpoints a request or template may name: the configured ones. */
 export function storageEndpoints(cfg: Config): string[] {
@@ -31,6 +32,7 @@ export class ApiService {
   private http: HttpServer | null = null;
   private ops: HttpServer | null = null;
   private health: HealthMonitor | null = null;
+  private usageMetrics: UsageMetrics | null = null;
   private console: WebConsole | null = null;
   grpcPort = 0;
 
@@ -60,6 +62,8 @@ export class ApiService {
     const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, { tls, methods, keys, bus: this.bus, log: this.log });
     this.grpc = g.server;
     this.grpcPort = g.port;
+    this.usageMetrics = new UsageMetrics(this.bus, this.log, { refreshMs: cfg.api.usageRefreshSeconds * 1000 });
+    this.usageMetrics.start();
     const health = new HealthMonitor(this.bus, this.config.storage.root, this.log);
     this.health = health;
     await health.start();
@@ -95,6 +99,8 @@ export class ApiService {
     this.ops = null;
     this.health?.stop();
     this.health = null;
+    this.usageMetrics?.stop();
+    this.usageMetrics = null;
     this.console?.stop();
     this.console = null;
   }

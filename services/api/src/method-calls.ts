@@ -50,6 +50,7 @@ export function methodTable({ handlers, templates, security, snapshots }: Method
     revokeApiKey: (r) => security.revokeKey(r),
     setPublishAuthKeys: (r) => security.setPublishKeys(r),
     describePublishAuth: (r) => security.describePublishAuth(r),
+    describeLiveRecordUsage: (r) => handlers.usage(r),
     addLiveAppSnapshotConfig: (r) => snapshots.add(r),
     updateLiveAppSnapshotConfig: (r) => snapshots.update(r),
     deleteLiveAppSnapshotConfig: (r) => snapshots.remove(r),

@@ -16,6 +16,7 @@ import { fileThumbnailFields } from './file-thumbnails.js';
 import { ApiError, invalid, precondition } from './grpc-errors.js';
 import { isConfiguredEndpoint } from '../../../libs/outbound/index.js';
 import { localKeyConflict } from './local-key-conflict.js';
+import { describeUsage } from './usage-handlers.js';
 import { formatTime, intInRange, orderField, parseTime, recordIdField, requireText, shown, streamFields } from './request-fields.js';
 
 const INDEX_DESCRIBE_FILES = SUBJECTS.indexRpc(INDEX_METHODS.describeFiles);
@@ -150,6 +151,11 @@ export class RecordHandlers {
     if (endMs <= startMs) throw invalid('end_time', 'must be later than start_time');
     const ranges = await call<ContentQuery, ContentRange[]>(this.bus, INDEX_CONTENT, { stream, startMs, endMs }, 30000);
     return { contentInfoList: ranges.map((r) => ({ startTime: formatTime(r.startMs), endTime: formatTime(r.endMs), duration: (r.endMs - r.startMs) / 1000 })) };
+  }
+
+  /** Usage figures per domain and month, from the catalogue (usage-handlers.ts). */
+  async usage(req: pb.DescribeLiveRecordUsageRequest): Promise<pb.DescribeLiveRecordUsageResponse> {
+    return describeUsage(this.bus, req);
   }
 
   async command(req: RealTimeRecordCommandRequest): Promise<RealTimeRecordCommandResponse> {

@@ -1,5 +1,5 @@
 import { sql, type CreateTableBuilder, type Kysely, type Transaction } from 'kysely';
-import type { CatalogueDb } from './catalogue-schema.js';
+import { INDEX_FILE_RECORDING_PREFIX, type CatalogueDb } from './catalogue-schema.js';
 import { thumbnailTables } from './thumbnail-schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -115,9 +115,56 @@ async function v2(db: Transaction<CatalogueDb>, dialect: Dialect): Promise<void>
     ON CONFLICT (object_key) DO NOTHING`.execute(db);
 }
 
+/**
+ * Version 3: what the usage figures read. recording_runs, the stretches of contiguous media of each
+ * recording, rebuilt here from the segments (gaps and islands: a segment starting after every earlier
+ * one's end opens a run) and, for recordings whose segment records already expired, from their files;
+ * recording_phases, the live state of recordings, filled from their state events from now on.
+ */
+async function v3(db: Transaction<CatalogueDb>): Promise<void> {
+  await db.schema.createTable('recording_runs').ifNotExists()
+    .addColumn('recording_id', 'text', (c) => c.notNull())
+    .addColumn('start_ms', 'bigint', (c) => c.notNull())
+    .addColumn('end_ms', 'bigint', (c) => c.notNull())
+    .addColumn('domain', 'text', (c) => c.notNull())
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('stream', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('recording_runs_pk', ['recording_id', 'start_ms'])
+    .execute();
+  // A month's runs are those ending after it starts: every month but the latest reads a bounded slice.
+  await db.schema.createIndex('recording_runs_end').ifNotExists().on('recording_runs').column('end_ms').execute();
+  await db.schema.createIndex('recording_runs_domain_end').ifNotExists().on('recording_runs').columns(['domain', 'end_ms']).execute();
+  await db.schema.createTable('recording_phases').ifNotExists()
+    .addColumn('recording_id', 'text', (c) => c.primaryKey())
+    .addColumn('domain', 'text', (c) => c.notNull())
+    .addColumn('app', 'text', (c) => c.notNull())
+    .addColumn('stream', 'text', (c) => c.notNull())
+    .addColumn('phase', 'text', (c) => c.notNull())
+    .addColumn('since_ms', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('recording_phases_phase').ifNotExists().on('recording_phases').columns(['phase', 'since_ms']).execute();
+  await sql`INSERT INTO recording_runs (recording_id, start_ms, end_ms, domain, app, stream)
+    SELECT recording_id, MIN(start_ms), MAX(end_ms), MIN(domain), MIN(app), MIN(stream) FROM (
+      SELECT recording_id, start_ms, end_ms, domain, app, stream,
+        SUM(opens) OVER (PARTITION BY recording_id ORDER BY start_ms, end_ms ROWS UNBOUNDED PRECEDING) AS run
+      FROM (
+        SELECT recording_id, start_ms, end_ms, domain, app, stream,
+          CASE WHEN start_ms <= MAX(end_ms) OVER (PARTITION BY recording_id ORDER BY start_ms, end_ms ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS opens
+        FROM (
+          SELECT recording_id, start_ms, end_ms, domain, app, stream FROM segments
+          UNION ALL
+          SELECT recording_id, start_ms, end_ms, domain, app, stream FROM record_files
+          WHERE recording_id NOT LIKE ${`${INDEX_FILE_RECORDING_PREFIX}%`} AND recording_id NOT IN (SELECT recording_id FROM segments)
+        ) intervals
+      ) flagged
+    ) numbered
+    GROUP BY recording_id, run`.execute(db);
+}
+
 const MIGRATIONS: { version: number; up(db: Transaction<CatalogueDb>, dialect: Dialect): Promise<void> }[] = [
   { version: 1, up: v1 },
   { version: 2, up: v2 },
+  { version: 3, up: v3 },
   // Thumbnails and files' thumbnail tracks (thumbnail-schema.ts).
   { version: 5, up: thumbnailTables },
 ];

@@ -1,6 +1,9 @@
 // Timestamps are BIGINT epoch milliseconds and ids are text made by the
 // application, so the same queries run on SQLite and PostgreSQL.
 
+/** Recording ids of created index files (clips, merges) begin with this; recorders' never do. */
+export const INDEX_FILE_RECORDING_PREFIX = 'idx';
+
 export interface RecordFilesTable {
   record_id: string;
   domain: string;
@@ -83,6 +86,35 @@ export interface RetainedSegmentsTable {
   retained_ms: number;
 }
 
+/**
+ * A stretch of time a recording had media, made of contiguous segments (a reconnect or a
+ * stop and start leaves a gap, so one recording may have several runs). Kept as segments are
+ * catalogued and outliving their records: the usage figures' peak channels are swept over these.
+ */
+export interface RecordingRunsTable {
+  recording_id: string;
+  start_ms: number;
+  end_ms: number;
+  domain: string;
+  app: string;
+  stream: string;
+}
+
+/**
+ * The last known phase of each recording, from its state events: the ones in `recording`
+ * are live now. A closed recording's row stays a while, so that a state event delivered
+ * late (a retried one) cannot reopen it.
+ */
+export interface RecordingPhasesTable {
+  recording_id: string;
+  domain: string;
+  app: string;
+  stream: string;
+  phase: string;
+  /** When the recording entered this phase. */
+  since_ms: number;
+}
+
 export interface SchemaVersionTable {
   version: number;
   applied_ms: number;
@@ -94,6 +126,8 @@ export interface CatalogueDb {
   file_segments: FileSegmentsTable;
   file_ranges: FileRangesTable;
   retained_segments: RetainedSegmentsTable;
+  recording_runs: RecordingRunsTable;
+  recording_phases: RecordingPhasesTable;
   schema_version: SchemaVersionTable;
 }
 

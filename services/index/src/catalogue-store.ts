@@ -3,9 +3,10 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import type { CatalogFile, DescribeFilesQuery, DescribeFilesResult, FileStored, SegmentStored, StorageTarget, StreamRef } from '../../../libs/bus/index.js';
+import type { CatalogFile, DescribeFilesQuery, DescribeFilesResult, FileStored, RecordingStateChanged, SegmentStored, StorageTarget, StreamRef } from '../../../libs/bus/index.js';
 import { migrate, type Dialect } from './catalogue-migrations.js';
 import type { CatalogueDb, ClipSegment, RecordFilesTable, SegmentsTable } from './catalogue-schema.js';
+import { extendRun, recordPhase } from './recording-activity.js';
 import { chunks, referencedAmong, spansInRange, spansOfKeys, type SegmentSpan } from './segment-references.js';
 
 export type CatalogueDriver = { driver: 'sqlite'; path: string } | { driver: 'postgres'; url: string };
@@ -51,15 +52,24 @@ export class CatalogueStore {
     return store;
   }
 
+  /** Catalogues a segment and extends its recording's runs (once: a repeated event adds nothing). */
   async addSegment(ev: SegmentStored, now = Date.now()): Promise<void> {
     const s = ev.segment;
-    await this.db.insertInto('segments').values({
-      segment_id: `${s.recordingId}-${s.sequence}`,
-      domain: s.stream.domain, app: s.stream.app, stream: s.stream.stream, recording_id: s.recordingId,
-      sequence: s.sequence, object_key: ev.objectKey, storage_kind: ev.storage.kind, bucket: ev.storage.bucket,
-      endpoint: ev.storage.endpoint, url: ev.url, start_ms: s.startMs, end_ms: s.endMs, duration_ms: s.durationMs,
-      discontinuity: s.discontinuity ? 1 : 0, size: ev.size, sha256: ev.sha256, created_ms: now,
-    }).onConflict((oc) => oc.column('segment_id').doNothing()).execute();
+    await this.db.transaction().execute(async (tx) => {
+      const inserted = await tx.insertInto('segments').values({
+        segment_id: `${s.recordingId}-${s.sequence}`,
+        domain: s.stream.domain, app: s.stream.app, stream: s.stream.stream, recording_id: s.recordingId,
+        sequence: s.sequence, object_key: ev.objectKey, storage_kind: ev.storage.kind, bucket: ev.storage.bucket,
+        endpoint: ev.storage.endpoint, url: ev.url, start_ms: s.startMs, end_ms: s.endMs, duration_ms: s.durationMs,
+        discontinuity: s.discontinuity ? 1 : 0, size: ev.size, sha256: ev.sha256, created_ms: now,
+      }).onConflict((oc) => oc.column('segment_id').doNothing()).executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) await extendRun(tx, this.dialect, s);
+    });
+  }
+
+  /** Notes a recording's new phase (from its state event). */
+  async addRecordingState(ev: RecordingStateChanged): Promise<void> {
+    await recordPhase(this.db, ev);
   }
 
   /** The row a stored file becomes. */

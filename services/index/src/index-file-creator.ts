@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { RpcFailure, streamLabel, type CreateIndexQuery, type CreateIndexResult, type StorageTarget } from '../../../libs/bus/index.js';
 import type { StorageBackend } from '../../../libs/storage/index.js';
+import { INDEX_FILE_RECORDING_PREFIX } from './catalogue-schema.js';
 import { CatalogueStore, toCatalogFile } from './catalogue-store.js';
 import { ClipPlaylistWriter } from './clip-playlist.js';
 import { inIndexFile } from './index-file.js';
@@ -12,7 +13,7 @@ export interface IndexFileDeps {
 
 /** Ids of created index files: apart from any recording's, and unique without coordination. */
 function indexRecordingId(now: number): string {
-  return `idx${now.toString(36)}${randomBytes(4).toString('hex')}`;
+  return `${INDEX_FILE_RECORDING_PREFIX}${now.toString(36)}${randomBytes(4).toString('hex')}`;
 }
 
 /**

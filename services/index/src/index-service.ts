@@ -2,7 +2,7 @@ import {
   CONSUMERS, INDEX_METHODS, RpcFailure, STREAMS, SUBJECTS, consumeDurable, serve, streamLabel,
   type Bus, type CatalogFile, type ContentQuery, type ContentRange, type CreateIndexQuery, type CreateIndexResult,
   type DeleteRecordsQuery, type DeleteRecordsResult, type DescribeFileQuery, type DescribeFilesQuery, type DescribeFilesResult,
-  type FileStored, type Running, type SegmentStored,
+  type FileStored, type LiveChannels, type RecordingStateChanged, type Running, type SegmentStored, type UsageQuery, type UsageResult,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { StorageRegistry } from '../../../libs/storage/index.js';
@@ -13,12 +13,14 @@ import { createIndexFile } from './index-file-creator.js';
 import type { OrphanDeps } from './orphan-segments.js';
 import { deleteRecords } from './record-deletion.js';
 import { retentionPolicy, sweepExpired } from './retention.js';
+import { liveChannels, usageReport } from './usage-report.js';
 import { ThumbnailIndex } from './thumbnail-index.js';
 
 /** Keeps the catalogue of stored segments and files and answers queries over it. */
 export class IndexService {
   private readonly log = componentLogger('index');
   private consumer: Running | null = null;
+  private phases: Running | null = null;
   private servers: { stop(): void }[] = [];
   private sweeper: NodeJS.Timeout | null = null;
   private thumbnails: ThumbnailIndex | null = null;
@@ -50,6 +52,11 @@ export class IndexService {
     const thumbnails = new ThumbnailIndex(this.bus, this.log);
     this.thumbnails = thumbnails;
     await thumbnails.start(this.store);
+    // Which recordings are recording now: the live part of the usage figures.
+    this.phases = await consumeDurable<RecordingStateChanged>(this.bus, {
+      stream: STREAMS.events, durable: CONSUMERS.indexRecordings, filterSubject: SUBJECTS.recordingState,
+      component: 'index', log: this.log, concurrency: 1,
+    }, (ev) => this.store.addRecordingState(ev));
     const queue = 'index';
     this.servers.push(
       serve<DescribeFilesQuery, DescribeFilesResult>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.describeFiles), 'index', this.log, async (q) => {
@@ -75,6 +82,8 @@ export class IndexService {
       }, queue),
       serve<ContentQuery, ContentRange[]>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.content), 'index', this.log, async (q) =>
         contentRanges(await this.store.segmentSpans(q.stream, q.startMs, q.endMs), q.startMs, q.endMs), queue),
+      serve<UsageQuery, UsageResult>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.usage), 'index', this.log, (q) => usageReport(this.store.db, q, Date.now()), queue),
+      serve<Record<string, never>, LiveChannels[]>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.liveChannels), 'index', this.log, () => liveChannels(this.store.db), queue),
     );
     const policy = retentionPolicy(this.config);
     this.sweeper = setInterval(() => {
@@ -92,6 +101,8 @@ export class IndexService {
     this.servers = [];
     await this.consumer?.stop();
     this.consumer = null;
+    await this.phases?.stop();
+    this.phases = null;
     await this.thumbnails?.stop();
     this.thumbnails = null;
     await this.store?.close();

@@ -4,9 +4,12 @@ import type { StorageBackend } from '../../../libs/storage/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
 import type { CatalogueStore } from './catalogue-store.js';
 import { deleteOrphanSegments } from './orphan-segments.js';
+import { expireRuns, forgetPhasesBefore } from './recording-activity.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 const BATCH = 500;
+/** How long a recording that stopped recording keeps its phase row (a guard against late state events). */
+const PHASE_GUARD_MS = 7 * DAY_MS;
 
 export interface RetentionPolicy {
   fileDays: number;
@@ -29,6 +32,8 @@ export interface SweepResult {
   files: number;
   segments: number;
   objects: number;
+  /** Recording runs (usage history) expired with the files of their domain. */
+  runs: number;
 }
 
 export interface SweepDeps {
@@ -45,7 +50,7 @@ export interface SweepDeps {
  */
 export async function sweepExpired(deps: SweepDeps, policy: RetentionPolicy, now: number): Promise<SweepResult> {
   const { store, log } = deps;
-  const result: SweepResult = { files: 0, segments: 0, objects: 0 };
+  const result: SweepResult = { files: 0, segments: 0, objects: 0, runs: 0 };
   const overridden = Object.keys(policy.domains);
   const scopes = [
     { domains: { except: overridden }, fileDays: policy.fileDays, segmentDays: policy.segmentDays },
@@ -74,6 +79,8 @@ export async function sweepExpired(deps: SweepDeps, policy: RetentionPolicy, now
         result.objects += await deleteOrphanSegments(orphans, deps, { keepCatalogued: true, onError });
       }
     }
+    // Usage figures last as long as the files they describe.
+    result.runs += await expireRuns(store.db, now - scope.fileDays * DAY_MS, scope.domains);
     for (;;) {
       const segs = await store.expiredSegments(now - scope.segmentDays * DAY_MS, scope.domains, BATCH);
       if (segs.length === 0) break;
@@ -92,6 +99,7 @@ export async function sweepExpired(deps: SweepDeps, policy: RetentionPolicy, now
       }
     }
   }
-  if (result.files || result.segments) log.info({ ...result }, 'retention sweep');
+  await forgetPhasesBefore(store.db, now - PHASE_GUARD_MS);
+  if (result.files || result.segments || result.runs) log.info({ ...result }, 'retention sweep');
   return result;
 }

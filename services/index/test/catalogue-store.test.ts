@@ -110,13 +110,13 @@ function catalogueSuite(name: string, driver: () => Promise<CatalogueDriver>): v
       const policy = { fileDays: 180, segmentDays: 90, domains: { 'short.example': { fileDays: 10, segmentDays: 5 } }, deleteObjects: false };
       const now = T0 + 185 * DAY;
       const r = await sweepExpired(deps, policy, now);
-      assert.deepEqual(r, { files: 2, segments: 1, objects: 0 });
+      assert.deepEqual(r, { files: 2, segments: 1, objects: 0, runs: 1 }, 'the old recording\'s run expires with its file');
       assert.equal(await sweepStore.fileRow('old-m3u8-0'), undefined);
       assert.ok(await sweepStore.fileRow('new-m3u8-0'));
       assert.equal(await sweepStore.fileRow('shortlived-m3u8-0'), undefined);
       assert.equal(await sweepStore.countSegments(), 1);
       const again = await sweepExpired(deps, policy, now);
-      assert.deepEqual(again, { files: 0, segments: 0, objects: 0 });
+      assert.deepEqual(again, { files: 0, segments: 0, objects: 0, runs: 0 });
       await sweepStore.close();
     });
   });

@@ -131,10 +131,10 @@ describe('index files - long clips and orphan segments', () => {
       await createIndexFile({ stream, startMs: T0, endMs: T0 + 4000, endIncluded: false, target: CLIPS, objectKey: 'clips/r2.m3u8' }, deps);
       const policy = { fileDays: 30, segmentDays: 10, domains: {}, deleteObjects: true };
       const early = await sweepExpired(deps, policy, T0 + 15 * DAY);
-      assert.deepEqual(early, { files: 0, segments: 2, objects: 0 }, 'records expire, the clip keeps the objects');
+      assert.deepEqual(early, { files: 0, segments: 2, objects: 0, runs: 0 }, 'records expire, the clip keeps the objects');
       assert.deepEqual(buckets.deleted, []);
       const late = await sweepExpired(deps, policy, T0 + 35 * DAY);
-      assert.deepEqual(late, { files: 1, segments: 0, objects: 3 });
+      assert.deepEqual(late, { files: 1, segments: 0, objects: 3, runs: 1 });
       assert.deepEqual(buckets.deleted.sort(), ['clips:clips/r2.m3u8', ...segs.map((s) => `rec:${s.objectKey}`)].sort());
       assert.equal((await store.placesOf(segs.map((s) => s.objectKey))).size, 0, 'no note left behind');
     } finally {

@@ -39,6 +39,7 @@ export const METHOD_SCOPES: Record<MethodName, Scope> = {
   revokeApiKey: 'admin',
   setPublishAuthKeys: 'admin',
   describePublishAuth: 'admin',
+  describeLiveRecordUsage: 'read',
   addLiveAppSnapshotConfig: 'write',
   updateLiveAppSnapshotConfig: 'write',
   deleteLiveAppSnapshotConfig: 'write',

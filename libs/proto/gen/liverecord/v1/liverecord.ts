@@ -918,6 +918,46 @@ export interface GetTranscodeTaskResponse {
   transcodeTask?: TranscodeTask | undefined;
 }
 
+export interface DescribeLiveRecordUsageRequest {
+  /** Only this domain: every month of the range is listed, zeros included. Empty: every domain that recorded in the range. */
+  domainName: string;
+  /** First month, YYYY-MM (UTC calendar months); default the current month. */
+  startMonth: string;
+  /** Last month, YYYY-MM, included; default start_month. At most 24 months from start_month. */
+  endMonth: string;
+}
+
+/** The recorded minutes of one format. */
+export interface RecordFormatMinutes {
+  /** m3u8, cmaf, flv or mp4. */
+  format: string;
+  minutes: number;
+}
+
+export interface LiveRecordUsage {
+  domainName: string;
+  /** YYYY-MM (UTC). */
+  month: string;
+  /**
+   * The most streams recording at one instant of the month. A stream counts while its recording has media
+   * (a reconnect gap does not count), and while it is recording now up to now; a recording crossing
+   * the month's boundary counts in both months.
+   */
+  peakChannels: number;
+  /** When the peak was first reached; empty when nothing was recorded. */
+  peakTime: string;
+  /**
+   * Minutes of the catalogued recording files of each format that has any (created clips and merges do not
+   * count); a file crossing the month's boundary is shared in proportion to its time on each side.
+   */
+  recordedMinutes: RecordFormatMinutes[];
+}
+
+export interface DescribeLiveRecordUsageResponse {
+  /** By domain, then month. */
+  usageList: LiveRecordUsage[];
+}
+
 function createBaseRecordIndexInfo(): RecordIndexInfo {
   return {
     recordId: "",
@@ -15241,6 +15281,430 @@ export const GetTranscodeTaskResponse: MessageFns<GetTranscodeTaskResponse> = {
   },
 };
 
+function createBaseDescribeLiveRecordUsageRequest(): DescribeLiveRecordUsageRequest {
+  return { domainName: "", startMonth: "", endMonth: "" };
+}
+
+export const DescribeLiveRecordUsageRequest: MessageFns<DescribeLiveRecordUsageRequest> = {
+  encode(message: DescribeLiveRecordUsageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.startMonth !== "") {
+      writer.uint32(18).string(message.startMonth);
+    }
+    if (message.endMonth !== "") {
+      writer.uint32(26).string(message.endMonth);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveRecordUsageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveRecordUsageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.startMonth = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.endMonth = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveRecordUsageRequest {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      startMonth: isSet(object.startMonth)
+        ? globalThis.String(object.startMonth)
+        : isSet(object.start_month)
+        ? globalThis.String(object.start_month)
+        : "",
+      endMonth: isSet(object.endMonth)
+        ? globalThis.String(object.endMonth)
+        : isSet(object.end_month)
+        ? globalThis.String(object.end_month)
+        : "",
+    };
+  },
+
+  toJSON(message: DescribeLiveRecordUsageRequest): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.startMonth !== "") {
+      obj.startMonth = message.startMonth;
+    }
+    if (message.endMonth !== "") {
+      obj.endMonth = message.endMonth;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveRecordUsageRequest>, I>>(base?: I): DescribeLiveRecordUsageRequest {
+    return DescribeLiveRecordUsageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveRecordUsageRequest>, I>>(
+    object: I,
+  ): DescribeLiveRecordUsageRequest {
+    const message = createBaseDescribeLiveRecordUsageRequest();
+    message.domainName = object.domainName ?? "";
+    message.startMonth = object.startMonth ?? "";
+    message.endMonth = object.endMonth ?? "";
+    return message;
+  },
+};
+
+function createBaseRecordFormatMinutes(): RecordFormatMinutes {
+  return { format: "", minutes: 0 };
+}
+
+export const RecordFormatMinutes: MessageFns<RecordFormatMinutes> = {
+  encode(message: RecordFormatMinutes, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.format !== "") {
+      writer.uint32(10).string(message.format);
+    }
+    if (message.minutes !== 0) {
+      writer.uint32(17).double(message.minutes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordFormatMinutes {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordFormatMinutes();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.minutes = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordFormatMinutes {
+    return {
+      format: isSet(object.format) ? globalThis.String(object.format) : "",
+      minutes: isSet(object.minutes) ? globalThis.Number(object.minutes) : 0,
+    };
+  },
+
+  toJSON(message: RecordFormatMinutes): unknown {
+    const obj: any = {};
+    if (message.format !== "") {
+      obj.format = message.format;
+    }
+    if (message.minutes !== 0) {
+      obj.minutes = floatToJson(message.minutes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordFormatMinutes>, I>>(base?: I): RecordFormatMinutes {
+    return RecordFormatMinutes.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordFormatMinutes>, I>>(object: I): RecordFormatMinutes {
+    const message = createBaseRecordFormatMinutes();
+    message.format = object.format ?? "";
+    message.minutes = object.minutes ?? 0;
+    return message;
+  },
+};
+
+function createBaseLiveRecordUsage(): LiveRecordUsage {
+  return { domainName: "", month: "", peakChannels: 0, peakTime: "", recordedMinutes: [] };
+}
+
+export const LiveRecordUsage: MessageFns<LiveRecordUsage> = {
+  encode(message: LiveRecordUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domainName !== "") {
+      writer.uint32(10).string(message.domainName);
+    }
+    if (message.month !== "") {
+      writer.uint32(18).string(message.month);
+    }
+    if (message.peakChannels !== 0) {
+      writer.uint32(24).int32(message.peakChannels);
+    }
+    if (message.peakTime !== "") {
+      writer.uint32(34).string(message.peakTime);
+    }
+    for (const v of message.recordedMinutes) {
+      RecordFormatMinutes.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LiveRecordUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLiveRecordUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domainName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.month = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.peakChannels = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.peakTime = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.recordedMinutes.push(RecordFormatMinutes.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LiveRecordUsage {
+    return {
+      domainName: isSet(object.domainName)
+        ? globalThis.String(object.domainName)
+        : isSet(object.domain_name)
+        ? globalThis.String(object.domain_name)
+        : "",
+      month: isSet(object.month) ? globalThis.String(object.month) : "",
+      peakChannels: isSet(object.peakChannels)
+        ? globalThis.Number(object.peakChannels)
+        : isSet(object.peak_channels)
+        ? globalThis.Number(object.peak_channels)
+        : 0,
+      peakTime: isSet(object.peakTime)
+        ? globalThis.String(object.peakTime)
+        : isSet(object.peak_time)
+        ? globalThis.String(object.peak_time)
+        : "",
+      recordedMinutes: globalThis.Array.isArray(object?.recordedMinutes)
+        ? object.recordedMinutes.map((e: any) => RecordFormatMinutes.fromJSON(e))
+        : globalThis.Array.isArray(object?.recorded_minutes)
+        ? object.recorded_minutes.map((e: any) => RecordFormatMinutes.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LiveRecordUsage): unknown {
+    const obj: any = {};
+    if (message.domainName !== "") {
+      obj.domainName = message.domainName;
+    }
+    if (message.month !== "") {
+      obj.month = message.month;
+    }
+    if (message.peakChannels !== 0) {
+      obj.peakChannels = Math.round(message.peakChannels);
+    }
+    if (message.peakTime !== "") {
+      obj.peakTime = message.peakTime;
+    }
+    if (message.recordedMinutes?.length) {
+      obj.recordedMinutes = message.recordedMinutes.map((e) => RecordFormatMinutes.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LiveRecordUsage>, I>>(base?: I): LiveRecordUsage {
+    return LiveRecordUsage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LiveRecordUsage>, I>>(object: I): LiveRecordUsage {
+    const message = createBaseLiveRecordUsage();
+    message.domainName = object.domainName ?? "";
+    message.month = object.month ?? "";
+    message.peakChannels = object.peakChannels ?? 0;
+    message.peakTime = object.peakTime ?? "";
+    message.recordedMinutes = object.recordedMinutes?.map((e) => RecordFormatMinutes.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDescribeLiveRecordUsageResponse(): DescribeLiveRecordUsageResponse {
+  return { usageList: [] };
+}
+
+export const DescribeLiveRecordUsageResponse: MessageFns<DescribeLiveRecordUsageResponse> = {
+  encode(message: DescribeLiveRecordUsageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.usageList) {
+      LiveRecordUsage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeLiveRecordUsageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeLiveRecordUsageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.usageList.push(LiveRecordUsage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescribeLiveRecordUsageResponse {
+    return {
+      usageList: globalThis.Array.isArray(object?.usageList)
+        ? object.usageList.map((e: any) => LiveRecordUsage.fromJSON(e))
+        : globalThis.Array.isArray(object?.usage_list)
+        ? object.usage_list.map((e: any) => LiveRecordUsage.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DescribeLiveRecordUsageResponse): unknown {
+    const obj: any = {};
+    if (message.usageList?.length) {
+      obj.usageList = message.usageList.map((e) => LiveRecordUsage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DescribeLiveRecordUsageResponse>, I>>(base?: I): DescribeLiveRecordUsageResponse {
+    return DescribeLiveRecordUsageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DescribeLiveRecordUsageResponse>, I>>(
+    object: I,
+  ): DescribeLiveRecordUsageResponse {
+    const message = createBaseDescribeLiveRecordUsageResponse();
+    message.usageList = object.usageList?.map((e) => LiveRecordUsage.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * The public API of liverecord. Method names follow the recording APIs of the
  * managed cloud service so that its users find their way; field names are the
@@ -15533,6 +15997,23 @@ export const LiveRecordServiceService = {
     responseSerialize: (value: DescribePublishAuthResponse): Buffer =>
       Buffer.from(DescribePublishAuthResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DescribePublishAuthResponse => DescribePublishAuthResponse.decode(value),
+  },
+  /**
+   * ---- Usage figures (issue 12) ----
+   * What the service bills by, per domain and UTC month, from the catalogue: the peak of concurrent
+   * recording channels (and when it was reached) and the recorded minutes per format.
+   */
+  describeLiveRecordUsage: {
+    path: "/liverecord.v1.LiveRecordService/DescribeLiveRecordUsage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeLiveRecordUsageRequest): Buffer =>
+      Buffer.from(DescribeLiveRecordUsageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeLiveRecordUsageRequest => DescribeLiveRecordUsageRequest.decode(value),
+    responseSerialize: (value: DescribeLiveRecordUsageResponse): Buffer =>
+      Buffer.from(DescribeLiveRecordUsageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeLiveRecordUsageResponse =>
+      DescribeLiveRecordUsageResponse.decode(value),
   },
   /**
    * ---- Thumbnails while recording (issue 11): snapshot configuration per domain and app, catalogued thumbnails. ----
@@ -15870,6 +16351,12 @@ export interface LiveRecordServiceServer extends UntypedServiceImplementation {
   setPublishAuthKeys: handleUnaryCall<SetPublishAuthKeysRequest, SetPublishAuthKeysResponse>;
   /** Whether a domain's publishes must be signed and which keys are set (never the keys). */
   describePublishAuth: handleUnaryCall<DescribePublishAuthRequest, DescribePublishAuthResponse>;
+  /**
+   * ---- Usage figures (issue 12) ----
+   * What the service bills by, per domain and UTC month, from the catalogue: the peak of concurrent
+   * recording channels (and when it was reached) and the recorded minutes per format.
+   */
+  describeLiveRecordUsage: handleUnaryCall<DescribeLiveRecordUsageRequest, DescribeLiveRecordUsageResponse>;
   /**
    * ---- Thumbnails while recording (issue 11): snapshot configuration per domain and app, catalogued thumbnails. ----
    * A snapshot configuration for a domain's app ("*": every app): interval, resolution, where the JPEGs go.
@@ -16274,6 +16761,26 @@ export interface LiveRecordServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DescribePublishAuthResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ---- Usage figures (issue 12) ----
+   * What the service bills by, per domain and UTC month, from the catalogue: the peak of concurrent
+   * recording channels (and when it was reached) and the recorded minutes per format.
+   */
+  describeLiveRecordUsage(
+    request: DescribeLiveRecordUsageRequest,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordUsageResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveRecordUsage(
+    request: DescribeLiveRecordUsageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordUsageResponse) => void,
+  ): ClientUnaryCall;
+  describeLiveRecordUsage(
+    request: DescribeLiveRecordUsageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeLiveRecordUsageResponse) => void,
   ): ClientUnaryCall;
   /**
    * ---- Thumbnails while recording (issue 11): snapshot configuration per domain and app, catalogued thumbnails. ----
