@@ -11,6 +11,7 @@ import { MatcherService } from '../../services/matcher/src/matcher-service.js';
 import { NotifierService } from '../../services/notifier/src/notifier-service.js';
 import { RecorderService } from '../../services/recorder/src/recorder-service.js';
 import { SpliceTimerService } from '../../services/splice-timer/src/splice-timer-service.js';
+import { TranscoderService } from '../../services/transcoder/src/transcoder-service.js';
 import { UploaderService } from '../../services/storage-uploader/src/uploader-service.js';
 
 /** Stops nothing itself: on the way down it waits until what the recorder flushed is stored, catalogued and announced. */
@@ -26,7 +27,7 @@ function drainBarrier(bus: Bus, services: string[]): Startable {
   };
 }
 
-export const EMBEDDABLE = ['index', 'storage-uploader', 'notifier', 'splice-timer', 'recorder', 'matcher', 'ingest', 'api'] as const;
+export const EMBEDDABLE = ['index', 'storage-uploader', 'notifier', 'splice-timer', 'recorder', 'matcher', 'transcoder', 'ingest', 'api'] as const;
 
 /** The services in start order; they stop in reverse, the drain barrier between producers and consumers. */
 function buildServices(bus: Bus, cfg: Config): Startable[] {
@@ -41,6 +42,8 @@ function buildServices(bus: Bus, cfg: Config): Startable[] {
     'splice-timer': () => new SpliceTimerService(bus),
     recorder: () => new RecorderService(bus, cfg),
     matcher: () => new MatcherService(bus, cfg),
+    // After the ingest on the way down: renditions see their sources end, then finish.
+    transcoder: () => new TranscoderService(bus, cfg),
     ingest: () => new IngestService(bus, cfg),
     api: () => new ApiService(bus, cfg),
   };

@@ -96,6 +96,10 @@ export async function ensureTopology(bus: Bus, leaseTtlMs: number, media: MediaR
   await openBucket(bus, BUCKETS.apiKeys, { history: 1, replicas });
   await openBucket(bus, BUCKETS.publishAuth, { history: 1, replicas });
   await openBucket(bus, BUCKETS.snapshotConfigs, { history: 5, replicas });
+  await openBucket(bus, BUCKETS.transcodeTemplates, { history: 5, replicas });
+  await openBucket(bus, BUCKETS.transcodeDemand, { history: 1, replicas });
+  await openBucket(bus, BUCKETS.transcodeVariants, { history: 1, replicas });
+  await openBucket(bus, BUCKETS.transcodeLeases, { history: 1, ttl: leaseTtlMs, replicas });
   await openBucket(bus, BUCKETS.leases, { history: 1, ttl: leaseTtlMs, replicas });
 }
 

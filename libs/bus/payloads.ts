@@ -35,6 +35,18 @@ export interface IngestPublished {
   /** Where the session's packets are on the media plane. */
   media: MediaOrigin;
   at: number;
+  /** Set when the stream is a rendition made by the transcoder, not a publisher's push. */
+  rendition?: RenditionOrigin;
+}
+
+/** What a rendition stream was transcoded from, and for which recording template. */
+export interface RenditionOrigin {
+  source: StreamRef;
+  sourceSessionId: string;
+  /** The transcoding template (its id is the stream name's suffix). */
+  transcodeTemplateId: string;
+  /** The recording template whose transcode_record_format the rendition is recorded with. */
+  recordTemplateId: string;
 }
 
 /** The media-plane position of one publish session. */

@@ -50,6 +50,10 @@ export const SUBJECTS = {
   recorderRpc: (method: RecorderMethod) => `lr.rpc.recorder.${method}`,
   /** Request/reply template, callback and decision management answered by the matcher. */
   matcherRpc: (method: MatcherMethod) => `lr.rpc.matcher.${method}`,
+  /** Request/reply transcoding-template management answered by the transcoder (queue group). */
+  transcoderRpc: (method: TranscoderMethod) => `lr.rpc.transcoder.${method}`,
+  /** A rendition's transcoding began, ended or failed (libs/bus/transcode-payloads.ts). */
+  transcodeState: 'lr.evt.transcode.state',
   /** An error that escaped every handler of a process (libs/runtime/escaped-errors.ts): logged, counted and evented. */
   processError: 'lr.evt.process.error',
   /** A storage writer's view of its backend (libs/runtime/storage-health.ts); the api reports it at /healthz. */
@@ -95,6 +99,13 @@ export const MATCHER_METHODS = {
 } as const;
 export type MatcherMethod = (typeof MATCHER_METHODS)[keyof typeof MATCHER_METHODS];
 
+export const TRANSCODER_METHODS = {
+  addTemplate: 'add_template',
+  listTemplates: 'list_templates',
+  deleteTemplate: 'delete_template',
+} as const;
+export type TranscoderMethod = (typeof TRANSCODER_METHODS)[keyof typeof TRANSCODER_METHODS];
+
 export const BUCKETS = {
   /** Actor snapshots, one per live stream with a recording actor. */
   actors: 'lr_actors',
@@ -108,6 +119,14 @@ export const BUCKETS = {
   notify: 'lr_notify',
   /** The last publish decision per stream. */
   decisions: 'lr_decisions',
+  /** Transcoding templates keyed by (domain, app, template id). */
+  transcodeTemplates: 'lr_transcode_templates',
+  /** Renditions some recording needs now, keyed by (source stream, template id): the matcher writes, transcoders claim. */
+  transcodeDemand: 'lr_transcode_demand',
+  /** Which transcoder runs which rendition (TTL bucket, compare-and-set). */
+  transcodeLeases: 'lr_transcode_leases',
+  /** What a master playlist says of each variant (codecs), by source and by rendition stream. */
+  transcodeVariants: 'lr_transcode_variants',
   /** Callback deliveries by event id (notifier): each id delivered once. */
   callbacks: 'lr_callbacks',
   /** API keys by key id: scope, name and the SHA-256 of the secret (never the secret). */
@@ -121,6 +140,8 @@ export const BUCKETS = {
 export const CONSUMERS = {
   matcher: 'matcher',
   recorder: 'recorder',
+  /** The transcoder's reader of stored files (master playlists over source and renditions). */
+  transcoderMaster: 'transcoder-master',
   uploader: 'storage-uploader',
   index: 'index',
   /** The index's reader of recording state changes (which recordings are live now). */

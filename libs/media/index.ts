@@ -8,3 +8,5 @@ export { avcTrackConfig, hevcTrackConfig, aacTrackConfig, mp3TrackConfig, type V
 export { SegmentWriter, type SegmentContainer, type SegmentTracks } from './segment-writer.js';
 export { annexBKeyframe, avcParameterSets, hevcParameterSets, lengthPrefixedNals } from './annexb.js';
 export { keyframeToJpeg, composeSpriteSheets, jpegSize, splitJpegs, type JpegImage, type SpriteLayout } from './thumbnail-images.js';
+export { startLiveTranscode, liveTranscodeOutputOptions, type LiveTranscode, type LiveTranscodeSettings } from './live-transcode.js';
+export { FlvStreamReader, type FlvStreamTag } from './flv-stream-reader.js';

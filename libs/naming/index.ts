@@ -1,1 +1,2 @@
 export * from './object-keys.js';
+export * from './renditions.js';

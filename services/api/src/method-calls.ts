@@ -15,6 +15,7 @@ import type { RecordHandlers } from './record-handlers.js';
 import type { SnapshotHandlers } from './snapshot-handlers.js';
 import { checkSizes } from './request-fields.js';
 import type { TemplateHandlers } from './template-handlers.js';
+import type { TranscodeHandlers } from './transcode-handlers.js';
 
 /** A handler for every method: a mapped type, so a method added to the proto does not compile without one. */
 export type MethodTable = { [M in MethodName]: (req: RequestOf<M>, caller: ApiKeyRecord) => Promise<ResponseOf<M>> };
@@ -24,9 +25,10 @@ export interface MethodHandlers {
   templates: TemplateHandlers;
   security: SecurityHandlers;
   snapshots: SnapshotHandlers;
+  transcodes: TranscodeHandlers;
 }
 
-export function methodTable({ handlers, templates, security, snapshots }: MethodHandlers): MethodTable {
+export function methodTable({ handlers, templates, security, snapshots, transcodes }: MethodHandlers): MethodTable {
   return {
     describeLiveStreamRecordIndexFiles: (r) => handlers.describeFiles(r),
     describeLiveStreamRecordIndexFile: (r) => handlers.describeFile(r),
@@ -50,6 +52,9 @@ export function methodTable({ handlers, templates, security, snapshots }: Method
     revokeApiKey: (r) => security.revokeKey(r),
     setPublishAuthKeys: (r) => security.setPublishKeys(r),
     describePublishAuth: (r) => security.describePublishAuth(r),
+    addCustomLiveStreamTranscode: (r) => transcodes.add(r),
+    describeLiveStreamTranscodeInfo: (r) => transcodes.describe(r),
+    deleteLiveStreamTranscode: (r) => transcodes.delete(r),
     describeLiveRecordUsage: (r) => handlers.usage(r),
     addLiveAppSnapshotConfig: (r) => snapshots.add(r),
     updateLiveAppSnapshotConfig: (r) => snapshots.update(r),

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import type { KV } from '@nats-io/kv';
 import {
-  CONSUMERS, MATCHER_METHODS, PACKAGED_FORMATS, RECORDER_METHODS, RetryLater, RpcFailure, STREAMS, SUBJECTS, call, consumeDurable, isNoResponders,
-  publishDurable, request, serve, streamLabel, streamToken,
+  BUCKETS, CONSUMERS, MATCHER_METHODS, PACKAGED_FORMATS, RECORDER_METHODS, RetryLater, RpcFailure, STREAMS, SUBJECTS, call, consumeDurable, isNoResponders,
+  bucket, publishDurable, request, serve, streamLabel, streamToken, transcodeDemandKey,
   type ActorLookup, type ActorMessage, type ActorReply, type Bus, type IngestPublished, type IngestUnpublished, type MatchDecision,
   type MatcherMethod, type NotifyConfig, type Page, type PageQuery, type RecordAssignment, type RecordTemplate, type Running, type StreamRef, type TemplateKeyQuery, type TemplateListQuery,
+  type TranscodeDemand,
 } from '../../../libs/bus/index.js';
 import { recordLimits, type Config, type RecordLimits } from '../../../libs/config/index.js';
 import { unsupportedCodecReason } from '../../../libs/media/index.js';
@@ -12,6 +14,7 @@ import { componentLogger, meter } from '../../../libs/telemetry/index.js';
 import { defaultTemplate } from './default-template.js';
 import { validateNotify } from './notify-validation.js';
 import { askOnDemand, OnDemandFailure } from './on-demand.js';
+import { renditionTemplate } from './rendition-plan.js';
 import { matchTemplate, planFor } from './template-match.js';
 import { TemplateStore } from './template-store.js';
 import { LOCAL_ONLY, ValidationError, templateId, templateKeyFields, validateOssTemplate, validateVodTemplate } from './template-validation.js';
@@ -46,6 +49,7 @@ export class MatcherService {
   private readonly store: TemplateStore;
   private readonly limits: RecordLimits;
   private servers: { stop(): void }[] = [];
+  private demand!: KV;
   private readonly decisions = meter('matcher').createCounter('liverecord_matcher_decisions_total', { description: 'Publish decisions by reason' });
 
   constructor(private bus: Bus, private config: Config) {
@@ -64,6 +68,7 @@ export class MatcherService {
 
   async start(): Promise<void> {
     await this.store.start();
+    this.demand = await bucket(this.bus, BUCKETS.transcodeDemand);
     this.serveManagement();
     this.consumer = await consumeDurable<IngestPublished | IngestUnpublished>(this.bus, {
       stream: STREAMS.events, durable: CONSUMERS.matcher, filterSubject: SUBJECTS.ingestAll,
@@ -149,10 +154,14 @@ export class MatcherService {
   private async onPublish(ev: IngestPublished): Promise<void> {
     const reply = await this.toActor(ev, { type: 'publish', publish: ev });
     if (reply?.ok) {
-      await this.decide(ev, { record: true, reason: 'continued', detail: `continues recording ${reply.recordingId} (${reply.phase})`, template: null });
+      // A source back within its reconnect window needs its renditions again, made from the new session.
+      const template = ev.rendition ? null : await this.templateOfLastDecision(ev.stream);
+      if (template) await this.demandRenditions(template, ev);
+      await this.decide(ev, { record: true, reason: 'continued', detail: `continues recording ${reply.recordingId} (${reply.phase})`, template });
       return;
     }
     if (reply && !reply.ok) throw new RetryLater(`actor busy: ${reply.message}`, 500);
+    if (ev.rendition) return this.onRenditionPublish(ev);
 
     const codecProblem = unsupportedCodecReason(ev.codecs.video, ev.codecs.audio);
     if (codecProblem) {
@@ -164,16 +173,56 @@ export class MatcherService {
       await this.decide(ev, { record: false, reason: 'no_template', detail: 'no recording template matches the stream', template: null });
       return;
     }
+    const outcome = decideTrigger(template, ev, await this.askOnDemand(template, ev), this.config.matcher.onDemandFallback);
+    if (outcome.record) await this.demandRenditions(template, ev);
     if (template.formats.length === 0) {
-      await this.decide(ev, { record: false, reason: 'transcode_unavailable', detail: 'the template records transcoded renditions only, and this deployment produces none', template });
+      // Renditions only: the source gets no actor of its own, but keeps publishing (record: true) for the transcoder.
+      await this.decide(ev, { record: outcome.record, reason: outcome.reason, detail: `template ${template.domain}/${template.app}/${template.stream}: ${outcome.detail}; renditions only (${template.transcodeTemplates.join(', ')})`, template });
       return;
     }
-    const outcome = decideTrigger(template, ev, await this.askOnDemand(template, ev), this.config.matcher.onDemandFallback);
     const plan = planFor(template, ev, outcome.cycleOverrides, outcome.formats);
     // The stream gets an actor even when not recording now, so that a start command can begin it.
     const assignment: RecordAssignment = { recordingId: newRecordingId(), plan, publish: ev, startRecording: outcome.record };
     await publishDurable(this.bus, SUBJECTS.assign, assignment, `assign:${ev.sessionId}`);
     await this.decide(ev, { record: outcome.record, reason: outcome.reason, detail: `template ${template.domain}/${template.app}/${template.stream}: ${outcome.detail}`, template, plan });
+  }
+
+  /** The template the stream's recording was matched with (a continued decision names it too). */
+  private async templateOfLastDecision(stream: StreamRef): Promise<RecordTemplate | null> {
+    const id = (await this.store.lastDecision(stream))?.templateId;
+    return id ? this.templates().find((t) => t.id === id) ?? null : null;
+  }
+
+  /** Asks the transcoders for the template's renditions of this publish session (KV lr_transcode_demand). */
+  private async demandRenditions(template: RecordTemplate, ev: IngestPublished): Promise<void> {
+    const token = streamToken(ev.stream);
+    for (const id of template.transcodeTemplates) {
+      const d: TranscodeDemand = {
+        source: ev.stream, sourceSessionId: ev.sessionId, media: ev.media, sourceCodecs: ev.codecs, params: ev.params,
+        transcodeTemplateId: id, recordTemplateId: template.id, at: Date.now(),
+      };
+      await this.demand.put(transcodeDemandKey(token, id), JSON.stringify(d));
+    }
+    if (template.transcodeTemplates.length) this.log.info({ stream: streamLabel(ev.stream), sessionId: ev.sessionId, renditions: template.transcodeTemplates }, 'renditions asked for');
+  }
+
+  /**
+   * A rendition the transcoder publishes is recorded like a push, with the
+   * source's recording template (its transcode_record_format) and no trigger
+   * of its own: the source's decision to record it was taken already.
+   */
+  private async onRenditionPublish(ev: IngestPublished): Promise<void> {
+    const r = ev.rendition!;
+    const source = this.templates().find((t) => t.id === r.recordTemplateId);
+    if (!source || source.transcodeFormats.length === 0) {
+      await this.decide(ev, { record: false, reason: 'no_template', detail: `recording template ${r.recordTemplateId} of the source ${streamLabel(r.source)} is gone or records no renditions`, template: null });
+      return;
+    }
+    const template = renditionTemplate(source, r.source.stream, r.transcodeTemplateId);
+    const plan = planFor(template, ev);
+    const assignment: RecordAssignment = { recordingId: newRecordingId(), plan, publish: ev, startRecording: true };
+    await publishDurable(this.bus, SUBJECTS.assign, assignment, `assign:${ev.sessionId}`);
+    await this.decide(ev, { record: true, reason: 'recording', detail: `rendition ${r.transcodeTemplateId} of ${streamLabel(r.source)}, template ${source.domain}/${source.app}/${source.stream}`, template, plan });
   }
 
   private async onUnpublish(ev: IngestUnpublished): Promise<void> {

@@ -1,0 +1,58 @@
+// Transcoding templates in KV (lr_transcode_templates), keyed by the token of
+// (domain, app, id): domains hold dots and apps may be "*", neither fit a key as is.
+import type { KV } from '@nats-io/kv';
+import { BUCKETS, RpcFailure, bucket, type Bus, type TranscodeTemplate, type TranscodeTemplateKey, type TranscodeTemplateListQuery } from '../../../libs/bus/index.js';
+
+export function templateStoreKey(k: TranscodeTemplateKey): string {
+  return Buffer.from(`${k.domain}/${k.app}/${k.id}`, 'utf8').toString('base64url');
+}
+
+function isWrongRevision(err: unknown): boolean {
+  return /wrong last sequence|key exists|10071/i.test(String((err as Error)?.message ?? err));
+}
+
+export class TranscodeTemplateStore {
+  private kv!: KV;
+
+  constructor(private readonly bus: Bus) {}
+
+  async open(): Promise<void> {
+    this.kv = await bucket(this.bus, BUCKETS.transcodeTemplates);
+  }
+
+  async add(t: TranscodeTemplate): Promise<TranscodeTemplate> {
+    try {
+      await this.kv.create(templateStoreKey(t), JSON.stringify(t));
+    } catch (err) {
+      if (isWrongRevision(err)) throw new RpcFailure({ code: 'already_exists', message: `template: transcoding template ${t.id} of ${t.domain}/${t.app} already exists (delete it first to change it)` });
+      throw err;
+    }
+    return t;
+  }
+
+  async get(k: TranscodeTemplateKey): Promise<TranscodeTemplate | null> {
+    const e = await this.kv.get(templateStoreKey(k));
+    return e && e.operation === 'PUT' ? e.json<TranscodeTemplate>() : null;
+  }
+
+  /** The template a stream of `app` uses for `id`: the app's own, else the domain's "*" one. */
+  async forStream(domain: string, app: string, id: string): Promise<TranscodeTemplate | null> {
+    return (await this.get({ domain, app, id })) ?? (app === '*' ? null : this.get({ domain, app: '*', id }));
+  }
+
+  async remove(k: TranscodeTemplateKey): Promise<void> {
+    if (!(await this.get(k))) throw new RpcFailure({ code: 'not_found', message: `template: no transcoding template ${k.id} for ${k.domain}/${k.app}` });
+    await this.kv.delete(templateStoreKey(k));
+  }
+
+  async list(q: TranscodeTemplateListQuery): Promise<TranscodeTemplate[]> {
+    const out: TranscodeTemplate[] = [];
+    for await (const key of await this.kv.keys()) {
+      const [domain, app] = Buffer.from(key, 'base64url').toString('utf8').split('/');
+      if (domain !== q.domain || (q.app && app !== q.app && app !== '*')) continue;
+      const e = await this.kv.get(key);
+      if (e && e.operation === 'PUT') out.push(e.json<TranscodeTemplate>());
+    }
+    return out.sort((a, b) => a.app.localeCompare(b.app) || a.id.localeCompare(b.id));
+  }
+}

@@ -1,0 +1,274 @@
+import type { KV, KvEntry } from '@nats-io/kv';
+import {
+  BUCKETS, RpcFailure, SUBJECTS, TRANSCODER_METHODS, bucket, publishDurable, serve, streamLabel,
+  type Bus, type StreamRef, type TranscodeDemand, type TranscodeStateChanged, type TranscodeTemplate, type TranscodeTemplateListQuery, type TranscoderMethod,
+} from '../../../libs/bus/index.js';
+import type { Config } from '../../../libs/config/index.js';
+import { renditionStreamName } from '../../../libs/naming/index.js';
+import type { AddCustomLiveStreamTranscodeRequest, DeleteLiveStreamTranscodeRequest } from '../../../libs/proto/index.js';
+import { componentLogger, meter } from '../../../libs/telemetry/index.js';
+import { MasterComposer } from './master-composer.js';
+import { RenditionJob, type JobExit } from './rendition-job.js';
+import { RenditionLeases } from './rendition-leases.js';
+import { TemplateFieldError, templateKey, validateTranscodeTemplate } from './template-validation.js';
+import { TranscodeTemplateStore } from './template-store.js';
+import { VariantStore } from './variants.js';
+
+/** A source that sends nothing for this long ended without its end marker (its ingest died). */
+const SOURCE_IDLE_MS = 30000;
+/** On shutdown, renditions get this long to see their source end by itself before they are cut. */
+const SHUTDOWN_GRACE_MS = 5000;
+
+interface Hosted {
+  key: string;
+  job: RenditionJob;
+  demand: TranscodeDemand;
+  rendition: StreamRef;
+  leaseRevision: number;
+  demandRevision: number;
+  renewedAt: number;
+  codecs: { source: string; rendition: string } | null;
+}
+
+async function validated<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof TemplateFieldError) throw new RpcFailure({ code: 'invalid_argument', message: err.message });
+    throw err;
+  }
+}
+
+function isWrongRevision(err: unknown): boolean {
+  return /wrong last sequence|key exists|10071/i.test(String((err as Error)?.message ?? err));
+}
+
+/**
+ * Live transcoding: keeps the transcoding templates, and makes the renditions
+ * some recording needs (KV lr_transcode_demand). Each rendition is claimed with
+ * a lease, so any number of transcoders share the work and take over a dead
+ * one's; one ffmpeg process per rendition while its source session lasts.
+ */
+export class TranscoderService {
+  private readonly log = componentLogger('transcoder');
+  private readonly templates: TranscodeTemplateStore;
+  private readonly leases: RenditionLeases;
+  private readonly variants: VariantStore;
+  private readonly master: MasterComposer;
+  private demand!: KV;
+  private readonly hosted = new Map<string, Hosted>();
+  private readonly claiming = new Set<string>();
+  /** Renditions whose end is being recorded (demand, lease, event): shutdown waits for them. */
+  private readonly finishing = new Set<Promise<void>>();
+  private servers: { stop(): void }[] = [];
+  private watch: { stop(): void } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private readonly m = meter('transcoder');
+  private readonly running = this.m.createUpDownCounter('liverecord_transcoder_renditions', { description: 'Renditions being transcoded by this process' });
+  private readonly exits = this.m.createCounter('liverecord_transcoder_exits_total', { description: 'Renditions ended, by reason' });
+  private readonly batches = this.m.createCounter('liverecord_transcoder_media_batches_total', { description: 'Rendition packet batches published to the media plane' });
+  private readonly bytes = this.m.createCounter('liverecord_transcoder_media_bytes_total', { description: 'Rendition bytes published to the media plane' });
+  private readonly failures = this.m.createCounter('liverecord_transcoder_media_failures_total', { description: 'Rendition batches the media plane did not take after retries (lost)' });
+
+  constructor(private readonly bus: Bus, private readonly config: Config) {
+    this.templates = new TranscodeTemplateStore(bus);
+    this.leases = new RenditionLeases(bus, config.recorder.workerId);
+    this.variants = new VariantStore(bus);
+    this.master = new MasterComposer(bus, config, this.variants, this.log);
+  }
+
+  /** ffmpeg process ids of the renditions running here (tests, diagnostics). */
+  ffmpegPids(): number[] {
+    return [...this.hosted.values()].map((h) => h.job.pid()).filter((p): p is number => p !== null);
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    await Promise.all([this.templates.open(), this.leases.open(), this.variants.open()]);
+    this.demand = await bucket(this.bus, BUCKETS.transcodeDemand);
+    this.serveTemplates();
+    const watcher = await this.demand.watch();
+    this.watch = watcher;
+    void (async () => {
+      for await (const e of watcher) this.onDemandEntry(e);
+    })().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'demand watch ended; the periodic scan still claims renditions'));
+    // Renewal, fencing, and the scan that takes over renditions whose transcoder died.
+    const every = Math.max(500, Math.floor(this.config.recorder.leaseTtlMs / 3));
+    this.timer = setInterval(() => void this.tick(), every);
+    this.timer.unref();
+    await this.master.start();
+    this.log.info({ workerId: this.config.recorder.workerId }, 'transcoder ready');
+  }
+
+  private serveTemplates(): void {
+    const rpc = <Req, Res>(method: TranscoderMethod, fn: (req: Req) => Promise<Res>) =>
+      this.servers.push(serve<Req, Res>(this.bus, SUBJECTS.transcoderRpc(method), 'transcoder', this.log, (req) => validated(() => fn(req)), 'transcoder'));
+    rpc<AddCustomLiveStreamTranscodeRequest, TranscodeTemplate>(TRANSCODER_METHODS.addTemplate, async (req) => {
+      const t = await this.templates.add(validateTranscodeTemplate(req, Date.now()));
+      this.log.info({ domain: t.domain, app: t.app, template: t.id, width: t.width, height: t.height, fps: t.fps, gop: t.gop, videoKbps: t.videoKbps, audioKbps: t.audioKbps }, 'transcoding template added');
+      return t;
+    });
+    rpc<TranscodeTemplateListQuery, TranscodeTemplate[]>(TRANSCODER_METHODS.listTemplates, (q) => this.templates.list(q));
+    rpc<DeleteLiveStreamTranscodeRequest, { deleted: true }>(TRANSCODER_METHODS.deleteTemplate, async (req) => {
+      const k = templateKey(req);
+      await this.templates.remove(k);
+      this.log.info(k, 'transcoding template deleted');
+      return { deleted: true };
+    });
+  }
+
+  private onDemandEntry(e: KvEntry): void {
+    if (this.stopping) return;
+    const h = this.hosted.get(e.key);
+    if (e.operation !== 'PUT') {
+      h?.job.stop('demand_withdrawn');
+      return;
+    }
+    if (!h) void this.claim(e.key);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopping) return;
+    for (const h of this.hosted.values()) await this.renew(h);
+    try {
+      for await (const key of await this.demand.keys()) if (!this.hosted.has(key)) await this.claim(key);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'demand scan failed; retried next round');
+    }
+  }
+
+  private async renew(h: Hosted): Promise<void> {
+    const ttl = this.config.recorder.leaseTtlMs;
+    try {
+      const rev = await this.leases.renew(h.key, h.leaseRevision);
+      if (rev === null) {
+        this.log.warn({ rendition: streamLabel(h.rendition) }, 'rendition lease lost; another transcoder has it');
+        h.job.stop('lease_lost');
+        return;
+      }
+      h.leaseRevision = rev;
+      h.renewedAt = Date.now();
+      if (h.codecs) await this.putVariant(h);
+    } catch (err) {
+      // A broker hiccup is not a lost lease, unless it lasts: past 80 % of the TTL another transcoder may take over.
+      this.log.warn({ rendition: streamLabel(h.rendition), err: (err as Error).message }, 'rendition lease not renewed; retried next round');
+      if (Date.now() - h.renewedAt > ttl * 0.8) h.job.stop('lease_lost');
+    }
+  }
+
+  /** Takes a rendition if nobody has it: its lease, then the demand marked as claimed (compare-and-set). */
+  private async claim(key: string): Promise<void> {
+    if (this.stopping || this.hosted.has(key) || this.claiming.has(key)) return;
+    this.claiming.add(key);
+    try {
+      const entry = await this.demand.get(key);
+      if (!entry || entry.operation !== 'PUT') return;
+      const leaseRevision = await this.leases.acquire(key);
+      if (leaseRevision === null) return;
+      const d = entry.json<TranscodeDemand>();
+      let demandRevision: number;
+      try {
+        demandRevision = await this.demand.update(key, JSON.stringify({ ...d, claims: (d.claims ?? 0) + 1 }), entry.revision);
+      } catch (err) {
+        await this.leases.release(key, leaseRevision);
+        if (isWrongRevision(err)) return; // The matcher wrote a newer session meanwhile: the next round claims that.
+        throw err;
+      }
+      await this.launch(key, d, leaseRevision, demandRevision);
+    } catch (err) {
+      this.log.error({ key, err: (err as Error).message }, 'could not claim a rendition; retried next round');
+    } finally {
+      this.claiming.delete(key);
+    }
+  }
+
+  private async launch(key: string, d: TranscodeDemand, leaseRevision: number, demandRevision: number): Promise<void> {
+    const name = renditionStreamName(d.source.stream, d.transcodeTemplateId);
+    const rendition: StreamRef = { ...d.source, stream: name ?? `${d.source.stream}_${d.transcodeTemplateId}` };
+    const template = await this.templates.forStream(d.source.domain, d.source.app, d.transcodeTemplateId);
+    const refuse = !name ? { reason: 'name_too_long', detail: `the rendition's stream name would be over 128 characters` }
+      : !template ? { reason: 'unknown_template', detail: `no transcoding template ${d.transcodeTemplateId} for ${d.source.domain}/${d.source.app} or ${d.source.domain}/*` }
+        : null;
+    if (refuse || !template) {
+      this.log.warn({ source: streamLabel(d.source), template: d.transcodeTemplateId, ...refuse }, 'rendition not made');
+      await this.announce(d, rendition, '', 'failed', refuse!.reason, refuse!.detail);
+      await this.demand.delete(key, { previousSeq: demandRevision }).catch((err: unknown) => this.log.warn({ key, err: (err as Error).message }, 'demand not withdrawn'));
+      await this.leases.release(key, leaseRevision);
+      return;
+    }
+    const takeover = (d.claims ?? 0) > 0;
+    const job = new RenditionJob({
+      bus: this.bus, demand: d, template, rendition, workerId: this.config.recorder.workerId, batchMs: this.config.media.batchMs,
+      from: takeover ? 'now' : 'session_start', idleMs: SOURCE_IDLE_MS, log: this.log,
+      counters: { batches: (n) => this.batches.add(n), bytes: (n) => this.bytes.add(n), failures: (n) => this.failures.add(n) },
+      onCodecs: (source, out) => {
+        h.codecs = { source: source.codecs(), rendition: out.codecs() };
+        this.putVariant(h).catch((err: unknown) => this.log.warn({ rendition: streamLabel(rendition), err: (err as Error).message }, 'variant codecs not saved; the master playlist may lack CODECS'));
+      },
+      onStarted: (sessionId) => void this.announce(d, rendition, sessionId, 'started', takeover ? 'takeover' : 'source_published', `${template.width}x${template.height} ${template.fps} fps, ${template.videoKbps}+${template.audioKbps} kbit/s`),
+    });
+    const h: Hosted = { key, job, demand: d, rendition, leaseRevision, demandRevision, renewedAt: Date.now(), codecs: null };
+    this.hosted.set(key, h);
+    this.running.add(1);
+    const finishing = job.done.then((r) => this.finished(h, r.exit, r.detail));
+    this.finishing.add(finishing);
+    void finishing.finally(() => this.finishing.delete(finishing));
+  }
+
+  private async finished(h: Hosted, exit: JobExit, detail: string): Promise<void> {
+    this.hosted.delete(h.key);
+    this.running.add(-1);
+    this.exits.add(1, { reason: exit });
+    const failed = exit === 'failed' || exit === 'ffmpeg_failed';
+    (failed ? this.log.error.bind(this.log) : this.log.info.bind(this.log))({ rendition: streamLabel(h.rendition), exit, detail }, 'rendition ended');
+    try {
+      // Done with this source session (or failing on it): withdraw the demand unless the matcher wrote a newer session's.
+      if (exit === 'source_ended' || failed) {
+        await this.demand.delete(h.key, { previousSeq: h.demandRevision }).catch((err: unknown) => {
+          if (!isWrongRevision(err)) throw err;
+        });
+      }
+      if (exit !== 'lease_lost') await this.leases.release(h.key, h.leaseRevision);
+      await this.announce(h.demand, h.rendition, h.job.sessionId, failed ? 'failed' : 'stopped', exit, detail);
+    } catch (err) {
+      this.log.error({ rendition: streamLabel(h.rendition), err: (err as Error).message }, 'rendition end not recorded in full (its lease lapses by itself)');
+    }
+    if (!this.stopping) void this.claim(h.key);
+  }
+
+  private async putVariant(h: Hosted): Promise<void> {
+    if (!h.codecs) return;
+    await this.variants.put({
+      source: h.demand.source, rendition: h.rendition, transcodeTemplateId: h.demand.transcodeTemplateId,
+      sourceCodecs: h.codecs.source, renditionCodecs: h.codecs.rendition, at: h.demand.at, lastSeenMs: Date.now(),
+    });
+  }
+
+  private async announce(d: TranscodeDemand, rendition: StreamRef, sessionId: string, state: TranscodeStateChanged['state'], reason: string, detail: string): Promise<void> {
+    const ev: TranscodeStateChanged = {
+      source: d.source, rendition, transcodeTemplateId: d.transcodeTemplateId, sessionId, sourceSessionId: d.sourceSessionId,
+      state, reason, detail, workerId: this.config.recorder.workerId, at: Date.now(),
+    };
+    await publishDurable(this.bus, SUBJECTS.transcodeState, ev).catch((err: unknown) => {
+      this.log.error({ rendition: streamLabel(rendition), state, err: (err as Error).message }, 'transcode state event not published');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.watch?.stop();
+    this.watch = null;
+    for (const s of this.servers) s.stop();
+    this.servers = [];
+    // Sources usually end first (the ingest stops before this service): let renditions finish on their own.
+    const jobs = [...this.hosted.values()].map((h) => h.job.done);
+    const grace = new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS).unref());
+    await Promise.race([Promise.allSettled(jobs), grace]);
+    for (const h of this.hosted.values()) h.job.stop('shutdown');
+    await Promise.allSettled([...this.finishing]);
+    await this.master.stop();
+  }
+}
