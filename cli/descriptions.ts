@@ -34,4 +34,18 @@ export const DESCRIPTIONS: Record<MethodName, string> = {
   deleteLiveAppSnapshotConfig: 'Delete the thumbnail configuration of (domain, app).',
   describeLiveSnapshotConfig: 'List the thumbnail configurations of a domain.',
   describeLiveStreamSnapshotInfo: 'List a stream\'s catalogued thumbnails within a time range.',
+  // Media library (vod)
+  searchMedia: 'Search media-library assets by category, stream, time range, status, tag or title (paged).',
+  getVideoInfo: 'Show one media-library asset with its renditions.',
+  updateVideoInfo: 'Change the title, category or tags of a media-library asset.',
+  deleteVideo: 'Delete media-library assets with their stored files and renditions.',
+  addCategory: 'Add a media-library category (under a parent, up to three levels).',
+  getCategories: 'Show a media-library category and its sub-categories (the top level without --cate-id).',
+  deleteCategory: 'Delete a media-library category and its sub-categories (their assets become uncategorised).',
+  addTranscodeTemplateGroup: 'Add a processing template group (H.264/AAC MP4 renditions) for media-library assets.',
+  listTranscodeTemplateGroup: 'List the processing template groups.',
+  deleteTranscodeTemplateGroup: 'Delete a processing template group.',
+  submitTranscodeJobs: 'Process a media-library asset with a template group now.',
+  listTranscodeTask: 'List processing tasks (of an asset, or by state).',
+  getTranscodeTask: 'Show one processing task and its state.',
 };

@@ -6,6 +6,7 @@ import { catchEscapedErrors, hostServices, named, startNatsServer, waitConsumerI
 import { componentLogger } from '../../libs/telemetry/index.js';
 import { ApiService } from '../../services/api/src/api-service.js';
 import { IndexService } from '../../services/index/src/index-service.js';
+import { LibraryService } from '../../services/library/src/library-service.js';
 import { IngestService } from '../../services/ingest/src/ingest-service.js';
 import { MatcherService } from '../../services/matcher/src/matcher-service.js';
 import { NotifierService } from '../../services/notifier/src/notifier-service.js';
@@ -27,7 +28,7 @@ function drainBarrier(bus: Bus, services: string[]): Startable {
   };
 }
 
-export const EMBEDDABLE = ['index', 'storage-uploader', 'notifier', 'splice-timer', 'recorder', 'matcher', 'transcoder', 'ingest', 'api'] as const;
+export const EMBEDDABLE = ['index', 'library', 'storage-uploader', 'notifier', 'splice-timer', 'recorder', 'matcher', 'transcoder', 'ingest', 'api'] as const;
 
 /** The services in start order; they stop in reverse, the drain barrier between producers and consumers. */
 function buildServices(bus: Bus, cfg: Config): Startable[] {
@@ -37,6 +38,8 @@ function buildServices(bus: Bus, cfg: Config): Startable[] {
   }
   const make: Record<(typeof EMBEDDABLE)[number], () => Startable> = {
     index: () => new IndexService(bus, cfg),
+    // Media library: assets, merges and processing (its catalogue tables are the index's).
+    library: () => new LibraryService(bus, cfg),
     'storage-uploader': () => new UploaderService(bus, cfg),
     notifier: () => new NotifierService(bus, cfg),
     'splice-timer': () => new SpliceTimerService(bus),

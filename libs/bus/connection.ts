@@ -43,6 +43,7 @@ const STREAM_CONFIGS: (Partial<StreamConfig> & { name: string })[] = [
   { name: STREAMS.events, subjects: [SUBJECTS.eventsAll], retention: RetentionPolicy.Limits, storage: StorageType.File, max_age: 30 * DAY_NS, duplicate_window: 120 * 1e9 },
   { name: STREAMS.assign, subjects: [SUBJECTS.assign], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: 120 * 1e9 },
   { name: STREAMS.uploads, subjects: [SUBJECTS.upload], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: 600 * 1e9 },
+  { name: STREAMS.libraryJobs, subjects: [SUBJECTS.libraryJobsAll], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: 600 * 1e9 },
 ];
 
 export async function connectBus(opts: BusOptions): Promise<Bus> {

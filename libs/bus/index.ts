@@ -1,4 +1,6 @@
 export * from './payloads.js';
+export * from './library-payloads.js';
+export { libraryClient } from './library-client.js';
 export * from './transcode-payloads.js';
 export * from './usage-payloads.js';
 export * from './thumbnail-payloads.js';

@@ -1,5 +1,6 @@
 // Every payload that crosses NATS. Producers and consumers import these types;
 // nothing else defines a message shape.
+import type { VodFileSettings } from './library-payloads.js';
 
 export interface StreamRef {
   domain: string;
@@ -106,6 +107,8 @@ export interface RecordingPlan {
   storage: StorageTarget;
   /** The publish URL's callback_* parameters, handed back in file callbacks. */
   pushArgs: Record<string, string>;
+  /** A media-library template's target (its files become media assets); absent for object storage. */
+  vod?: VodSettings & { templateId: string };
 }
 
 export interface MatchDecision {
@@ -152,6 +155,8 @@ export interface RecordingStateChanged {
   previous: string;
   reason: string;
   at: number;
+  /** When the recording ended (ended, failed): how many files of each format it made (the media library merges them). */
+  files?: Partial<Record<RecordFormat, number>>;
 }
 
 export interface SegmentMeta {
@@ -176,6 +181,8 @@ export interface FileMeta {
   height: number;
   segmentKeys: string[];
   pushArgs: Record<string, string>;
+  /** A media-library recording's file: the template's settings of its format (the library registers it as an asset). */
+  vod?: VodFileSettings;
 }
 
 /** recordingId orders a recording's jobs in the uploader (optional: older jobs carry it as the prefix of their id). */

@@ -12,6 +12,8 @@ export const STREAMS = {
   uploads: 'LR_UPLOADS',
   /** The media plane: every live stream's packets, short retention, replayable from a sequence. */
   media: 'LR_MEDIA',
+  /** Work queue of the media library: merges (compose) and processing jobs, each taken by one library worker. */
+  libraryJobs: 'LR_LIBRARY_JOBS',
 } as const;
 
 export const SUBJECTS = {
@@ -56,6 +58,18 @@ export const SUBJECTS = {
   transcodeState: 'lr.evt.transcode.state',
   /** An error that escaped every handler of a process (libs/runtime/escaped-errors.ts): logged, counted and evented. */
   processError: 'lr.evt.process.error',
+  // ---- Media library (services/library, libs/bus/library-payloads.ts) ----
+  /** An asset is ready (registered, or merged): an asset_ready callback. */
+  libraryAssetReady: 'lr.evt.library.asset_ready',
+  /** A processing task finished (succeeded or failed): a process_finished callback. */
+  libraryProcessFinished: 'lr.evt.library.process_finished',
+  libraryEventsAll: 'lr.evt.library.>',
+  libraryCompose: 'lr.work.library.compose',
+  libraryProcess: 'lr.work.library.process',
+  libraryJobsAll: 'lr.work.library.>',
+  /** The library's catalogue operations, answered by the index (queue group). */
+  libraryOp: (op: string) => `lr.rpc.index.library_${op}`,
+  // ---- end of media library ----
   /** A storage writer's view of its backend (libs/runtime/storage-health.ts); the api reports it at /healthz. */
   storageHealth: 'lr.evt.health.storage',
   /** A thumbnail stored by a recorder (libs/bus/thumbnail-payloads.ts). */
@@ -146,6 +160,11 @@ export const CONSUMERS = {
   index: 'index',
   /** The index's reader of recording state changes (which recordings are live now). */
   indexRecordings: 'index-recordings',
+  /** The media library's readers: stored files (assets), recording ends (merges), and its two work queues. */
+  libraryFiles: 'library-files',
+  libraryRecordings: 'library-recordings',
+  libraryCompose: 'library-compose',
+  libraryProcess: 'library-process',
   /** The index's reader of stored thumbnails and thumbnail tracks. */
   indexThumbnails: 'index-thumbnails',
 } as const;

@@ -6,7 +6,10 @@ export { TAG_AUDIO, TAG_VIDEO, parseVideoTag, parseAudioTag, isVideoKeyframe, is
 export { BatchBuilder, encodeBatch, decodeBatch, BatchFormatError, MEDIA_HEADERS, type BatchPacket } from './media-batch.js';
 export { avcTrackConfig, hevcTrackConfig, aacTrackConfig, mp3TrackConfig, type VideoTrackConfig, type AudioTrackConfig } from './codec-config.js';
 export { SegmentWriter, type SegmentContainer, type SegmentTracks } from './segment-writer.js';
-export { annexBKeyframe, avcParameterSets, hevcParameterSets, lengthPrefixedNals } from './annexb.js';
-export { keyframeToJpeg, composeSpriteSheets, jpegSize, splitJpegs, type JpegImage, type SpriteLayout } from './thumbnail-images.js';
 export { startLiveTranscode, liveTranscodeOutputOptions, type LiveTranscode, type LiveTranscodeSettings } from './live-transcode.js';
 export { FlvStreamReader, type FlvStreamTag } from './flv-stream-reader.js';
+export { annexBKeyframe, avcParameterSets, hevcParameterSets, lengthPrefixedNals } from './annexb.js';
+export { keyframeToJpeg, composeSpriteSheets, jpegSize, splitJpegs, type JpegImage, type SpriteLayout } from './thumbnail-images.js';
+export { concatFiles, concatListLine } from './concat.js';
+export { transcodeToMp4, scaleFilter, type Mp4Rendition } from './transcode.js';
+export { probeMedia, type ProbedMedia } from './probe.js';

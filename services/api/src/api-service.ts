@@ -18,8 +18,9 @@ import { methodTable } from './method-calls.js';
 import { RecordHandlers } from './record-handlers.js';
 import { SnapshotHandlers } from './snapshot-handlers.js';
 import { TemplateHandlers } from './template-handlers.js';
-import { TranscodeHandlers } from './transcode-handlers.js';
+import { LibraryHandlers } from './library-handlers.js';
 import { UsageMetrics } from './usage-metrics.js';
+import { TranscodeHandlers } from './transcode-handlers.js';
 
 /** The storage endpoints a request or template may name: the configured ones. */
 export function storageEndpoints(cfg: Config): string[] {
@@ -59,7 +60,7 @@ export class ApiService {
     // One handler table for gRPC and the web console's JSON bridge.
     const snapshots = new SnapshotHandlers(this.bus, { s3: !!cfg.storage.s3.endpoint, endpoints: storageEndpoints(cfg) }, signUrl);
     await snapshots.start();
-    const methods = methodTable({ handlers, templates, security, snapshots, transcodes: new TranscodeHandlers(this.bus) });
+    const methods = methodTable({ handlers, templates, security, snapshots, transcodes: new TranscodeHandlers(this.bus), library: new LibraryHandlers(this.bus, signUrl) });
     const g = await startGrpcServer(this.config.bind, this.config.api.grpcPort, { tls, methods, keys, bus: this.bus, log: this.log });
     this.grpc = g.server;
     this.grpcPort = g.port;

@@ -16,6 +16,7 @@ import type { SnapshotHandlers } from './snapshot-handlers.js';
 import { checkSizes } from './request-fields.js';
 import type { TemplateHandlers } from './template-handlers.js';
 import type { TranscodeHandlers } from './transcode-handlers.js';
+import type { LibraryHandlers } from './library-handlers.js';
 
 /** A handler for every method: a mapped type, so a method added to the proto does not compile without one. */
 export type MethodTable = { [M in MethodName]: (req: RequestOf<M>, caller: ApiKeyRecord) => Promise<ResponseOf<M>> };
@@ -26,9 +27,10 @@ export interface MethodHandlers {
   security: SecurityHandlers;
   snapshots: SnapshotHandlers;
   transcodes: TranscodeHandlers;
+  library: LibraryHandlers;
 }
 
-export function methodTable({ handlers, templates, security, snapshots, transcodes }: MethodHandlers): MethodTable {
+export function methodTable({ handlers, templates, security, snapshots, transcodes, library }: MethodHandlers): MethodTable {
   return {
     describeLiveStreamRecordIndexFiles: (r) => handlers.describeFiles(r),
     describeLiveStreamRecordIndexFile: (r) => handlers.describeFile(r),
@@ -52,15 +54,28 @@ export function methodTable({ handlers, templates, security, snapshots, transcod
     revokeApiKey: (r) => security.revokeKey(r),
     setPublishAuthKeys: (r) => security.setPublishKeys(r),
     describePublishAuth: (r) => security.describePublishAuth(r),
+    describeLiveRecordUsage: (r) => handlers.usage(r),
     addCustomLiveStreamTranscode: (r) => transcodes.add(r),
     describeLiveStreamTranscodeInfo: (r) => transcodes.describe(r),
     deleteLiveStreamTranscode: (r) => transcodes.delete(r),
-    describeLiveRecordUsage: (r) => handlers.usage(r),
     addLiveAppSnapshotConfig: (r) => snapshots.add(r),
     updateLiveAppSnapshotConfig: (r) => snapshots.update(r),
     deleteLiveAppSnapshotConfig: (r) => snapshots.remove(r),
     describeLiveSnapshotConfig: (r) => snapshots.describe(r),
     describeLiveStreamSnapshotInfo: (r) => snapshots.info(r),
+    searchMedia: (r) => library.search(r),
+    getVideoInfo: (r) => library.get(r),
+    updateVideoInfo: (r) => library.update(r),
+    deleteVideo: (r) => library.delete(r),
+    addCategory: (r) => library.addCategory(r),
+    getCategories: (r) => library.getCategories(r),
+    deleteCategory: (r) => library.deleteCategory(r),
+    addTranscodeTemplateGroup: (r) => library.addGroup(r),
+    listTranscodeTemplateGroup: () => library.listGroups(),
+    deleteTranscodeTemplateGroup: (r) => library.deleteGroup(r),
+    submitTranscodeJobs: (r) => library.submit(r),
+    listTranscodeTask: (r) => library.listTasks(r),
+    getTranscodeTask: (r) => library.getTask(r),
   };
 }
 

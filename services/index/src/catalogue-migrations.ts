@@ -1,5 +1,6 @@
 import { sql, type CreateTableBuilder, type Kysely, type Transaction } from 'kysely';
 import { INDEX_FILE_RECORDING_PREFIX, type CatalogueDb } from './catalogue-schema.js';
+import { libraryTables } from './library-schema.js';
 import { thumbnailTables } from './thumbnail-schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -165,6 +166,8 @@ const MIGRATIONS: { version: number; up(db: Transaction<CatalogueDb>, dialect: D
   { version: 1, up: v1 },
   { version: 2, up: v2 },
   { version: 3, up: v3 },
+  // The media library (library-schema.ts).
+  { version: 4, up: libraryTables },
   // Thumbnails and files' thumbnail tracks (thumbnail-schema.ts).
   { version: 5, up: thumbnailTables },
 ];

@@ -12,9 +12,10 @@ import { contentRanges } from './index-file.js';
 import { createIndexFile } from './index-file-creator.js';
 import type { OrphanDeps } from './orphan-segments.js';
 import { deleteRecords } from './record-deletion.js';
+import { serveLibrary } from './library-rpc.js';
 import { retentionPolicy, sweepExpired } from './retention.js';
-import { liveChannels, usageReport } from './usage-report.js';
 import { ThumbnailIndex } from './thumbnail-index.js';
+import { liveChannels, usageReport } from './usage-report.js';
 
 /** Keeps the catalogue of stored segments and files and answers queries over it. */
 export class IndexService {
@@ -48,15 +49,15 @@ export class IndexService {
         this.log.info({ recordId, objectKey: ev.objectKey }, 'file catalogued');
       }
     });
-    // Thumbnails (catalogue, listing) and the cover and track of described files.
-    const thumbnails = new ThumbnailIndex(this.bus, this.log);
-    this.thumbnails = thumbnails;
-    await thumbnails.start(this.store);
     // Which recordings are recording now: the live part of the usage figures.
     this.phases = await consumeDurable<RecordingStateChanged>(this.bus, {
       stream: STREAMS.events, durable: CONSUMERS.indexRecordings, filterSubject: SUBJECTS.recordingState,
       component: 'index', log: this.log, concurrency: 1,
     }, (ev) => this.store.addRecordingState(ev));
+    // Thumbnails (catalogue, listing) and the cover and track of described files.
+    const thumbnails = new ThumbnailIndex(this.bus, this.log);
+    this.thumbnails = thumbnails;
+    await thumbnails.start(this.store);
     const queue = 'index';
     this.servers.push(
       serve<DescribeFilesQuery, DescribeFilesResult>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.describeFiles), 'index', this.log, async (q) => {
@@ -85,6 +86,8 @@ export class IndexService {
       serve<UsageQuery, UsageResult>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.usage), 'index', this.log, (q) => usageReport(this.store.db, q, Date.now()), queue),
       serve<Record<string, never>, LiveChannels[]>(this.bus, SUBJECTS.indexRpc(INDEX_METHODS.liveChannels), 'index', this.log, () => liveChannels(this.store.db), queue),
     );
+    // The media library's tables (services/library and the api's library methods).
+    this.servers.push(...serveLibrary(this.bus, this.store.db, this.deps, this.log, queue));
     const policy = retentionPolicy(this.config);
     this.sweeper = setInterval(() => {
       sweepExpired(this.deps, policy, Date.now()).catch((err) => this.log.error({ err: (err as Error).message }, 'retention sweep failed'));

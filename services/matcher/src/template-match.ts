@@ -55,5 +55,6 @@ export function planFor(t: RecordTemplate, publish: IngestPublished, cycleOverri
     formats: formats.map((f) => ({ format: f.format, cycleSeconds: cycleOverrides[f.format] ?? f.cycleSeconds, filePattern: f.filePattern })),
     storage: t.storage,
     pushArgs: pushArgsOf(publish.params),
+    ...(t.kind === 'vod' && t.vod ? { vod: { ...t.vod, templateId: t.id } } : {}),
   };
 }

@@ -2,12 +2,12 @@ import type { KV } from '@nats-io/kv';
 import type { JsMsg } from '@nats-io/jetstream';
 import {
   BUCKETS, RetryLater, STREAMS, SUBJECTS, bucket, consumeDurable, publishDurable, streamLabel,
-  type Bus, type FileStored, type NotifyConfig, type RecordingNotice, type Running,
+  type AssetReady, type Bus, type FileStored, type NotifyConfig, type ProcessFinished, type RecordingNotice, type Running,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
 import { OutboundDenied, outboundRequest } from '../../../libs/outbound/index.js';
-import { fileCallbackBody, noticeCallbackBody } from './callback-body.js';
+import { assetReadyBody, fileCallbackBody, noticeCallbackBody, processFinishedBody } from './callback-body.js';
 import { callbackId } from './callback-id.js';
 import { HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signCallback } from './callback-signing.js';
 import { DeliveryLedger } from './delivery-ledger.js';
@@ -51,6 +51,13 @@ export class NotifierService {
         const c = await this.configFor(ev.stream.domain);
         if (!c?.notifyUrl || !c.needStatusNotify) return;
         await this.deliverOnce(c, msg, noticeCallbackBody(callbackId(msg, ev), ev));
+      }),
+      // Media library: an asset is ready (registered or merged), a processing task finished.
+      await consumeDurable<AssetReady | ProcessFinished>(this.bus, { ...common, durable: 'notifier-library', filterSubject: SUBJECTS.libraryEventsAll, keyOf: (ev, msg) => callbackId(msg, ev) }, async (ev, msg) => {
+        const c = await this.configFor(ev.asset.stream.domain);
+        if (!c?.notifyUrl) return;
+        const id = callbackId(msg, ev);
+        await this.deliverOnce(c, msg, 'task' in ev ? processFinishedBody(id, ev) : assetReadyBody(id, ev as AssetReady));
       }),
     );
     this.log.info('notifier ready');

@@ -102,7 +102,11 @@ export function actorPorts(ctx: PortsContext): ActorPorts {
       await ctx.timers.delete(timerId);
     },
     stateChanged: async (state, previous, reason) => {
-      const ev: RecordingStateChanged = { stream: state.stream, recordingId: state.recordingId, phase: state.phase, previous, reason, at: Date.now() };
+      const ev: RecordingStateChanged = {
+        stream: state.stream, recordingId: state.recordingId, phase: state.phase, previous, reason, at: Date.now(),
+        // A media-library recording's every file (each has had a segment): what the library waits for before merging.
+        ...(state.plan.vod && (state.phase === 'ended' || state.phase === 'failed') ? { files: state.nextFileSequence } : {}),
+      };
       // One id per transition: a publish retry, or a replay after a takeover, is not a second event.
       await publishDurable(bus, SUBJECTS.recordingState, ev, `${state.recordingId}:state:${previous}>${state.phase}:w${state.windowCount}:n${state.nextSegmentSequence}`);
     },

@@ -19,6 +19,14 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** A media-library recording's files carry their format's library settings (the library registers them as assets). */
+function vodSettingsOf(state: StreamState, format: OpenFile['format']): Pick<FileMeta, 'vod'> {
+  const vod = state.plan.vod;
+  const settings = vod?.formats.find((f) => f.format === format);
+  if (!vod || !settings) return {};
+  return { vod: { ...settings, templateId: vod.templateId, spaceId: vod.spaceId, storageLocation: vod.storageLocation } };
+}
+
 const PART_WAIT_ATTEMPTS = 20;
 const PART_WAIT_MS = 1500;
 
@@ -84,6 +92,7 @@ export class FileFinalizer {
       stream: state.stream, recordingId: state.recordingId, format: file.format, sequence: file.sequence,
       startMs: file.startMs, endMs, durationMs, width: state.width, height: state.height,
       segmentKeys: segments.map((s) => s.objectKey), pushArgs: state.plan.pushArgs,
+      ...vodSettingsOf(state, file.format),
     };
     const job: UploadJob = {
       kind: 'file', id: `${state.recordingId}:file:${file.format}:${file.sequence}`, recordingId: state.recordingId, spoolPath, objectKey,

@@ -1,0 +1,108 @@
+// Post-processing: one task renders every template of its group from the asset's
+// file (H.264/AAC MP4 with ffmpeg) and attaches the outputs as renditions. Tasks
+// come from a work queue (one worker takes each); a failure is retried with
+// backoff up to MAX_ATTEMPTS, then the task is failed with the error.
+import { mkdir, rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import {
+  RetryLater, type Bus, type LibraryOps, type MediaAsset, type ProcessJob, type ProcessTask, type TemplateGroup,
+} from '../../../libs/bus/index.js';
+import { probeMedia, transcodeToMp4 } from '../../../libs/media/index.js';
+import type { StorageRegistry } from '../../../libs/storage/index.js';
+import type { Logger } from '../../../libs/telemetry/index.js';
+import { meter } from '../../../libs/telemetry/index.js';
+import { processFinished } from './library-events.js';
+import { materialize } from './object-files.js';
+
+export const MAX_ATTEMPTS = 4;
+export const FIRST_BACKOFF_MS = 2000;
+
+/** Wait before attempt n + 1 (n >= 1): doubling from FIRST_BACKOFF_MS, at most 5 minutes. */
+export function backoffMs(attempts: number): number {
+  return Math.min(300000, FIRST_BACKOFF_MS * 2 ** (attempts - 1));
+}
+
+/** A rendition's object: beside the asset's file, named after it, the group and the definition. */
+export function renditionKey(assetKey: string, groupId: string, definition: string): string {
+  const base = posix.basename(assetKey, posix.extname(assetKey));
+  return posix.join(posix.dirname(assetKey), `${base}_${groupId}_${definition}.mp4`);
+}
+
+export class ProcessWorker {
+  private readonly outcomes = meter('library').createCounter('liverecord_library_tasks_total', { description: 'Processing task attempts by outcome (succeeded, retried, failed)' });
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly ops: LibraryOps,
+    private readonly storage: StorageRegistry,
+    private readonly workDir: string,
+    private readonly log: Logger,
+  ) {}
+
+  async run(job: ProcessJob): Promise<void> {
+    const task = await this.ops.getTask({ taskId: job.taskId });
+    if (!task) {
+      this.log.info({ taskId: job.taskId }, 'processing task no longer exists (its asset was deleted); job dropped');
+      return;
+    }
+    if (task.status === 'succeeded' || task.status === 'failed') return;
+    const asset = await this.ops.getAsset({ assetId: task.assetId });
+    if (!asset) {
+      await this.ops.updateTask({ taskId: task.taskId, status: 'failed', error: `video ${task.assetId} was deleted`, attempts: task.attempts });
+      return;
+    }
+    const group = await this.ops.getGroup({ groupId: task.groupId });
+    if (!group) return this.fail(task, asset, task.attempts, `transcode template group ${task.groupId} does not exist (AddTranscodeTemplateGroup)`);
+    if (task.trigger !== 'manual' && asset.settings.processMethod === 'workflow') {
+      return this.fail(task, asset, task.attempts, 'process_method workflow is not available in this deployment (use transcode)');
+    }
+    const attempts = task.attempts + 1;
+    await this.ops.updateTask({ taskId: task.taskId, status: 'running', error: '', attempts });
+    await this.ops.setAssetStatus({ assetId: asset.assetId, status: 'Processing' });
+    const dir = join(this.workDir, `task-${task.taskId}-${attempts}`);
+    try {
+      await this.render(asset, group, dir);
+    } catch (err) {
+      const error = (err as Error).message;
+      if (attempts < MAX_ATTEMPTS) {
+        await this.ops.updateTask({ taskId: task.taskId, status: 'queued', error, attempts });
+        this.outcomes.add(1, { outcome: 'retried' });
+        throw new RetryLater(`processing task ${task.taskId} attempt ${attempts} failed: ${error}`, backoffMs(attempts));
+      }
+      return this.fail(task, asset, attempts, error);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const done = await this.ops.updateTask({ taskId: task.taskId, status: 'succeeded', error: '', attempts });
+    await this.ops.setAssetStatus({ assetId: asset.assetId, status: 'Normal' });
+    this.outcomes.add(1, { outcome: 'succeeded' });
+    this.log.info({ taskId: task.taskId, assetId: asset.assetId, groupId: group.id, renditions: group.templates.length, attempts }, 'processing task succeeded');
+    await processFinished(this.bus, done, (await this.ops.getAsset({ assetId: asset.assetId })) ?? asset);
+  }
+
+  private async fail(task: ProcessTask, asset: MediaAsset, attempts: number, error: string): Promise<void> {
+    const failed = await this.ops.updateTask({ taskId: task.taskId, status: 'failed', error, attempts });
+    await this.ops.setAssetStatus({ assetId: asset.assetId, status: 'ProcessFailed' });
+    this.outcomes.add(1, { outcome: 'failed' });
+    this.log.error({ taskId: task.taskId, assetId: asset.assetId, attempts, error }, 'processing task failed');
+    await processFinished(this.bus, failed, asset);
+  }
+
+  private async render(asset: MediaAsset, group: TemplateGroup, dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const backend = this.storage.backendFor(asset.storage);
+    const input = await materialize(backend, asset.objectKey, join(dir, 'in'));
+    for (const spec of group.templates) {
+      const out = join(dir, `${spec.definition}.mp4`);
+      await transcodeToMp4(input, out, spec);
+      const probed = await probeMedia(out);
+      const key = renditionKey(asset.objectKey, group.id, spec.definition);
+      const stored = await backend.put(key, out, 'video/mp4');
+      await this.ops.attachRendition({
+        renditionId: `${asset.assetId}-${group.id}-${spec.definition}`, assetId: asset.assetId, groupId: group.id, definition: spec.definition,
+        format: 'mp4', objectKey: key, storage: asset.storage, url: backend.urlOf(key), width: probed.width, height: probed.height,
+        durationMs: probed.durationMs, size: stored.size, createdMs: Date.now(),
+      });
+    }
+  }
+}
