@@ -50,6 +50,9 @@ const BASELINES: Record<string, Record<string, unknown>> = {
   DeleteLiveAppSnapshotConfig: { domain_name: FUZZ_DOMAIN, app_name: 'live' },
   DescribeLiveSnapshotConfig: { domain_name: FUZZ_DOMAIN, page_num: 1, page_size: 10, order: 'asc' },
   DescribeLiveStreamSnapshotInfo: { ...STREAM, start_time: '2025-12-31T00:00:00Z', end_time: '2026-01-02T00:00:00Z', limit: 10, order: 'desc' },
+  AddCustomLiveStreamTranscode: { domain_name: FUZZ_DOMAIN, app_name: 'live', template: 'sd', template_type: 'h264', width: 640, height: 360, fps: 25, gop: 50, video_bitrate: 800, audio_bitrate: 64 },
+  DescribeLiveStreamTranscodeInfo: { domain_name: FUZZ_DOMAIN, app_name: 'live' },
+  DeleteLiveStreamTranscode: { domain_name: FUZZ_DOMAIN, app_name: 'live', template: 'sd' },
 };
 
 interface Outcome {
