@@ -21,6 +21,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: 'dataDir', env: 'LR_DATA_DIR', type: 'string', default: './data', doc: 'Root of spool, storage, catalogue and NATS store' },
   { key: 'bind', env: 'LR_BIND', type: 'string', default: '0.0.0.0', doc: 'Address the RTMP, gRPC and HTTP listeners bind to' },
   { key: 'logLevel', env: 'LR_LOG_LEVEL', type: 'string', default: 'info', oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], doc: 'Log level' },
+  { key: 'logFormat', env: 'LR_LOG_FORMAT', type: 'string', default: 'auto', oneOf: ['auto', 'pretty', 'json'], doc: 'Log lines: pretty (time, level, component, message, key=values; coloured on a terminal unless NO_COLOR is set) or json (one object a line); auto is pretty when stdout is a terminal, json otherwise' },
   { key: 'telemetry.otlpEndpoint', env: 'LR_OTLP_ENDPOINT', type: 'string', default: '', doc: 'OTLP/HTTP endpoint (e.g. http://collector:4318) that receives the traces; empty keeps them in logs only' },
   { key: 'nats.url', env: 'LR_NATS_URL', type: 'string', default: null, doc: 'NATS server URL; empty in embedded mode starts a local nats-server' },
   { key: 'nats.port', env: 'LR_NATS_PORT', type: 'port', default: 4222, doc: 'Port of the embedded nats-server' },

@@ -16,6 +16,8 @@ describe('config', () => {
     assert.equal(c.defaultTemplate.sliceSeconds, 30);
     assert.equal(c.defaultTemplate.cycleSeconds, 180 * 60);
     assert.ok(c.storage.root.endsWith('/data/storage'));
+    assert.equal(c.logFormat, 'auto', 'pretty on a terminal, JSON otherwise');
+    assert.equal(c.api.usageRefreshSeconds, 30);
   });
 
   it('environment overrides the file, which overrides defaults', () => {
@@ -31,6 +33,8 @@ describe('config', () => {
     [{ LR_RTMP_PORT: 'abc' }, /ingest\.rtmpPort.*LR_RTMP_PORT.*integer/],
     [{ LR_HTTP_PORT: '70000' }, /api\.httpPort.*<= 65535/],
     [{ LR_LOG_LEVEL: 'loud' }, /logLevel.*one of/],
+    [{ LR_LOG_FORMAT: 'fancy' }, /logFormat \(from environment LR_LOG_FORMAT\): must be one of auto, pretty, json/],
+    [{ LR_USAGE_METRICS_REFRESH_SECONDS: '0' }, /api\.usageRefreshSeconds.*>= 1/],
     [{ LR_RELAXED_LIMITS: 'maybe' }, /limits\.relaxed.*true or false/],
     [{ LR_DOMAIN_ALIASES: 'nohost' }, /domains\.aliases.*host=domain/],
     [{ LR_CATALOGUE_DRIVER: 'postgres' }, /catalogue\.postgresUrl.*required/],

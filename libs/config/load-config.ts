@@ -14,6 +14,7 @@ export interface Config {
   dataDir: string;
   bind: string;
   logLevel: string;
+  logFormat: 'auto' | 'pretty' | 'json';
   telemetry: { otlpEndpoint: string };
   nats: { url: string | null; port: number; replicas: number };
   ingest: { rtmpPort: number; nodeId: string; codecWaitMs: number; rtmpPlay: boolean };

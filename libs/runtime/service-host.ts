@@ -26,7 +26,7 @@ export interface HostedProcess {
  */
 export async function hostServices(name: string, build: (bus: Bus, config: Config) => Startable[] | Promise<Startable[]>, opts: { natsUrl?: string; config?: Config } = {}): Promise<HostedProcess> {
   const config = opts.config ?? loadConfig();
-  installTelemetry(`liverecord-${name}`, config.logLevel, config.telemetry.otlpEndpoint);
+  installTelemetry(`liverecord-${name}`, config.logLevel, config.telemetry.otlpEndpoint, config.logFormat);
   catchEscapedErrors();
   const log = componentLogger(name);
   const url = opts.natsUrl ?? config.nats.url;
