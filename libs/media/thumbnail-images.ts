@@ -1,7 +1,10 @@
 // Thumbnails with ffmpeg: one keyframe (Annex-B) decoded to a JPEG, and sprite sheets
-// tiled from JPEGs. Each is one short-lived ffmpeg process fed on stdin; callers
-// bound how many run at once.
+// tiled from JPEGs. Each is one short-lived ffmpeg process fed on stdin, run at a lower
+// CPU priority than the recording; callers bound how many run at once. Measured
+// (load-tests/thumbnail-cost.ts): ~80-120 ms of CPU per thumbnail, nearly all of it
+// ffmpeg starting up, whatever the tier.
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 
 export interface JpegImage {
   jpeg: Buffer;
@@ -31,6 +34,9 @@ export function jpegSize(jpeg: Buffer): { width: number; height: number } {
   throw new Error('JPEG without a frame header');
 }
 
+/** Scheduling niceness of thumbnail processes (0 normal, 19 lowest). */
+const NICENESS = 10;
+
 interface RunOptions {
   args: string[];
   input: Buffer[];
@@ -42,6 +48,14 @@ interface RunOptions {
 function runFfmpeg({ args, input, timeoutMs, what }: RunOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) {
+      try {
+        // Previews yield the CPU to the live recording.
+        setPriority(child.pid, NICENESS);
+      } catch {
+        // Lowering a child's priority is always allowed; a child that already exited has nothing left to run.
+      }
+    }
     const out: Buffer[] = [];
     let err = '';
     let settled = false;

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import {
-  AddLiveAppSnapshotConfigRequest, DeleteLiveAppSnapshotConfigRequest, DescribeLiveSnapshotConfigRequest, DescribeLiveStreamRecordIndexFileRequest,
+  AddLiveAppSnapshotConfigRequest, DeleteLiveAppSnapshotConfigRequest, DeleteLiveStreamRecordIndexFilesRequest, DescribeLiveSnapshotConfigRequest, DescribeLiveStreamRecordIndexFileRequest,
   DescribeLiveStreamRecordIndexFilesRequest, DescribeLiveStreamSnapshotInfoRequest, UpdateLiveAppSnapshotConfigRequest,
-  type AddLiveAppSnapshotConfigResponse, type DescribeLiveSnapshotConfigResponse, type DescribeLiveStreamRecordIndexFileResponse,
+  type AddLiveAppSnapshotConfigResponse, type DeleteLiveStreamRecordIndexFilesResponse, type DescribeLiveSnapshotConfigResponse, type DescribeLiveStreamRecordIndexFileResponse,
   type DescribeLiveStreamRecordIndexFilesResponse, type DescribeLiveStreamSnapshotInfoResponse, type LiveRecordServiceClient, type RecordIndexInfo,
 } from '../../../libs/proto/index.js';
 import { ffprobe, grpcClient, push, startSystem, tempDir, unary, waitFor, type RunningSystem } from '../../../test-kit/index.js';
@@ -156,6 +156,12 @@ describe('e2e - thumbnails while recording', () => {
       const one = await call<DescribeLiveStreamRecordIndexFileResponse>('describeLiveStreamRecordIndexFile', DescribeLiveStreamRecordIndexFileRequest.fromPartial({ recordId: f.recordId }));
       assert.equal(one.recordIndexInfo?.thumbnailVttOssObject, f.thumbnailVttOssObject);
     }
+    // Deleting a file with its objects takes its cover, sprite sheets and track along.
+    const gone = files[0];
+    const del = await call<DeleteLiveStreamRecordIndexFilesResponse>('deleteLiveStreamRecordIndexFiles', DeleteLiveStreamRecordIndexFilesRequest.fromPartial({ domainName: 'localhost', appName: 'live', streamName: 'thumbs', recordId: [gone.recordId], removeFile: true }));
+    assert.equal(del.recordDeleteInfoList[0].message, 'OK');
+    for (const key of [gone.ossObject, gone.coverOssObject, gone.thumbnailVttOssObject, ...gone.thumbnailSpriteOssObjects]) assert.equal(existsSync(join(sys.storageRoot, key)), false, key);
+    assert.ok(existsSync(join(sys.storageRoot, files[1].thumbnailVttOssObject)), 'the other file keeps its track');
     // The spool keeps nothing of the recording once it ended.
     await waitFor('the spool emptied', () => !existsSync(join(sys.dataDir, 'spool', files[0].recordingId, 'thumbs')), 15000);
   });

@@ -45,6 +45,7 @@ const BASELINES: Record<string, Record<string, unknown>> = {
   RevokeApiKey: { key_id: '0123456789abcdef' },
   SetPublishAuthKeys: { domain_name: FUZZ_DOMAIN, primary_key: 'fuzz-primary-key-0123', secondary_key: 'fuzz-secondary-key-0123' },
   DescribePublishAuth: { domain_name: FUZZ_DOMAIN },
+  DescribeLiveRecordUsage: { domain_name: FUZZ_DOMAIN, start_month: '2026-01', end_month: '2026-02' },
   AddLiveAppSnapshotConfig: { domain_name: FUZZ_DOMAIN, app_name: 'live', time_interval: 5, resolution: '360p', overwrite_oss_object: '{AppName}/{StreamName}.jpg', sequence_oss_object: 'snapshot/{AppName}/{StreamName}/{UnixTimestamp}.jpg' },
   UpdateLiveAppSnapshotConfig: { domain_name: FUZZ_DOMAIN, app_name: 'live', time_interval: 10, sequence_oss_object: 'snapshot/{StreamName}/{Sequence}.jpg' },
   DeleteLiveAppSnapshotConfig: { domain_name: FUZZ_DOMAIN, app_name: 'live' },

@@ -98,9 +98,23 @@ export class ThumbnailCatalogue {
     return out;
   }
 
-  /** Forgets thumbnails published before the cutoff (their objects stay: the retention of storage is the bucket's). */
-  async expire(cutoffMs: number): Promise<number> {
+  /** Forgets a file's track (the file's record goes); returns its objects, to delete with the file. */
+  async removeTrack(recordId: string): Promise<{ storage: StorageTarget; keys: string[] } | null> {
+    const t = await this.db.deleteFrom('thumbnail_tracks').where('record_id', '=', recordId).returningAll().executeTakeFirst();
+    if (!t) return null;
+    return { storage: { kind: t.storage_kind as StorageTarget['kind'], bucket: t.bucket, endpoint: t.endpoint }, keys: [t.cover_key, t.vtt_key, ...(JSON.parse(t.sprite_keys) as string[])] };
+  }
+
+  /**
+   * Forgets thumbnails published before the cutoff (their objects stay: the retention of storage is
+   * the bucket's), and tracks whose file record is gone (expired) for longer than a track can wait
+   * for its file to be catalogued.
+   */
+  async expire(cutoffMs: number, orphanTrackBeforeMs = cutoffMs): Promise<number> {
     const r = await this.db.deleteFrom('thumbnails').where('at_ms', '<', cutoffMs).executeTakeFirst();
+    await this.db.deleteFrom('thumbnail_tracks').where('created_ms', '<', orphanTrackBeforeMs)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('record_files').select('record_files.record_id').whereRef('record_files.record_id', '=', 'thumbnail_tracks.record_id'))))
+      .execute();
     return Number(r.numDeletedRows ?? 0);
   }
 }

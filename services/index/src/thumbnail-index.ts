@@ -38,7 +38,7 @@ export class ThumbnailIndex {
 
   /** Thumbnail records live as long as segment records (LR_RETENTION_SEGMENT_DAYS). */
   async sweep(segmentDays: number, now = Date.now()): Promise<void> {
-    const n = await this.catalogue.expire(now - segmentDays * DAY_MS);
+    const n = await this.catalogue.expire(now - segmentDays * DAY_MS, now - DAY_MS);
     if (n > 0) this.log.info({ thumbnails: n }, 'expired thumbnail records');
   }
 

@@ -79,10 +79,20 @@ function suite(name: string, driver: () => Promise<CatalogueDriver>): void {
       assert.equal(byId.get(recordId2), undefined, 'no thumbnail in its time: no cover');
     });
 
-    it('expires records before a cutoff', async () => {
-      assert.equal(await thumbs.expire(T0 + 4000), 3, 'the other stream\'s and two of this one\'s');
+    it('expires records before a cutoff, and tracks whose file is long gone', async () => {
+      await thumbs.addTrack({
+        stream, recordingId: 'gone', format: 'flv', sequence: 3, storage, coverKey: 'c', coverUrl: 'u', vttKey: 'v', spriteKeys: [], thumbnails: 1,
+      }, T0);
+      assert.equal(await thumbs.expire(T0 + 4000, T0 + 1), 3, 'the other stream\'s and two of this one\'s');
       const r = await thumbs.snapshotInfo({ stream, startMs: 0, endMs: T0 + 60_000, limit: 100, order: 'asc' });
       assert.equal(r.thumbnails[0].atMs, T0 + 4000);
+      assert.equal(await thumbs.removeTrack('gone-flv-3'), null, 'the orphan track was forgotten');
+    });
+
+    it('hands over a removed file\'s track objects', async () => {
+      const removed = await thumbs.removeTrack('rec1-m3u8-0');
+      assert.deepEqual(removed, { storage, keys: ['record/live/cam/rec1_0.cover.jpg', 'record/live/cam/rec1_0.thumbnails.vtt', 'record/live/cam/rec1_0.sprite-0.jpg'] });
+      assert.equal(await thumbs.removeTrack('rec1-m3u8-0'), null);
     });
   });
 }
