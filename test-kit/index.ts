@@ -73,6 +73,8 @@ export async function startSystem(env: Record<string, string> = {}, dataDir = te
       LR_HTTP_PORT: String(ports.http),
       LR_NATS_PORT: String(ports.nats),
       LR_LOG_LEVEL: 'info',
+      // Tests read the log lines as JSON (a pipe gives JSON anyway; this holds against an LR_LOG_FORMAT in the shell).
+      LR_LOG_FORMAT: 'json',
       LR_RELAXED_LIMITS: '1',
       ...env,
     },
