@@ -125,8 +125,8 @@ describe('web console', () => {
     assert.ok((await row.textContent())!.includes(templateId), 'the decision names the template the form created');
     assert.equal(await pusher.done, 0, 'the push completes');
 
-    // The stream's page: after the 2 s reconnect window its m3u8 is catalogued and listed.
-    await row.getByRole('link', { name: STREAM }).click();
+    // The stream's page (its row may say ended by now): after the 2 s reconnect window its m3u8 is catalogued and listed.
+    await page.locator(`tr[data-stream="${STREAM}"]`).getByRole('link', { name: STREAM }).click();
     const recording = page.locator('tr[data-object^="record/console/demo/"][data-object$=".m3u8"]');
     await recording.waitFor({ timeout: 45000 });
     const recordId = (await recording.getAttribute('data-record-id'))!;
