@@ -54,6 +54,19 @@ const BASELINES: Record<string, Record<string, unknown>> = {
   AddCustomLiveStreamTranscode: { domain_name: FUZZ_DOMAIN, app_name: 'live', template: 'sd', template_type: 'h264', width: 640, height: 360, fps: 25, gop: 50, video_bitrate: 800, audio_bitrate: 64 },
   DescribeLiveStreamTranscodeInfo: { domain_name: FUZZ_DOMAIN, app_name: 'live' },
   DeleteLiveStreamTranscode: { domain_name: FUZZ_DOMAIN, app_name: 'live', template: 'sd' },
+  SearchMedia: { domain_name: 'localhost', app_name: 'live', stream_name: 'fuzz', start_time: '2025-12-31T00:00:00Z', end_time: '2026-01-02T00:00:00Z', status: 'Normal', tag: 't', title: 'fuzz', source: 'record', page_no: 1, page_size: 10, sort_by: 'CreationTime:Asc' },
+  GetVideoInfo: { video_id: 'vnosuchvideo' },
+  UpdateVideoInfo: { video_id: 'vnosuchvideo', title: 'fuzz', cate_id: '', tags: ['a'], update_tags: true },
+  DeleteVideo: { video_ids: ['vnosuchvideo'] },
+  AddCategory: { cate_name: 'fuzz' },
+  GetCategories: { page_no: 1, page_size: 10 },
+  DeleteCategory: { cate_id: 'cnosuchcategory' },
+  AddTranscodeTemplateGroup: { name: 'fuzz', transcode_template_list: [{ definition: '360p', width: 640, height: 360, video_bitrate: 800, audio_bitrate: 64, container: 'mp4' }] },
+  ListTranscodeTemplateGroup: {},
+  DeleteTranscodeTemplateGroup: { transcode_template_group_id: 'gnosuchgroup' },
+  SubmitTranscodeJobs: { video_id: 'vnosuchvideo', template_group_id: 'gnosuchgroup' },
+  ListTranscodeTask: { video_id: 'vnosuchvideo', task_status: 'queued', page_no: 1, page_size: 10 },
+  GetTranscodeTask: { transcode_task_id: 'tnosuchtask' },
 };
 
 interface Outcome {
