@@ -3,6 +3,9 @@
 // cut at every video keyframe (a GOP start is where a consumer may enter) and
 // at most every batchMs. One message in flight per stream keeps the order and
 // lets a retry reuse its msgID, so a broker hiccup neither loses nor repeats.
+// A batch cut while a message is in flight joins the waiting message unless it
+// starts a GOP (consumers enter and cut segments only where a message starts):
+// a burst (an encoder catching up, a busy broker) costs half the round trips.
 import { headers } from '@nats-io/transport-node';
 import type { Bus } from '../../../libs/bus/index.js';
 import { BatchBuilder, MEDIA_HEADERS, TAG_AUDIO, TAG_VIDEO, parseAudioTag, parseVideoTag } from '../../../libs/media/index.js';
@@ -24,6 +27,19 @@ export interface IngestPacket {
 }
 
 const MAX_BATCH_BYTES = 512 * 1024;
+/** Room left in a message for the protocol line and headers. */
+const MESSAGE_OVERHEAD = 4 * 1024;
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** A message not yet handed to the broker: batches cut meanwhile join it. */
+interface Outgoing {
+  parts: Uint8Array[];
+  bytes: number;
+  /** Starts with an entry batch: a consumer may begin here. */
+  entry: boolean;
+  end: boolean;
+  sealed: boolean;
+}
 /** About 40 s of retries: within the media plane's 120 s duplicate window, so a late retry is still dropped as a repeat. */
 const PUBLISH_ATTEMPTS = 8;
 
@@ -39,7 +55,11 @@ export class MediaPublisher {
   private readonly batch = new BatchBuilder();
   private batchStartedAt = 0;
   private batchEntry = false;
+  /** Number of the next message handed to the broker (Lr-Batch): consecutive per session. */
   private batchNo = 0;
+  /** The newest message still waiting for its turn, open to more batches. */
+  private waiting: Outgoing | null = null;
+  private mediaQueued = false;
   private videoConfig: { dts: number; body: Buffer } | null = null;
   private audioConfig: { dts: number; body: Buffer } | null = null;
   private seenVideo = false;
@@ -111,8 +131,20 @@ export class MediaPublisher {
     const entry = this.batchEntry;
     const bytes = this.batch.take();
     if (!this.hasMedia(bytes)) return;
-    const no = this.batchNo++;
-    this.send(bytes, no, entry ? { [MEDIA_HEADERS.entry]: '1' } : {});
+    this.mediaQueued = true;
+    const open = this.waiting;
+    // A batch's packets follow its version byte; joined batches share the message's.
+    if (!entry && open && !open.sealed && !open.end && open.bytes + bytes.byteLength - 1 <= this.maxMessageBytes()) {
+      open.parts.push(bytes.subarray(1));
+      open.bytes += bytes.byteLength - 1;
+      this.queuedBytes += bytes.byteLength - 1;
+      return;
+    }
+    this.send({ parts: [bytes], bytes: bytes.byteLength, entry, end: false, sealed: false });
+  }
+
+  private maxMessageBytes(): number {
+    return (this.bus.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - MESSAGE_OVERHEAD;
   }
 
   private hasMedia(bytes: Uint8Array): boolean {
@@ -126,13 +158,19 @@ export class MediaPublisher {
     return false;
   }
 
-  private send(bytes: Uint8Array, no: number | 'end', extra: Record<string, string>): void {
-    this.queuedBytes += bytes.byteLength;
+  private send(out: Outgoing): void {
+    this.queuedBytes += out.bytes;
+    this.waiting = out;
     this.order.tail = this.order.tail.then(async () => {
+      out.sealed = true;
+      if (this.waiting === out) this.waiting = null;
+      const bytes = out.parts.length === 1 ? out.parts[0] : Buffer.concat(out.parts, out.bytes);
+      const no = out.end ? 'end' : this.batchNo++;
       const h = headers();
       h.set(MEDIA_HEADERS.session, this.sessionId);
       h.set(MEDIA_HEADERS.batch, String(no));
-      for (const [k, v] of Object.entries(extra)) h.set(k, v);
+      if (out.entry) h.set(MEDIA_HEADERS.entry, '1');
+      if (out.end) h.set(MEDIA_HEADERS.end, '1');
       try {
         const ack = await this.publish(bytes, h, `${this.sessionId}:${no}`);
         if (no === 0) this.firstSeqResolve(ack);
@@ -143,7 +181,7 @@ export class MediaPublisher {
         this.log.error({ subject: this.subject, sessionId: this.sessionId, batch: no, err: (err as Error).message }, 'media batch lost: the broker did not take it');
         if (no === 0) this.firstSeqReject(err as Error);
       } finally {
-        this.queuedBytes -= bytes.byteLength;
+        this.queuedBytes -= out.bytes;
       }
     });
   }
@@ -174,8 +212,8 @@ export class MediaPublisher {
     this.ended = true;
     if (!this.stopped) this.flush();
     this.stopped = true;
-    if (this.batchNo === 0) this.firstSeqReject(new Error('the session published no media'));
-    this.send(new Uint8Array(0), 'end', { [MEDIA_HEADERS.end]: '1' });
+    if (!this.mediaQueued) this.firstSeqReject(new Error('the session published no media'));
+    this.send({ parts: [new Uint8Array(0)], bytes: 0, entry: false, end: true, sealed: false });
     await this.order.tail;
   }
 }

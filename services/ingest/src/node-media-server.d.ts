@@ -26,6 +26,8 @@ declare module 'node-media-server' {
   }
   export default class NodeMediaServer {
     constructor(config: NmsConfig);
+    /** The RTMP listener, created by the constructor. */
+    rtmpServer?: { tcpServer?: import('node:net').Server };
     on(event: 'prePublish' | 'postPublish' | 'donePublish' | 'prePlay' | 'postPlay' | 'donePlay', listener: (session: NmsSession) => void): void;
     run(): Promise<void>;
     stop(): Promise<void>;
