@@ -28,6 +28,8 @@ describe('index files - clip, merge, content, delete', () => {
     })).recordIndexInfoList;
     await push(media, url, { seconds: 10 }).done;
     await waitFor('the first recording', async () => (await list()).length === 1, 20000);
+    // Not a wait for an event: the scenario needs ≥ 2 s of wall time with no content between
+    // the two recordings, the gap the content query below must report.
     await new Promise((r) => setTimeout(r, 3000));
     await push(media, url, { seconds: 8 }).done;
     files = await waitFor('the second recording', async () => { const l = await list(); return l.length === 2 && l; }, 20000);
