@@ -48,6 +48,8 @@ export class MasterComposer {
     this.consumer = await consumeDurable<FileStored>(this.bus, {
       stream: STREAMS.events, durable: CONSUMERS.transcoderMaster, filterSubject: SUBJECTS.fileStored,
       component: 'transcoder', log: this.log, concurrency: 4,
+      // Files stored before live transcoding was deployed have no renditions to list.
+      deliverNew: true,
     }, (ev, msg) => this.onFile(ev, msg));
   }
 

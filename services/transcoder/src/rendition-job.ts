@@ -19,7 +19,7 @@ import { MediaPublisher, type PublisherCounters } from '../../ingest/src/media-p
 import { CodecWatch } from './codec-watch.js';
 
 /** Why a rendition stopped. */
-export type JobExit = 'source_ended' | 'demand_withdrawn' | 'lease_lost' | 'shutdown' | 'ffmpeg_failed' | 'failed';
+export type JobExit = 'source_ended' | 'not_recorded' | 'demand_withdrawn' | 'lease_lost' | 'shutdown' | 'ffmpeg_failed' | 'failed';
 
 export interface RenditionJobOptions {
   bus: Bus;
@@ -49,7 +49,6 @@ export class RenditionJob {
   private publisher: MediaPublisher;
   private stopReason: JobExit | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
-  private idleFired = false;
   private started = false;
   private baseDts = 0;
   private announced = false;
@@ -126,7 +125,6 @@ export class RenditionJob {
   private armIdle(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      this.idleFired = true;
       this.o.log.warn({ source: streamLabel(this.o.demand.source), idleMs: this.o.idleMs }, 'source sent nothing for too long; its rendition ends');
       this.messages?.stop();
     }, this.o.idleMs);
@@ -264,10 +262,6 @@ export class RenditionJob {
       clearTimeout(timer);
       this.transcode = null;
     }
-  }
-
-  get idle(): boolean {
-    return this.idleFired;
   }
 }
 

@@ -1,7 +1,8 @@
 import type { KV, KvEntry } from '@nats-io/kv';
+import type { Subscription } from '@nats-io/transport-node';
 import {
   BUCKETS, RpcFailure, SUBJECTS, TRANSCODER_METHODS, bucket, publishDurable, serve, streamLabel,
-  type Bus, type StreamRef, type TranscodeDemand, type TranscodeStateChanged, type TranscodeTemplate, type TranscodeTemplateListQuery, type TranscoderMethod,
+  type Bus, type MatchDecision, type StreamRef, type TranscodeDemand, type TranscodeStateChanged, type TranscodeTemplate, type TranscodeTemplateListQuery, type TranscoderMethod,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { renditionStreamName } from '../../../libs/naming/index.js';
@@ -62,6 +63,7 @@ export class TranscoderService {
   private readonly finishing = new Set<Promise<void>>();
   private servers: { stop(): void }[] = [];
   private watch: { stop(): void } | null = null;
+  private decisions: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly m = meter('transcoder');
@@ -88,6 +90,17 @@ export class TranscoderService {
     await Promise.all([this.templates.open(), this.leases.open(), this.variants.open()]);
     this.demand = await bucket(this.bus, BUCKETS.transcodeDemand);
     this.serveTemplates();
+    // A rendition the matcher decided not to record (its recording template is gone) is made for nobody.
+    this.decisions = this.bus.nc.subscribe(SUBJECTS.matchDecision, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          this.onDecision(msg.json<MatchDecision>());
+        } catch (e) {
+          this.log.error({ err: (e as Error).message }, 'unreadable decision event');
+        }
+      },
+    });
     const watcher = await this.demand.watch();
     this.watch = watcher;
     void (async () => {
@@ -126,6 +139,15 @@ export class TranscoderService {
       return;
     }
     if (!h) void this.claim(e.key);
+  }
+
+  private onDecision(d: MatchDecision): void {
+    if (d.record || d.plan !== null) return;
+    for (const h of this.hosted.values()) {
+      if (h.job.sessionId !== d.sessionId) continue;
+      this.log.warn({ rendition: streamLabel(h.rendition), reason: d.reason, detail: d.detail }, 'rendition not recorded; transcoding it stops');
+      h.job.stop('not_recorded');
+    }
   }
 
   private async tick(): Promise<void> {
@@ -224,7 +246,7 @@ export class TranscoderService {
     (failed ? this.log.error.bind(this.log) : this.log.info.bind(this.log))({ rendition: streamLabel(h.rendition), exit, detail }, 'rendition ended');
     try {
       // Done with this source session (or failing on it): withdraw the demand unless the matcher wrote a newer session's.
-      if (exit === 'source_ended' || failed) {
+      if (exit === 'source_ended' || exit === 'not_recorded' || failed) {
         await this.demand.delete(h.key, { previousSeq: h.demandRevision }).catch((err: unknown) => {
           if (!isWrongRevision(err)) throw err;
         });
@@ -261,6 +283,8 @@ export class TranscoderService {
     this.timer = null;
     this.watch?.stop();
     this.watch = null;
+    this.decisions?.unsubscribe();
+    this.decisions = null;
     for (const s of this.servers) s.stop();
     this.servers = [];
     // Sources usually end first (the ingest stops before this service): let renditions finish on their own.
