@@ -8,6 +8,22 @@ import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import type { AudioTrackConfig, VideoTrackConfig } from './codec-config.js';
 
 const CHUNK_BYTES = 64 * 1024;
+/** Chunks kept for reuse: 16 MiB at most, the working set of a few hundred streams' writes. */
+const SPARE_CHUNKS_MAX = 256;
+const spareChunks: Buffer[] = [];
+
+/**
+ * Every recorded byte passes through a chunk: reusing them, rather than leaving
+ * one 64 KiB buffer per flush to the garbage collector, keeps the external memory
+ * that drives V8's full collections flat.
+ */
+function takeChunk(): Buffer {
+  return spareChunks.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+}
+
+function giveChunk(chunk: Buffer): void {
+  if (spareChunks.length < SPARE_CHUNKS_MAX) spareChunks.push(chunk);
+}
 
 /**
  * Collects the muxer's 188-byte TS packets into large chunks written to the
@@ -20,7 +36,7 @@ const CHUNK_BYTES = 64 * 1024;
  * order, the order their real DTS values were queued in.
  */
 class TsFileSink {
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private chunk = takeChunk();
   private used = 0;
   private file: Promise<FileHandle>;
   private writes: Promise<unknown> = Promise.resolve();
@@ -40,6 +56,7 @@ class TsFileSink {
   }
 
   append(packet: Uint8Array): void {
+    if (this.released) throw new Error('TS packet after the segment file was closed');
     if (this.used + packet.byteLength > this.chunk.length) this.flush();
     this.chunk.set(packet, this.used);
     if (this.videoPid !== null) this.restoreDts(this.used);
@@ -69,22 +86,33 @@ class TsFileSink {
     }
   }
 
+  private released = false;
+
+  /** The current chunk goes back once: a chunk in two writers' hands would mix their bytes. */
+  private releaseChunk(): void {
+    if (this.released) return;
+    this.released = true;
+    giveChunk(this.chunk);
+  }
+
   private flush(): void {
-    if (this.used === 0) return;
-    const data = this.chunk.subarray(0, this.used);
-    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    if (this.used === 0 || this.released) return;
+    const full = this.chunk;
+    const data = full.subarray(0, this.used);
+    this.chunk = takeChunk();
     this.used = 0;
     this.writes = this.writes.then(async () => {
       if (this.failure) return;
       await (await this.file).write(data);
     }).catch((err: unknown) => {
       this.failure ??= err instanceof Error ? err : new Error(String(err));
-    });
+    }).finally(() => giveChunk(full));
   }
 
   async close(): Promise<void> {
     this.flush();
     await this.writes;
+    this.releaseChunk();
     await (await this.file).close();
     if (this.failure) throw this.failure;
   }
@@ -92,6 +120,7 @@ class TsFileSink {
   async discard(): Promise<void> {
     this.used = 0;
     await this.writes;
+    this.releaseChunk();
     // The segment is being dropped: a file that never opened has nothing to close.
     await (await this.file.catch(() => null))?.close();
   }
