@@ -161,11 +161,14 @@ export class FlvTagBuffer {
     this.used = need;
   }
 
-  /** The tags so far; the buffer starts empty again. */
-  take(): Buffer {
-    const out = this.buf.subarray(0, this.used);
-    this.buf = Buffer.allocUnsafe(64 * 1024);
+  /**
+   * Writes the tags so far and starts empty again in the same buffer: every
+   * recorded FLV byte passes through here, and a fresh buffer per write was a
+   * steady stream of garbage for the collector.
+   */
+  async writeTo(write: (bytes: Buffer) => Promise<unknown>): Promise<void> {
+    if (this.used === 0) return;
+    await write(this.buf.subarray(0, this.used));
     this.used = 0;
-    return out;
   }
 }

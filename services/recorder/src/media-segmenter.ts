@@ -380,7 +380,8 @@ class MediaSegmenter implements MediaSegmenterHandle {
 
   private async flushPart(seg: OpenSegment): Promise<void> {
     if (!seg.part || seg.partTags.byteLength === 0) return;
-    await seg.part.write(seg.partTags.take());
+    const part = seg.part;
+    await seg.partTags.writeTo((bytes) => part.write(bytes));
   }
 
   /** Finishes the open segment; `next` is where the following one begins (null: the recording stops here). */
