@@ -15,31 +15,39 @@ export interface Peak {
   atMs: number | null;
 }
 
-/** Each channel's intervals, clipped to the window, with overlapping and touching ones joined. */
-function mergedPerChannel(intervals: readonly ChannelInterval[], startMs: number, endMs: number): { startMs: number; endMs: number }[] {
-  const byChannel = new Map<string, { startMs: number; endMs: number }[]>();
+/**
+ * Each channel's intervals, clipped to the window, with overlapping and touching ones
+ * joined: the starts and ends of what remains (a month may hold a hundred thousand runs,
+ * so plain number arrays, not an object per event).
+ */
+function mergedPerChannel(intervals: readonly ChannelInterval[], startMs: number, endMs: number): { starts: number[]; ends: number[] } {
+  const byChannel = new Map<string, [number, number][]>();
   for (const i of intervals) {
     const s = Math.max(i.startMs, startMs);
     const e = Math.min(i.endMs, endMs);
     if (e <= s) continue;
-    let list = byChannel.get(i.channel);
-    if (!list) byChannel.set(i.channel, (list = []));
-    list.push({ startMs: s, endMs: e });
+    const list = byChannel.get(i.channel);
+    if (list) list.push([s, e]);
+    else byChannel.set(i.channel, [[s, e]]);
   }
-  const out: { startMs: number; endMs: number }[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
   for (const list of byChannel.values()) {
-    list.sort((a, b) => a.startMs - b.startMs);
-    let cur = { ...list[0] };
-    for (const next of list.slice(1)) {
-      if (next.startMs <= cur.endMs) cur.endMs = Math.max(cur.endMs, next.endMs);
+    list.sort((a, b) => a[0] - b[0]);
+    let [s, e] = list[0];
+    for (let k = 1; k < list.length; k++) {
+      const [ns, ne] = list[k];
+      if (ns <= e) e = Math.max(e, ne);
       else {
-        out.push(cur);
-        cur = { ...next };
+        starts.push(s);
+        ends.push(e);
+        [s, e] = [ns, ne];
       }
     }
-    out.push(cur);
+    starts.push(s);
+    ends.push(e);
   }
-  return out;
+  return { starts, ends };
 }
 
 /**
@@ -49,16 +57,21 @@ function mergedPerChannel(intervals: readonly ChannelInterval[], startMs: number
  */
 export function peakChannels(intervals: readonly ChannelInterval[], startMs: number, endMs: number): Peak {
   const merged = mergedPerChannel(intervals, startMs, endMs);
-  // Ends sort before starts at the same instant: that is what half-open means.
-  const events = merged.flatMap((i) => [{ at: i.startMs, delta: 1 }, { at: i.endMs, delta: -1 }]);
-  events.sort((a, b) => a.at - b.at || a.delta - b.delta);
-  let now = 0;
+  const starts = Float64Array.from(merged.starts).sort();
+  const ends = Float64Array.from(merged.ends).sort();
   const peak: Peak = { channels: 0, atMs: null };
-  for (const e of events) {
-    now += e.delta;
+  let now = 0;
+  let j = 0;
+  for (let i = 0; i < starts.length; i++) {
+    // Every end up to this start comes first, one at the same instant too: that is what half-open means.
+    while (j < ends.length && ends[j] <= starts[i]) {
+      now--;
+      j++;
+    }
+    now++;
     if (now > peak.channels) {
       peak.channels = now;
-      peak.atMs = e.at;
+      peak.atMs = starts[i];
     }
   }
   return peak;
