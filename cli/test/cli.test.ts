@@ -238,6 +238,23 @@ describe('liverecord CLI against the running system', () => {
     assert.match(r.stdout, /^DOMAIN NAME +APP NAME/);
   });
 
+  it('media library: categories, processing template groups, assets and tasks', async () => {
+    const cat = await json<{ category: { cateId: string } }>(['add-category', '--cate-name', 'cli-sports']);
+    assert.match(await ok(['get-categories']), /cli-sports/);
+    const group = await json<{ transcodeTemplateGroup: { transcodeTemplateGroupId: string } }>(['add-transcode-template-group', '--name', 'cli-sd', '--transcode-template-list', '[{"definition":"360p","height":360}]']);
+    const gid = group.transcodeTemplateGroup.transcodeTemplateGroupId;
+    assert.match(await ok(['list-transcode-template-group']), /cli-sd/);
+    assert.equal((await json<{ total?: number }>(['search-media', '--cate-id', cat.category.cateId])).total ?? 0, 0);
+    await fails(['get-video-info', '--video-id', 'vnone'], 1, /^NOT_FOUND: video_id: video vnone not found/);
+    await fails(['update-video-info', '--video-id', 'vnone', '--title', 'x'], 1, /^NOT_FOUND: video_id: /);
+    assert.deepEqual((await json<{ nonExistVideoIds: string[] }>(['delete-video', '--video-ids', '["vnone"]'])).nonExistVideoIds, ['vnone']);
+    await fails(['submit-transcode-jobs', '--video-id', 'vnone', '--template-group-id', gid], 1, /^NOT_FOUND: video_id: /);
+    assert.equal((await json<{ total?: number }>(['list-transcode-task', '--task-status', 'failed'])).total ?? 0, 0);
+    await fails(['get-transcode-task', '--transcode-task-id', 'tnone'], 1, /^NOT_FOUND: transcode_task_id: /);
+    await ok(['delete-transcode-template-group', '--transcode-template-group-id', gid]);
+    await ok(['delete-category', '--cate-id', cat.category.cateId]);
+  });
+
   it('ran every subcommand against the system', () => {
     assert.deepEqual(METHOD_NAMES.map(commandOf).filter((c) => !ran.has(c)), []);
   });
