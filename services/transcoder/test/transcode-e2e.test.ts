@@ -21,10 +21,10 @@ function keysIn(root: string, dir: string): string[] {
   return existsSync(abs) ? readdirSync(abs).map((f) => `${dir}/${f}`) : [];
 }
 
-/** ffmpeg processes the system runs (its direct children). */
+/** Live-transcode ffmpeg processes the system runs (its direct children; other ffmpeg jobs, thumbnails or remuxes, do not count). */
 function ffmpegChildren(pid: number): string[] {
-  const r = spawnSync('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter((l) => /\bffmpeg\b/.test(l));
+  const r = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter((l) => /\bffmpeg\b.*-c:v libx264.*-f flv/.test(l));
 }
 
 describe('e2e - live transcoding: a source and a 320x180 rendition recorded, with a master playlist', () => {
