@@ -50,6 +50,8 @@ export interface TranscodeDemand {
   params: Record<string, string | string[]>;
   transcodeTemplateId: string;
   recordTemplateId: string;
+  /** The rendition is recorded as m3u8 or cmaf: a master playlist of the source lists it. */
+  playlist?: boolean;
   at: number;
   /** How often a transcoder claimed it: a later claim is a takeover, which starts at the next GOP instead of the session's start. */
   claims?: number;
@@ -79,6 +81,8 @@ export interface RenditionVariant {
   /** RFC 6381 codec strings, e.g. "avc1.64001f,mp4a.40.2". */
   sourceCodecs: string;
   renditionCodecs: string;
+  /** The rendition is recorded as m3u8 or cmaf (otherwise a master playlist does not wait for it). */
+  playlist: boolean;
   /** When the rendition was first made in its current session, and last known running: a master covers a file only with renditions live during it. */
   at: number;
   lastSeenMs: number;

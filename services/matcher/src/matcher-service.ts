@@ -200,6 +200,7 @@ export class MatcherService {
       const d: TranscodeDemand = {
         source: ev.stream, sourceSessionId: ev.sessionId, media: ev.media, sourceCodecs: ev.codecs, params: ev.params,
         transcodeTemplateId: id, recordTemplateId: template.id, at: Date.now(),
+        playlist: template.transcodeFormats.some((f) => f.format === 'm3u8' || f.format === 'cmaf'),
       };
       await this.demand.put(transcodeDemandKey(token, id), JSON.stringify(d));
     }

@@ -89,7 +89,7 @@ export class MasterComposer {
    * file the catalogue may not list yet (the event being handled).
    */
   private async compose(source: Described, known: Described | null): Promise<boolean> {
-    const renditions = (await this.variants.ofSource(source.stream)).filter((v) => v.at <= source.endMs && v.lastSeenMs >= source.startMs);
+    const renditions = (await this.variants.ofSource(source.stream)).filter((v) => v.playlist !== false && v.at <= source.endMs && v.lastSeenMs >= source.startMs);
     if (renditions.length === 0) return true;
     const parts: { file: Described; codecs: string }[] = [];
     for (const v of renditions) {

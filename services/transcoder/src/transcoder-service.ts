@@ -263,7 +263,7 @@ export class TranscoderService {
     if (!h.codecs) return;
     await this.variants.put({
       source: h.demand.source, rendition: h.rendition, transcodeTemplateId: h.demand.transcodeTemplateId,
-      sourceCodecs: h.codecs.source, renditionCodecs: h.codecs.rendition, at: h.demand.at, lastSeenMs: Date.now(),
+      sourceCodecs: h.codecs.source, renditionCodecs: h.codecs.rendition, playlist: h.demand.playlist ?? true, at: h.demand.at, lastSeenMs: Date.now(),
     });
   }
 
