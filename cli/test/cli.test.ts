@@ -255,6 +255,17 @@ describe('liverecord CLI against the running system', () => {
     await ok(['delete-category', '--cate-id', cat.category.cateId]);
   });
 
+  it('thumbnails: snapshot configurations and a stream\'s thumbnails', async () => {
+    const added = await json<{ config: { timeInterval: number; resolution: string } }>(['add-live-app-snapshot-config', '--domain-name', DOMAIN, '--app-name', 'live', '--time-interval', '5', '--resolution', '360p', '--sequence-oss-object', 'snapshot/{AppName}/{StreamName}/{UnixTimestamp}.jpg']);
+    assert.deepEqual([added.config.timeInterval, added.config.resolution], [5, '360p']);
+    await fails(['add-live-app-snapshot-config', '--domain-name', DOMAIN, '--app-name', 'live', '--overwrite-oss-object', '../x.jpg'], 1, /^INVALID_ARGUMENT: overwrite_oss_object: /);
+    await ok(['update-live-app-snapshot-config', '--domain-name', DOMAIN, '--app-name', 'live', '--time-interval', '10', '--overwrite-oss-object', '{AppName}/{StreamName}.jpg']);
+    assert.match(await ok(['describe-live-snapshot-config', '--domain-name', DOMAIN]), /\{AppName\}\/\{StreamName\}\.jpg/);
+    assert.deepEqual(await json<object>(['describe-live-stream-snapshot-info', '--domain-name', DOMAIN, '--app-name', 'live', '--stream-name', 'none', ...DAY]), { liveStreamSnapshotInfoList: [], nextStartTime: '' });
+    await ok(['delete-live-app-snapshot-config', '--domain-name', DOMAIN, '--app-name', 'live']);
+    await fails(['delete-live-app-snapshot-config', '--domain-name', DOMAIN, '--app-name', 'live'], 1, /^NOT_FOUND: no snapshot configuration for cli\.example\.com\/live/);
+  });
+
   it('ran every subcommand against the system', () => {
     assert.deepEqual(METHOD_NAMES.map(commandOf).filter((c) => !ran.has(c)), []);
   });
