@@ -266,6 +266,19 @@ describe('liverecord CLI against the running system', () => {
     await fails(['delete-live-app-snapshot-config', '--domain-name', DOMAIN, '--app-name', 'live'], 1, /^NOT_FOUND: no snapshot configuration for cli\.example\.com\/live/);
   });
 
+  it('live transcoding: transcoding templates added, listed, refused when bad, deleted', async () => {
+    const tpl = ['--domain-name', DOMAIN, '--app-name', 'live', '--template', 'sd'];
+    const size = ['--height', '360', '--fps', '25', '--gop', '50', '--video-bitrate', '800', '--audio-bitrate', '64'];
+    const added = await json<{ transcode: { template: string; width: number; audioCodec: string } }>(['add-custom-live-stream-transcode', ...tpl, '--width', '640', ...size]);
+    assert.deepEqual([added.transcode.template, added.transcode.width, added.transcode.audioCodec], ['sd', 640, 'aac']);
+    await fails(['add-custom-live-stream-transcode', ...tpl, '--width', '641', ...size], 1, /^INVALID_ARGUMENT: width: must be even/);
+    const listed = await ok(['describe-live-stream-transcode-info', '--domain-name', DOMAIN]);
+    assert.match(listed, /\bsd\b/);
+    assert.match(listed, /\b640\b/);
+    await ok(['delete-live-stream-transcode', ...tpl]);
+    await fails(['delete-live-stream-transcode', ...tpl], 1, /^NOT_FOUND: template: no transcoding template sd/);
+  });
+
   it('ran every subcommand against the system', () => {
     assert.deepEqual(METHOD_NAMES.map(commandOf).filter((c) => !ran.has(c)), []);
   });
