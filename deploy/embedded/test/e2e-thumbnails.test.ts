@@ -13,7 +13,9 @@ import {
   type AddLiveAppSnapshotConfigResponse, type DeleteLiveStreamRecordIndexFilesResponse, type DescribeLiveSnapshotConfigResponse, type DescribeLiveStreamRecordIndexFileResponse,
   type DescribeLiveStreamRecordIndexFilesResponse, type DescribeLiveStreamSnapshotInfoResponse, type LiveRecordServiceClient, type RecordIndexInfo,
 } from '../../../libs/proto/index.js';
-import { ffprobe, grpcClient, push, startSystem, tempDir, unary, waitFor, type RunningSystem } from '../../../test-kit/index.js';
+import { jpegSize } from '../../../libs/media/index.js';
+import { S3Storage, s3Client } from '../../../libs/storage/index.js';
+import { ffprobe, grpcClient, push, startS3, startSystem, tempDir, unary, waitFor, type RunningSystem, type TestS3 } from '../../../test-kit/index.js';
 
 const PUSH_SECONDS = 14;
 const CYCLE_SECONDS = 8;
@@ -45,12 +47,16 @@ function vttCues(text: string): [number, number, string][] {
 
 describe('e2e - thumbnails while recording', () => {
   let sys: RunningSystem;
+  let s3: TestS3;
   let client: LiveRecordServiceClient;
   const startedAt = new Date(Date.now() - 60_000).toISOString();
   const call = <Res>(method: string, req: object) => unary<object, Res>(client, method, req);
 
   before(async () => {
+    s3 = await startS3();
+    await s3.createBucket('thumbs');
     sys = await startSystem({
+      LR_S3_ENDPOINT: s3.endpoint, LR_S3_ACCESS_KEY_ID: 'test', LR_S3_SECRET_ACCESS_KEY: 'test',
       LR_DEFAULT_TEMPLATE_SLICE_SECONDS: '2', LR_DEFAULT_TEMPLATE_CYCLE_SECONDS: String(CYCLE_SECONDS), LR_DEFAULT_TEMPLATE_DELAY_SECONDS: '2',
     });
     client = grpcClient(sys.ports.grpc, sys.adminKey);
@@ -59,6 +65,7 @@ describe('e2e - thumbnails while recording', () => {
   after(async () => {
     client?.close();
     const code = await sys?.stop();
+    await s3?.stop();
     assert.equal(code, 0, `the system exits cleanly on SIGTERM\n${sys?.logs().slice(-2000)}`);
   });
 
@@ -164,5 +171,26 @@ describe('e2e - thumbnails while recording', () => {
     assert.ok(existsSync(join(sys.storageRoot, files[1].thumbnailVttOssObject)), 'the other file keeps its track');
     // The spool keeps nothing of the recording once it ended.
     await waitFor('the spool emptied', () => !existsSync(join(sys.dataDir, 'spool', files[0].recordingId, 'thumbs')), 15000);
+  });
+
+  it('stores thumbnails in the configuration\'s bucket', async () => {
+    await call('addLiveAppSnapshotConfig', AddLiveAppSnapshotConfigRequest.fromPartial({
+      domainName: 'localhost', appName: 'cam', timeInterval: 1, resolution: '480p', ossBucket: 'thumbs', sequenceOssObject: '{StreamName}/{Sequence}.jpg',
+    }));
+    const pusher = push(makeHdMedia(6), `rtmp://127.0.0.1:${sys.ports.rtmp}/cam/s3`);
+    assert.equal(await pusher.done, 0, 'the push completes');
+    const range = { domainName: 'localhost', appName: 'cam', streamName: 's3', startTime: startedAt, endTime: new Date(Date.now() + 60_000).toISOString(), limit: 100 };
+    const info = await waitFor('thumbnails catalogued', async () => {
+      const r = await call<DescribeLiveStreamSnapshotInfoResponse>('describeLiveStreamSnapshotInfo', DescribeLiveStreamSnapshotInfoRequest.fromPartial(range));
+      return r.liveStreamSnapshotInfoList.length >= 2 ? r.liveStreamSnapshotInfoList : null;
+    }, 30000);
+    const bucket = new S3Storage(s3Client({ endpoint: s3.endpoint, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test', forcePathStyle: true, partSizeBytes: 8 << 20 }), 'thumbs', s3.endpoint, 8 << 20);
+    for (const t of info) {
+      assert.equal(t.ossBucket, 'thumbs');
+      assert.match(t.ossObject, /^s3\/\d+\.jpg$/);
+      const chunks: Buffer[] = [];
+      for await (const c of await bucket.read(t.ossObject)) chunks.push(c as Buffer);
+      assert.deepEqual(jpegSize(Buffer.concat(chunks)), { width: 854, height: 480 });
+    }
   });
 });
