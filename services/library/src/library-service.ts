@@ -8,7 +8,7 @@ import { StorageRegistry } from '../../../libs/storage/index.js';
 import { componentLogger } from '../../../libs/telemetry/index.js';
 import { processingOf, registrationOf } from './asset-registration.js';
 import { ComposeWorker } from './compose-worker.js';
-import { assetReady, submitTask } from './library-events.js';
+import { assetReady, processFinished, submitTask } from './library-events.js';
 import { ProcessWorker } from './process-worker.js';
 
 /**
@@ -33,7 +33,7 @@ export class LibraryService {
     this.ops = libraryClient(this.bus);
     const workDir = join(this.config.dataDir, 'library-work');
     const composer = new ComposeWorker(this.ops, this.storage, workDir, this.log, (a) => this.assetIsReady(a));
-    const processor = new ProcessWorker(this.bus, this.ops, this.storage, workDir, this.log);
+    const processor = new ProcessWorker(this.ops, this.storage, workDir, this.log, (task, asset) => processFinished(this.bus, task, asset));
     const events = { stream: STREAMS.events, component: 'library', log: this.log };
     const jobs = { stream: STREAMS.libraryJobs, component: 'library', log: this.log, ackWaitMs: 60000 };
     this.running.push(

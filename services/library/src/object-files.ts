@@ -7,13 +7,22 @@ import { pipeline } from 'node:stream/promises';
 import type { StorageBackend } from '../../../libs/storage/index.js';
 import { playlistObjectKeys } from './playlist-merge.js';
 
+/** Errors name the object, not the server's paths (they reach task states and callbacks). */
 export async function download(backend: StorageBackend, key: string, path: string): Promise<void> {
-  await pipeline(await backend.read(key), createWriteStream(path));
+  try {
+    await pipeline(await backend.read(key), createWriteStream(path));
+  } catch (err) {
+    throw new Error(`could not read ${key} from storage: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 export async function readText(backend: StorageBackend, key: string): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of await backend.read(key)) chunks.push(c as Buffer);
+  try {
+    for await (const c of await backend.read(key)) chunks.push(c as Buffer);
+  } catch (err) {
+    throw new Error(`could not read ${key} from storage: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

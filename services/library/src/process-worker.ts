@@ -4,14 +4,11 @@
 // backoff up to MAX_ATTEMPTS, then the task is failed with the error.
 import { mkdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import {
-  RetryLater, type Bus, type LibraryOps, type MediaAsset, type ProcessJob, type ProcessTask, type TemplateGroup,
-} from '../../../libs/bus/index.js';
+import { RetryLater, type LibraryOps, type MediaAsset, type ProcessJob, type ProcessTask, type TemplateGroup } from '../../../libs/bus/index.js';
 import { probeMedia, transcodeToMp4 } from '../../../libs/media/index.js';
 import type { StorageRegistry } from '../../../libs/storage/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
 import { meter } from '../../../libs/telemetry/index.js';
-import { processFinished } from './library-events.js';
 import { materialize } from './object-files.js';
 
 export const MAX_ATTEMPTS = 4;
@@ -31,12 +28,13 @@ export function renditionKey(assetKey: string, groupId: string, definition: stri
 export class ProcessWorker {
   private readonly outcomes = meter('library').createCounter('liverecord_library_tasks_total', { description: 'Processing task attempts by outcome (succeeded, retried, failed)' });
 
+  /** finished: announces a task that ended (the process_finished event). */
   constructor(
-    private readonly bus: Bus,
     private readonly ops: LibraryOps,
     private readonly storage: StorageRegistry,
     private readonly workDir: string,
     private readonly log: Logger,
+    private readonly finished: (task: ProcessTask, asset: MediaAsset) => Promise<void>,
   ) {}
 
   async run(job: ProcessJob): Promise<void> {
@@ -63,7 +61,8 @@ export class ProcessWorker {
     try {
       await this.render(asset, group, dir);
     } catch (err) {
-      const error = (err as Error).message;
+      // ffmpeg quotes its input and output paths: the work folder is nobody's business outside.
+      const error = (err as Error).message.split(dir).join('…');
       if (attempts < MAX_ATTEMPTS) {
         await this.ops.updateTask({ taskId: task.taskId, status: 'queued', error, attempts });
         this.outcomes.add(1, { outcome: 'retried' });
@@ -77,7 +76,7 @@ export class ProcessWorker {
     await this.ops.setAssetStatus({ assetId: asset.assetId, status: 'Normal' });
     this.outcomes.add(1, { outcome: 'succeeded' });
     this.log.info({ taskId: task.taskId, assetId: asset.assetId, groupId: group.id, renditions: group.templates.length, attempts }, 'processing task succeeded');
-    await processFinished(this.bus, done, (await this.ops.getAsset({ assetId: asset.assetId })) ?? asset);
+    await this.finished(done, (await this.ops.getAsset({ assetId: asset.assetId })) ?? asset);
   }
 
   private async fail(task: ProcessTask, asset: MediaAsset, attempts: number, error: string): Promise<void> {
@@ -85,7 +84,7 @@ export class ProcessWorker {
     await this.ops.setAssetStatus({ assetId: asset.assetId, status: 'ProcessFailed' });
     this.outcomes.add(1, { outcome: 'failed' });
     this.log.error({ taskId: task.taskId, assetId: asset.assetId, attempts, error }, 'processing task failed');
-    await processFinished(this.bus, failed, asset);
+    await this.finished(failed, asset);
   }
 
   private async render(asset: MediaAsset, group: TemplateGroup, dir: string): Promise<void> {
