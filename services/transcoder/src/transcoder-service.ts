@@ -17,6 +17,9 @@ import { VariantStore } from './variants.js';
 
 /** A source that sends nothing for this long ended without its end marker (its ingest died). */
 const SOURCE_IDLE_MS = 30000;
+/** How much later a transcoder claims a new rendition per rendition it already makes (capped). */
+const CLAIM_DELAY_PER_RENDITION_MS = 200;
+const CLAIM_DELAY_MAX_MS = 3000;
 /** On shutdown, renditions get this long to see their source end by itself before they are cut. */
 const SHUTDOWN_GRACE_MS = 5000;
 
@@ -138,7 +141,11 @@ export class TranscoderService {
       h?.job.stop('demand_withdrawn');
       return;
     }
-    if (!h) void this.claim(e.key);
+    if (h) return;
+    // The less busy transcoder answers first, so renditions spread over the transcoders running.
+    const delay = Math.min(CLAIM_DELAY_MAX_MS, (this.hosted.size + this.claiming.size) * CLAIM_DELAY_PER_RENDITION_MS);
+    if (delay === 0) void this.claim(e.key);
+    else setTimeout(() => void this.claim(e.key), delay).unref();
   }
 
   private onDecision(d: MatchDecision): void {
