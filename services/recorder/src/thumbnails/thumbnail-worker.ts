@@ -42,13 +42,14 @@ export function spoolName(atMs: number): string {
 
 export class ThumbnailWorker {
   private readonly queue: ThumbnailJob[] = [];
-  private running = 0;
+  /** Recordings with a thumbnail being made: one at a time each, so a stream's "latest" object ends with its latest frame. */
+  private readonly running = new Set<string>();
   /** Thumbnails of each recording not finished yet (queued or running). */
   private readonly pending = new Map<string, number>();
   private readonly idleWaiters = new Map<string, (() => void)[]>();
   private readonly m = meter('recorder');
   private readonly made = this.m.createCounter('liverecord_thumbnails_total', { description: 'Thumbnails decoded and stored' });
-  private readonly failed = this.m.createCounter('liverecord_thumbnail_failures_total', { description: 'Thumbnails not made (by stage: busy, decode, store, announce)' });
+  private readonly failed = this.m.createCounter('liverecord_thumbnail_failures_total', { description: 'Thumbnails not made (by stage: busy, decode, spool, store, announce)' });
   private readonly seconds = this.m.createHistogram('liverecord_thumbnail_decode_seconds', { description: 'Time to decode one keyframe to a JPEG', advice: { explicitBucketBoundaries: [0.05, 0.1, 0.2, 0.5, 1, 2, 5] } });
 
   constructor(private bus: Bus, private storage: StorageRegistry, private log: Logger) {}
@@ -77,11 +78,14 @@ export class ThumbnailWorker {
   }
 
   private pump(): void {
-    while (this.running < CONCURRENCY && this.queue.length > 0) {
-      const job = this.queue.shift()!;
-      this.running++;
+    while (this.running.size < CONCURRENCY) {
+      // The oldest job of a recording not being served: streams take turns, each in order.
+      const at = this.queue.findIndex((j) => !this.running.has(j.recordingId));
+      if (at < 0) return;
+      const [job] = this.queue.splice(at, 1);
+      this.running.add(job.recordingId);
       void this.make(job).finally(() => {
-        this.running--;
+        this.running.delete(job.recordingId);
         this.finished(job.recordingId);
         this.pump();
       });
@@ -107,12 +111,18 @@ export class ThumbnailWorker {
     try {
       image = await keyframeToJpeg(sample.codec, annexBKeyframe(sample.codec, sample.record, sample.frame), tierHeight(config.resolution));
       this.seconds.record((performance.now() - started) / 1000);
-      await mkdir(job.thumbsDir, { recursive: true });
-      await writeFile(join(job.thumbsDir, spoolName(sample.atMs)), image.jpeg);
     } catch (err) {
       this.failed.add(1, { stage: 'decode' });
       this.log.warn({ ...ctx, err: (err as Error).message }, 'thumbnail not decoded');
       return;
+    }
+    try {
+      await mkdir(job.thumbsDir, { recursive: true });
+      await writeFile(join(job.thumbsDir, spoolName(sample.atMs)), image.jpeg);
+    } catch (err) {
+      // Still stored and catalogued below; only the file's sprite sheets will lack it.
+      this.failed.add(1, { stage: 'spool' });
+      this.log.warn({ ...ctx, err: (err as Error).message }, 'thumbnail not kept for the sprite sheets');
     }
     const objects: { key: string; overwrite: boolean }[] = [];
     if (config.sequenceObject) objects.push({ key: thumbnailKey(config.sequenceObject, stream, sample.atMs, config.intervalSeconds), overwrite: false });
