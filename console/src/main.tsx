@@ -7,7 +7,7 @@ import { StreamPage } from './components/stream-page';
 import { StreamsPage } from './components/streams-page';
 import { TemplatesPage } from './components/templates-page';
 import { routeHref, useRoute } from './route';
-import { adoptKeyFromUrl, forgetKey, keyId } from './session';
+import { adoptKeyFromUrl, forgetKey, keyFromFragment, keyId } from './session';
 
 function App() {
   const [key, setKey] = useState<string | null>(() => adoptKeyFromUrl());
@@ -20,6 +20,16 @@ function App() {
       setKey(null);
       setReason('The server no longer accepts this API key. Sign in again.');
     });
+  }, []);
+  useEffect(() => {
+    // A `#key=…` link opened in a tab that already shows the console: adopted and taken out of the address bar as on load.
+    const adopt = () => {
+      if (!keyFromFragment(window.location.hash)) return;
+      setReason(undefined);
+      setKey(adoptKeyFromUrl());
+    };
+    window.addEventListener('hashchange', adopt);
+    return () => window.removeEventListener('hashchange', adopt);
   }, []);
   if (!key) return <Login reason={reason} onSignedIn={(k) => { setReason(undefined); setKey(k); }} />;
   const signOut = () => {

@@ -12,11 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import type { ServiceError } from '@grpc/grpc-js';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import {
-  AddLiveAppRecordConfigRequest, DescribeLiveRecordConfigRequest, DescribeLiveStreamRecordIndexFileRequest,
-  type DescribeLiveRecordConfigResponse, type DescribeLiveStreamRecordIndexFileResponse, type LiveRecordServiceClient,
+  AddLiveAppRecordConfigRequest, CreateApiKeyRequest, DescribeLiveRecordConfigRequest, DescribeLiveStreamRecordIndexFileRequest,
+  type CreateApiKeyResponse, type DescribeLiveRecordConfigResponse, type DescribeLiveStreamRecordIndexFileResponse, type LiveRecordServiceClient,
 } from '../../../libs/proto/index.js';
 import { cleanEnv, runCli } from '../../../cli/test/run-cli.js';
-import { REPO_ROOT, grpcClient, makeTestMedia, push, startSystem, tempDir, unary, type RunningSystem } from '../../../test-kit/index.js';
+import { REPO_ROOT, grpcClient, makeTestMedia, push, startSystem, tempDir, unary, waitFor, type RunningSystem } from '../../../test-kit/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -68,6 +68,12 @@ describe('web console', () => {
     await page.getByText(`key ${keyId}`).waitFor();
     assert.ok(!page.url().includes('key='), `the key left the URL: ${page.url()}`);
     assert.ok(!page.url().includes(sys.adminKey));
+    // The same link opened again in the tab that shows the console (only the fragment changes: no page load).
+    await page.goto(`${base}/console#/templates`);
+    await page.goto(link);
+    await page.waitForURL((u) => !u.hash.includes('key='));
+    assert.equal(new URL(page.url()).hash, '#/streams');
+    await page.getByText(`key ${keyId}`).waitFor();
   });
 
   it('signs in through the form: a wrong key is refused, the right one kept for this tab only', async () => {
@@ -195,6 +201,21 @@ describe('web console', () => {
     assert.match(((await badTime.json()) as { message: string }).message, /^start_time: must be an RFC 3339 time/);
     const tooBig = await api('DeleteLiveStreamRecordIndexFiles', { body: JSON.stringify({ record_id: ['x'.repeat(2 * 1024 * 1024)] }) });
     assert.equal(tooBig.status, 413);
+    // A read key may look but not change anything: the same refusal and message as over gRPC, audited the same way.
+    const reader = await unary<object, CreateApiKeyResponse>(client, 'createApiKey', CreateApiKeyRequest.fromPartial({ name: 'console-reader', scope: 'read' }));
+    const readOnly = { domainName: 'localhost', appName: 'readonly', streamName: '*', recordFormat: [{ format: 'flv', cycleDuration: 900 }] };
+    const denied = await api('AddLiveAppRecordConfig', { key: reader.apiKey, body: JSON.stringify(readOnly) });
+    assert.equal(denied.status, 403);
+    const readerClient = grpcClient(sys.ports.grpc, reader.apiKey);
+    const grpcDenied = await unary(readerClient, 'addLiveAppRecordConfig', AddLiveAppRecordConfigRequest.fromPartial(readOnly)).then(() => null, (e: ServiceError) => e);
+    readerClient.close();
+    assert.ok(grpcDenied, 'gRPC refuses the read key too');
+    assert.deepEqual(await denied.json(), { code: 'PERMISSION_DENIED', message: grpcDenied.details });
+    const readerId = reader.keyInfo!.keyId;
+    await waitFor('the refused bridge call in the audit trail', () => sys.logs().split('\n').filter((line) => line.includes('"audit":true') && line.includes(`"keyId":"${readerId}"`) && line.includes('"outcome":"PERMISSION_DENIED"')).length === 2);
+    const looked = await api('DescribeLiveRecordConfig', { key: reader.apiKey, body: JSON.stringify({ domainName: 'localhost', appName: 'readonly' }) });
+    assert.equal(looked.status, 200);
+    assert.deepEqual(((await looked.json()) as { liveAppRecordList?: unknown[] }).liveAppRecordList ?? [], [], 'nothing was created');
     const unknownMethod = await api('NoSuchMethod', { body: '{}' });
     assert.equal(unknownMethod.status, 501);
     const get = await fetch(`${base}/console/api/ListLiveStreams`);
@@ -208,5 +229,6 @@ describe('web console', () => {
     assert.equal(pageRes.status, 200);
     assert.match(pageRes.headers.get('content-security-policy') ?? '', /script-src 'self'/);
     assert.ok(!sys.logs().includes(sys.adminKey), 'the key is in no log line');
+    assert.ok(!sys.logs().includes(reader.apiKey.slice(-20)), 'nor the read key');
   });
 });
