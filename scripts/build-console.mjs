@@ -39,8 +39,9 @@ export async function buildConsole({ force = false } = {}) {
     say('TypeScript is not installed (npm ci --omit=dev): bundling without the type check');
   }
   const { build } = await import('esbuild');
-  // Built beside the served directory and swapped in whole, so a running api never serves half a build.
-  const next = `${out}.next`;
+  // Built beside the served directory and swapped in whole, so a running api never serves half a build;
+  // per process, so two builds at once (npm start beside a test run) do not write into one directory.
+  const next = `${out}.next-${process.pid}`;
   rmSync(next, { recursive: true, force: true });
   mkdirSync(next, { recursive: true });
   await build({
@@ -61,7 +62,15 @@ export async function buildConsole({ force = false } = {}) {
   copyFileSync(join(source, 'styles.css'), join(next, 'app.css'));
   writeFileSync(join(next, '.built'), `${new Date().toISOString()}\n`);
   rmSync(out, { recursive: true, force: true });
-  renameSync(next, out);
+  try {
+    renameSync(next, out);
+  } catch (err) {
+    // Another build swapped its output in between: it is built from the same sources, so it stays.
+    if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    rmSync(next, { recursive: true, force: true });
+    say(`another build finished first: kept ${out}`);
+    return;
+  }
   say(`built ${out}`);
 }
 
