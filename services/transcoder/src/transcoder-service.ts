@@ -216,7 +216,9 @@ export class TranscoderService {
     const name = renditionStreamName(d.source.stream, d.transcodeTemplateId);
     const rendition: StreamRef = { ...d.source, stream: name ?? `${d.source.stream}_${d.transcodeTemplateId}` };
     const template = await this.templates.forStream(d.source.domain, d.source.app, d.transcodeTemplateId);
-    const refuse = !name ? { reason: 'name_too_long', detail: `the rendition's stream name would be over 128 characters` }
+    // ffmpeg 5.1 reads only H.264 from FLV (HEVC in FLV is a later, enhanced-RTMP extension).
+    const refuse = d.sourceCodecs.video !== 'h264' ? { reason: 'unsupported_codec', detail: `the source's video is ${d.sourceCodecs.video ?? 'absent'}; renditions are made of H.264 sources` }
+      : !name ? { reason: 'name_too_long', detail: `the rendition's stream name would be over 128 characters` }
       : !template ? { reason: 'unknown_template', detail: `no transcoding template ${d.transcodeTemplateId} for ${d.source.domain}/${d.source.app} or ${d.source.domain}/*` }
         : null;
     if (refuse || !template) {
