@@ -69,6 +69,8 @@ export interface MediaAsset {
 export type AssetRegistration = Omit<MediaAsset, 'categoryId' | 'categoryName' | 'status' | 'coverUrl' | 'createdMs' | 'updatedMs' | 'renditions'> & {
   /** Category by name (the template's category): found or created at the top level. */
   categoryName: string;
+  /** A merge's cover (its first file's); a recorded file's comes from its thumbnail track. */
+  coverUrl?: string | null;
 };
 
 /** The cycle files of a recording's format, all registered, ready to merge. */

@@ -9,7 +9,7 @@ export { SegmentWriter, type SegmentContainer, type SegmentTracks } from './segm
 export { startLiveTranscode, liveTranscodeOutputOptions, type LiveTranscode, type LiveTranscodeSettings } from './live-transcode.js';
 export { FlvStreamReader, type FlvStreamTag } from './flv-stream-reader.js';
 export { annexBKeyframe, avcParameterSets, hevcParameterSets, lengthPrefixedNals } from './annexb.js';
-export { keyframeToJpeg, composeSpriteSheets, jpegSize, splitJpegs, type JpegImage, type SpriteLayout } from './thumbnail-images.js';
+export { keyframeToJpeg, composeSpriteSheets, jpegSize, splitJpegs, shortSideScale, type JpegImage, type SpriteLayout } from './thumbnail-images.js';
 export { concatFiles, concatListLine } from './concat.js';
 export { transcodeToMp4, scaleFilter, type Mp4Rendition } from './transcode.js';
 export { probeMedia, type ProbedMedia } from './probe.js';

@@ -60,6 +60,9 @@ describe('thumbnail images (ffmpeg)', () => {
         assert.deepEqual([img.width, img.height], [width, height], `tier ${tier}`);
         assert.deepEqual(jpegSize(img.jpeg), { width, height });
       }
+      const portrait = asFlvCarries(codec, encodedKeyframe(codec, 720, 1280));
+      const upright = await keyframeToJpeg(codec, annexBKeyframe(codec, portrait.record, portrait.frame), 360);
+      assert.deepEqual([upright.width, upright.height], [360, 640], 'a tier bounds the short side of a portrait picture');
       const small = asFlvCarries(codec, encodedKeyframe(codec, 320, 180));
       const img = await keyframeToJpeg(codec, annexBKeyframe(codec, small.record, small.frame), 360);
       assert.deepEqual([img.width, img.height], [320, 180], 'a smaller source is not scaled up');

@@ -85,12 +85,18 @@ function runFfmpeg({ args, input, timeoutMs, what }: RunOptions): Promise<Buffer
   });
 }
 
+/** A scale filter bringing the short side down to `shortSide` (never up), aspect kept, even sizes. */
+export function shortSideScale(shortSide: number): string {
+  const factor = `min(1,${shortSide}/min(iw,ih))`;
+  return `scale=w='trunc(iw*${factor}/2+0.5)*2':h='trunc(ih*${factor}/2+0.5)*2'`;
+}
+
 /**
- * Decodes one Annex-B keyframe to a JPEG, scaled down to `maxHeight` (never up; width
- * keeps the aspect, even). quality: ffmpeg's -q:v, 2 (best) .. 31.
+ * Decodes one Annex-B keyframe to a JPEG, its short side (a landscape picture's height)
+ * scaled down to `shortSide` (never up; aspect kept). quality: ffmpeg's -q:v, 2 (best) .. 31.
  */
-export async function keyframeToJpeg(codec: 'avc' | 'hevc', annexB: Buffer, maxHeight: number | null, opts: { quality?: number; timeoutMs?: number } = {}): Promise<JpegImage> {
-  const scale = maxHeight ? ['-vf', `scale=-2:'min(${maxHeight},ih)'`] : [];
+export async function keyframeToJpeg(codec: 'avc' | 'hevc', annexB: Buffer, shortSide: number | null, opts: { quality?: number; timeoutMs?: number } = {}): Promise<JpegImage> {
+  const scale = shortSide ? ['-vf', shortSideScale(shortSide)] : [];
   const jpeg = await runFfmpeg({
     args: ['-f', codec === 'avc' ? 'h264' : 'hevc', '-i', 'pipe:0', '-frames:v', '1', ...scale, '-q:v', String(opts.quality ?? 4), '-f', 'image2pipe', '-c:v', 'mjpeg', 'pipe:1'],
     input: [annexB],

@@ -8,8 +8,7 @@ import {
 } from '../../../libs/bus/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
 import type { CatalogueDb } from './catalogue-schema.js';
-import type { LibraryTables } from './library-schema.js';
-import { LibraryStore } from './library-store.js';
+import { LibraryStore, type LibraryReadTables } from './library-store.js';
 import type { OrphanDeps } from './orphan-segments.js';
 import { deleteRecords } from './record-deletion.js';
 
@@ -51,7 +50,7 @@ async function deleteObject(store: LibraryStore, a: MediaAsset, deps: OrphanDeps
 }
 
 export function serveLibrary(bus: Bus, db: Kysely<CatalogueDb>, deps: OrphanDeps, log: Logger, queue: string): { stop(): void }[] {
-  const store = new LibraryStore(db.withTables<LibraryTables>());
+  const store = new LibraryStore(db.withTables<LibraryReadTables>());
   const ops: LibraryOps = {
     registerAsset: (q) => store.registerAsset(q),
     noteRecordingEnd: (q) => store.noteRecordingEnd(q),

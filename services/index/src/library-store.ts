@@ -9,8 +9,11 @@ import {
 } from '../../../libs/bus/index.js';
 import type { CatalogueDb } from './catalogue-schema.js';
 import type { LibraryTables, MediaAssetsTable, MediaCategoriesTable, MediaRenditionsTable, MediaTasksTable } from './library-schema.js';
+import type { ThumbnailTracksTable } from './thumbnail-schema.js';
 
-export type LibraryDb = CatalogueDb & LibraryTables;
+/** The library's tables, and the thumbnail tracks whose cover a recorded file's asset shows. */
+export type LibraryReadTables = LibraryTables & { thumbnail_tracks: ThumbnailTracksTable };
+export type LibraryDb = CatalogueDb & LibraryReadTables;
 
 /** Categories nest three levels deep (0, 1, 2), as in the cloud media libraries. */
 export const MAX_CATEGORY_LEVEL = 2;
@@ -47,12 +50,13 @@ function categoryOf(r: Selectable<MediaCategoriesTable>): Category {
   return { id: r.category_id, name: r.name, parentId: r.parent_id || null, level: r.level };
 }
 
-type AssetRow = Selectable<MediaAssetsTable> & { category_name: string | null };
+type AssetRow = Selectable<MediaAssetsTable> & { category_name: string | null; track_cover: string | null };
 
 function assetOf(r: AssetRow, renditions: Rendition[]): MediaAsset {
   return {
     assetId: r.asset_id, title: r.title, tags: JSON.parse(r.tags) as string[], status: r.status as AssetStatus,
-    categoryId: r.category_id, categoryName: r.category_name, coverUrl: r.cover_url,
+    // A recorded file's cover comes from its thumbnail track (when thumbnails are made); a merge is given its first file's.
+    categoryId: r.category_id, categoryName: r.category_name, coverUrl: r.cover_url ?? r.track_cover ?? null,
     stream: { domain: r.domain, app: r.app, stream: r.stream }, recordingId: r.recording_id, format: r.format as RecordFormat,
     source: r.source as MediaAsset['source'], recordId: r.record_id, sourceAssetIds: JSON.parse(r.source_asset_ids) as string[],
     objectKey: r.object_key, storage: targetOf(r), url: r.url, size: Number(r.size), durationMs: Number(r.duration_ms),
@@ -75,8 +79,9 @@ export class LibraryStore {
   private assets() {
     return this.db.selectFrom('media_assets as a')
       .leftJoin('media_categories as c', 'c.category_id', 'a.category_id')
+      .leftJoin('thumbnail_tracks as t', 't.record_id', 'a.record_id')
       .selectAll('a')
-      .select('c.name as category_name');
+      .select(['c.name as category_name', 't.cover_url as track_cover']);
   }
 
   private async withRenditions(rows: AssetRow[]): Promise<MediaAsset[]> {
@@ -108,7 +113,7 @@ export class LibraryStore {
     const categoryId = q.categoryName ? await this.categoryByName(q.categoryName, now) : null;
     const inserted = await this.db.insertInto('media_assets').values({
       asset_id: q.assetId, title: q.title, tags: JSON.stringify(q.tags), tags_text: tagsText(q.tags), status: 'Normal',
-      category_id: categoryId, cover_url: null, domain: q.stream.domain, app: q.stream.app, stream: q.stream.stream,
+      category_id: categoryId, cover_url: q.coverUrl ?? null, domain: q.stream.domain, app: q.stream.app, stream: q.stream.stream,
       recording_id: q.recordingId, format: q.format, source: q.source, record_id: q.recordId, source_asset_ids: JSON.stringify(q.sourceAssetIds),
       sequence: q.sequence, object_key: q.objectKey, storage_kind: q.storage.kind, bucket: q.storage.bucket, endpoint: q.storage.endpoint,
       url: q.url, size: q.size, duration_ms: q.durationMs, width: q.width, height: q.height, start_ms: q.startMs, end_ms: q.endMs,
@@ -162,7 +167,8 @@ export class LibraryStore {
     const total = Number((await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     const rows = await base
       .leftJoin('media_categories as c', 'c.category_id', 'a.category_id')
-      .selectAll('a').select('c.name as category_name')
+      .leftJoin('thumbnail_tracks as t', 't.record_id', 'a.record_id')
+      .selectAll('a').select(['c.name as category_name', 't.cover_url as track_cover'])
       .orderBy('a.created_ms', q.order).orderBy('a.asset_id', q.order)
       .limit(q.pageSize).offset((q.pageNum - 1) * q.pageSize)
       .execute();

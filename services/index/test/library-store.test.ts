@@ -7,8 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AssetRegistration, AssetSearchQuery, StreamRef, VodFileSettings } from '../../../libs/bus/index.js';
 import { startPostgres, tempDir, type ThrowawayPostgres } from '../../../test-kit/index.js';
 import { CatalogueStore, type CatalogueDriver } from '../src/catalogue-store.js';
-import type { LibraryTables } from '../src/library-schema.js';
-import { LibraryStore, containsPattern } from '../src/library-store.js';
+import { LibraryStore, containsPattern, type LibraryReadTables } from '../src/library-store.js';
 
 const T0 = Date.UTC(2026, 10, 1);
 const HOUR = 3600_000;
@@ -38,7 +37,7 @@ function librarySuite(name: string, driver: () => Promise<CatalogueDriver>): voi
     let lib: LibraryStore;
     before(async () => {
       cat = await CatalogueStore.open(await driver());
-      lib = new LibraryStore(cat.db.withTables<LibraryTables>());
+      lib = new LibraryStore(cat.db.withTables<LibraryReadTables>());
       // Ten assets of three streams, an hour apart, created in order.
       for (let i = 0; i < 10; i++) {
         const stream = { domain: i < 8 ? 'localhost' : 'other.com', app: 'live', stream: `s${i % 3}` };
@@ -154,6 +153,18 @@ function librarySuite(name: string, driver: () => Promise<CatalogueDriver>): voi
       const { removed, missing } = await lib.removeAssets(['a1', 'nope']);
       assert.deepEqual([removed.map((r) => r.renditions.length), missing], [[1], ['nope']]);
       assert.equal(await lib.getTask({ taskId: a.task.taskId }), null);
+    });
+
+    it('a recorded file\'s cover comes from its thumbnail track; a merge carries the one it is given', async () => {
+      assert.equal((await lib.getAsset({ assetId: 'a2' }))?.coverUrl, null);
+      await cat.db.withTables<LibraryReadTables>().insertInto('thumbnail_tracks').values({
+        record_id: 'rec1-flv-a2', recording_id: 'r2', cover_key: 'record/live/s2/a2_cover.jpg', cover_url: 'http://h/a2_cover.jpg', vtt_key: 'v', sprite_keys: '[]',
+        thumbnails: 1, storage_kind: 'local', bucket: '', endpoint: '', created_ms: 1,
+      }).execute();
+      assert.equal((await lib.getAsset({ assetId: 'a2' }))?.coverUrl, 'http://h/a2_cover.jpg');
+      assert.equal((await lib.searchAssets({ ...ALL, stream: 's2', pageSize: 1 })).items[0].coverUrl, 'http://h/a2_cover.jpg');
+      const merged = await lib.registerAsset(asset('c-merged', { source: 'compose', recordId: null, recordingId: 'rc', coverUrl: 'http://h/first.jpg' }));
+      assert.equal(merged.asset.coverUrl, 'http://h/first.jpg');
     });
 
     it('template groups: ids unique, listed in order, deleted by id', async () => {

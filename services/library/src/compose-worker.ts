@@ -81,7 +81,7 @@ export class ComposeWorker {
       assetId, title: first.stream.stream, tags: first.settings.tags, categoryName: first.settings.category,
       stream: first.stream, recordingId: job.recordingId, format: job.format, source: 'compose', recordId: null,
       sourceAssetIds: originals.map((a) => a.assetId), objectKey: key, storage: first.storage, url: backend.urlOf(key),
-      size, durationMs, width, height, startMs: first.startMs, endMs: last.endMs, sequence: 0, settings: first.settings,
+      size, durationMs, width, height, startMs: first.startMs, endMs: last.endMs, sequence: 0, settings: first.settings, coverUrl: first.coverUrl,
     });
     this.log.info({ assetId, recordingId: job.recordingId, format: job.format, files: originals.length, objectKey: key, durationMs }, 'cycle files merged into one asset');
     await this.onReady(asset);

@@ -12,8 +12,7 @@ import { StorageRegistry } from '../../../libs/storage/index.js';
 import { componentLogger } from '../../../libs/telemetry/index.js';
 import { ffprobe, makeTestMedia, tempDir } from '../../../test-kit/index.js';
 import { CatalogueStore } from '../../index/src/catalogue-store.js';
-import type { LibraryTables } from '../../index/src/library-schema.js';
-import { LibraryStore } from '../../index/src/library-store.js';
+import { LibraryStore, type LibraryReadTables } from '../../index/src/library-store.js';
 import { MAX_ATTEMPTS, ProcessWorker, backoffMs } from '../src/process-worker.js';
 
 const storage = { kind: 'local' as const, bucket: '', endpoint: '' };
@@ -41,7 +40,7 @@ describe('processing worker', () => {
   before(async () => {
     const dataDir = tempDir('libproc');
     cat = await CatalogueStore.open({ driver: 'sqlite', path: join(dataDir, 'c.sqlite') });
-    lib = new LibraryStore(cat.db.withTables<LibraryTables>());
+    lib = new LibraryStore(cat.db.withTables<LibraryReadTables>());
     const registry = new StorageRegistry(loadConfig({ LR_DATA_DIR: dataDir }));
     root = join(dataDir, 'storage');
     mkdirSync(join(root, 'record/live/cam'), { recursive: true });

@@ -22,7 +22,7 @@ export function trackKeys(fileKey: string, sheets: number): { coverKey: string; 
   return { coverKey: `${base}.cover.jpg`, vttKey: `${base}.thumbnails.vtt`, spriteKeys: Array.from({ length: sheets }, (_, i) => `${base}.sprite-${i}.jpg`) };
 }
 
-/** The largest height of a resolution tier (null: the source's own). */
+/** The largest short side (a landscape picture's height) of a resolution tier (null: the source's own). */
 export function tierHeight(resolution: SnapshotResolution): number | null {
   return resolution === 'source' ? null : Number(resolution.replace('p', ''));
 }
