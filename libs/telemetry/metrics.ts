@@ -51,7 +51,10 @@ export function serveMetrics(_req: IncomingMessage, res: ServerResponse): void {
 export const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export async function shutdownMetrics(): Promise<void> {
-  await provider?.shutdown().catch(() => undefined);
+  await provider?.shutdown().catch((err: unknown) => {
+    // Shutting down anyway: the last readings are lost, which the log says.
+    componentLogger('telemetry').warn({ err: (err as Error).message }, 'the metrics provider did not shut down cleanly');
+  });
   provider = null;
   exporter = null;
 }

@@ -4,6 +4,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalStorageContextManager } from './context-manager.js';
+import { componentLogger } from './logger.js';
 
 let provider: BasicTracerProvider | null = null;
 
@@ -28,7 +29,10 @@ export function installTracing(serviceName = 'liverecord', otlpEndpoint = ''): v
 
 /** Sends the spans still buffered. */
 export async function shutdownTracing(): Promise<void> {
-  await provider?.shutdown().catch(() => undefined);
+  await provider?.shutdown().catch((err: unknown) => {
+    // Shutting down anyway: spans the collector did not take are lost, which the log says.
+    componentLogger('telemetry').warn({ err: (err as Error).message }, 'buffered spans could not be sent at shutdown');
+  });
 }
 
 /** Anything with get/set of string headers: NATS MsgHdrs and gRPC Metadata both fit through adapters. */
