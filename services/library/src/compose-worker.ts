@@ -25,14 +25,15 @@ export class ComposeWorker {
     private readonly storage: StorageRegistry,
     private readonly workDir: string,
     private readonly log: Logger,
-    private readonly onReady: (asset: MediaAsset) => Promise<void>,
+    /** created: false when the merge was registered before (a redelivered job). */
+    private readonly onReady: (asset: MediaAsset, created: boolean) => Promise<void>,
   ) {}
 
   async run(job: ComposeCandidate): Promise<void> {
     const assetId = composedAssetId(job.recordingId, job.format);
     const existing = await this.ops.getAsset({ assetId });
     // Merged before (a redelivered job): what follows the merge is idempotent, so it runs again.
-    if (existing) return this.onReady(existing);
+    if (existing) return this.onReady(existing, false);
     const originals: MediaAsset[] = [];
     for (const id of job.assetIds) {
       const a = await this.ops.getAsset({ assetId: id });
@@ -77,13 +78,13 @@ export class ComposeWorker {
         await rm(dir, { recursive: true, force: true });
       }
     }
-    const { asset } = await this.ops.registerAsset({
+    const { asset, created } = await this.ops.registerAsset({
       assetId, title: first.stream.stream, tags: first.settings.tags, categoryName: first.settings.category,
       stream: first.stream, recordingId: job.recordingId, format: job.format, source: 'compose', recordId: null,
       sourceAssetIds: originals.map((a) => a.assetId), objectKey: key, storage: first.storage, url: backend.urlOf(key),
       size, durationMs, width, height, startMs: first.startMs, endMs: last.endMs, sequence: 0, settings: first.settings, coverUrl: first.coverUrl,
     });
     this.log.info({ assetId, recordingId: job.recordingId, format: job.format, files: originals.length, objectKey: key, durationMs }, 'cycle files merged into one asset');
-    await this.onReady(asset);
+    await this.onReady(asset, created);
   }
 }

@@ -5,7 +5,7 @@ import {
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { StorageRegistry } from '../../../libs/storage/index.js';
-import { componentLogger } from '../../../libs/telemetry/index.js';
+import { componentLogger, meter } from '../../../libs/telemetry/index.js';
 import { processingOf, registrationOf } from './asset-registration.js';
 import { ComposeWorker } from './compose-worker.js';
 import { assetReady, processFinished, submitTask } from './library-events.js';
@@ -24,6 +24,7 @@ export class LibraryService {
   private readonly storage: StorageRegistry;
   private running: Running[] = [];
   private ops!: LibraryOps;
+  private readonly registered = meter('library').createCounter('liverecord_library_assets_total', { description: 'Media assets registered, by source (record: a cycle file, compose: a merge)' });
 
   constructor(private readonly bus: Bus, private readonly config: Config) {
     this.storage = new StorageRegistry(config);
@@ -32,7 +33,10 @@ export class LibraryService {
   async start(): Promise<void> {
     this.ops = libraryClient(this.bus);
     const workDir = join(this.config.dataDir, 'library-work');
-    const composer = new ComposeWorker(this.ops, this.storage, workDir, this.log, (a) => this.assetIsReady(a));
+    const composer = new ComposeWorker(this.ops, this.storage, workDir, this.log, (a, created) => {
+      if (created) this.registered.add(1, { source: 'compose' });
+      return this.assetIsReady(a);
+    });
     const processor = new ProcessWorker(this.ops, this.storage, workDir, this.log, (task, asset) => processFinished(this.bus, task, asset));
     const events = { stream: STREAMS.events, component: 'library', log: this.log };
     const jobs = { stream: STREAMS.libraryJobs, component: 'library', log: this.log, ackWaitMs: 60000 };
@@ -50,6 +54,7 @@ export class LibraryService {
     const registration = registrationOf(ev);
     if (!registration) return;
     const r = await this.ops.registerAsset(registration);
+    if (r.created) this.registered.add(1, { source: 'record' });
     if (r.created) this.log.info({ assetId: r.asset.assetId, recordId: registration.recordId, objectKey: ev.objectKey }, 'media asset registered');
     await this.assetIsReady(r.asset);
     await this.queueMerges(r.compose);
