@@ -15,12 +15,18 @@ export function scaleFilter(r: Pick<Mp4Rendition, 'width' | 'height'>): string |
   return `scale=${r.width || -2}:${r.height || -2}`;
 }
 
-/** Transcodes a file to H.264/AAC MP4 (index at the front): an offline post-processing job. */
-export function transcodeToMp4(input: string, output: string, r: Mp4Rendition): Promise<void> {
+/**
+ * Transcodes a file to H.264/AAC MP4 (index at the front): an offline post-processing job.
+ * `signal` stops it (a worker shutting down): ffmpeg is killed and the promise rejects with
+ * the signal's reason.
+ */
+export function transcodeToMp4(input: string, output: string, r: Mp4Rendition, signal?: AbortSignal): Promise<void> {
   const scale = scaleFilter(r);
   const video = r.videoBitrateKbps ? ['-b:v', `${r.videoBitrateKbps}k`] : ['-crf', '23'];
+  if (signal?.aborted) return Promise.reject(signal.reason as Error);
   return new Promise<void>((resolve, reject) => {
-    ffmpeg()
+    const onAbort = () => command.kill('SIGKILL');
+    const command = ffmpeg()
       .input(input)
       .inputOptions(['-hide_banner', '-nostdin'])
       .outputOptions([
@@ -30,8 +36,17 @@ export function transcodeToMp4(input: string, output: string, r: Mp4Rendition): 
         '-movflags', '+faststart', '-f', 'mp4', '-y',
       ])
       .output(output)
-      .on('end', () => resolve())
-      .on('error', (err: Error, _stdout: string | null, stderr: string | null) => reject(new Error(`transcode failed: ${err.message}: ${String(stderr).split('\n').slice(-4).join(' ')}`)))
-      .run();
+      .on('end', () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      })
+      .on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
+        signal?.removeEventListener('abort', onAbort);
+        // The output of a killed ffmpeg is garbage; the caller does the job again later.
+        if (signal?.aborted) reject(signal.reason as Error);
+        else reject(new Error(`transcode failed: ${err.message}: ${String(stderr).split('\n').slice(-4).join(' ')}`));
+      });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    command.run();
   });
 }

@@ -24,6 +24,7 @@ export class LibraryService {
   private readonly storage: StorageRegistry;
   private running: Running[] = [];
   private ops!: LibraryOps;
+  private processor: ProcessWorker | null = null;
   private readonly registered = meter('library').createCounter('liverecord_library_assets_total', { description: 'Media assets registered, by source (record: a cycle file, compose: a merge)' });
 
   constructor(private readonly bus: Bus, private readonly config: Config) {
@@ -38,6 +39,7 @@ export class LibraryService {
       return this.assetIsReady(a);
     });
     const processor = new ProcessWorker(this.ops, this.storage, workDir, this.log, (task, asset) => processFinished(this.bus, task, asset));
+    this.processor = processor;
     const events = { stream: STREAMS.events, component: 'library', log: this.log };
     const jobs = { stream: STREAMS.libraryJobs, component: 'library', log: this.log, ackWaitMs: 60000 };
     this.running.push(
@@ -80,6 +82,9 @@ export class LibraryService {
   }
 
   async stop(): Promise<void> {
+    // A transcode can take minutes: it is stopped and its job redelivered rather than waited for.
+    this.processor?.abort();
+    this.processor = null;
     await Promise.all(this.running.map((r) => r.stop()));
     this.running = [];
     this.storage.close();

@@ -26,6 +26,8 @@ export function renditionKey(assetKey: string, groupId: string, definition: stri
 }
 
 export class ProcessWorker {
+  /** Aborted when the worker stops: a running ffmpeg is killed and its task queued again, not failed. */
+  private readonly stopping = new AbortController();
   private readonly outcomes = meter('library').createCounter('liverecord_library_tasks_total', { description: 'Processing task attempts by outcome (succeeded, retried, failed)' });
 
   /** finished: announces a task that ended (the process_finished event). */
@@ -61,6 +63,11 @@ export class ProcessWorker {
     try {
       await this.render(asset, group, dir);
     } catch (err) {
+      if (this.stopping.signal.aborted) {
+        // Not the task's fault: this attempt does not count, another worker (or this one restarted) does it.
+        await this.ops.updateTask({ taskId: task.taskId, status: 'queued', error: 'interrupted: the worker stopped', attempts: attempts - 1 });
+        throw new RetryLater(`processing task ${task.taskId} interrupted by the worker stopping`, 1000);
+      }
       // ffmpeg quotes its input and output paths: the work folder is nobody's business outside.
       const error = (err as Error).message.split(dir).join('…');
       if (attempts < MAX_ATTEMPTS) {
@@ -79,6 +86,11 @@ export class ProcessWorker {
     await this.finished(done, (await this.ops.getAsset({ assetId: asset.assetId })) ?? asset);
   }
 
+  /** Stops what runs now (the service is stopping): the task goes back to the queue. */
+  abort(): void {
+    this.stopping.abort(new Error('the library worker is stopping'));
+  }
+
   private async fail(task: ProcessTask, asset: MediaAsset, attempts: number, error: string): Promise<void> {
     const failed = await this.ops.updateTask({ taskId: task.taskId, status: 'failed', error, attempts });
     await this.ops.setAssetStatus({ assetId: asset.assetId, status: 'ProcessFailed' });
@@ -93,7 +105,7 @@ export class ProcessWorker {
     const input = await materialize(backend, asset.objectKey, join(dir, 'in'));
     for (const spec of group.templates) {
       const out = join(dir, `${spec.definition}.mp4`);
-      await transcodeToMp4(input, out, spec);
+      await transcodeToMp4(input, out, spec, this.stopping.signal);
       const probed = await probeMedia(out);
       const key = renditionKey(asset.objectKey, group.id, spec.definition);
       const stored = await backend.put(key, out, 'video/mp4');

@@ -35,6 +35,7 @@ describe('processing worker', () => {
   let worker: ProcessWorker;
   let root: string;
   let workDir: string;
+  let makeWorker: () => ProcessWorker;
   const finished: ProcessTask[] = [];
 
   before(async () => {
@@ -51,9 +52,10 @@ describe('processing worker', () => {
       setAssetStatus: (q) => lib.setAssetStatus(q), attachRendition: (q) => lib.attachRendition(q),
     } as Pick<LibraryOps, 'getTask' | 'getAsset' | 'getGroup' | 'updateTask' | 'setAssetStatus' | 'attachRendition'> as LibraryOps;
     workDir = join(dataDir, 'work');
-    worker = new ProcessWorker(ops, registry, workDir, componentLogger('library-test'), async (task: ProcessTask, _a: MediaAsset) => {
+    makeWorker = () => new ProcessWorker(ops, registry, workDir, componentLogger('library-test'), async (task: ProcessTask, _a: MediaAsset) => {
       finished.push(task);
     });
+    worker = makeWorker();
     await lib.addGroup({ id: 'g', name: 'small', templates: [{ definition: '180p', width: 320, height: 180, videoBitrateKbps: 0, audioBitrateKbps: 64, container: 'mp4' }] });
   });
   after(() => cat.close());
@@ -118,6 +120,22 @@ describe('processing worker', () => {
       assert.equal(finished.length, 1);
     });
   }
+
+  it('a worker stopping puts its running task back in the queue without counting the attempt', async () => {
+    finished.length = 0;
+    await lib.registerAsset(asset('stopped', 'record/live/cam/a.flv'));
+    const task = await taskFor('stopped');
+    const w = makeWorker();
+    const running = w.run({ taskId: task.taskId });
+    w.abort();
+    await assert.rejects(running, (e: Error) => e instanceof RetryLater && /interrupted/.test(e.message));
+    const t = await lib.getTask({ taskId: task.taskId });
+    assert.deepEqual([t?.status, t?.attempts, t?.error], ['queued', 0, 'interrupted: the worker stopped']);
+    assert.equal(finished.length, 0);
+    // Another worker takes the redelivered job and does it.
+    await worker.run({ taskId: task.taskId });
+    assert.equal((await lib.getTask({ taskId: task.taskId }))?.status, 'succeeded');
+  });
 
   it('leaves nothing in its work folder', () => {
     assert.deepEqual(readdirSync(workDir), []);
