@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseCommandLine } from '../argv.js';
 import { findCommand } from '../commands.js';
+import { consoleLink } from '../console-command.js';
 import { requestFields } from '../method-fields.js';
 import { buildRequest } from '../request-builder.js';
 import { REPO_ROOT } from './run-cli.js';
@@ -16,14 +17,19 @@ function shellWords(line: string): string[] {
 }
 
 function examples(): string[] {
-  const lines = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').split('\n');
+  const text = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const lines = text.split('\n');
   const out: string[] = [];
+  // Code blocks, indented ones (inside a list) included; a trailing backslash continues the line.
   for (let i = 0; i < lines.length; i++) {
-    if (!lines[i].startsWith('npx liverecord ')) continue;
-    let cmd = lines[i];
+    let cmd = lines[i].trimStart();
+    if (!cmd.startsWith('npx liverecord ')) continue;
     while (cmd.endsWith('\\')) cmd = `${cmd.slice(0, -1)} ${lines[++i].trim()}`;
     out.push(cmd);
   }
+  // Inline code in the prose, which may wrap onto the next line; a synopsis's placeholders
+  // (`--primary-key … [--secondary-key …]`) stand for values, its brackets for optional flags.
+  for (const m of text.matchAll(/`(npx liverecord [^`]+)`/g)) out.push(m[1].replace(/\s+/g, ' ').replace(/…/g, 'value').replace(/[[\]]/g, ''));
   return out;
 }
 
@@ -34,6 +40,10 @@ describe('README examples', () => {
     for (const example of found) {
       const [, , name, ...args] = shellWords(example);
       if (name === 'help') continue;
+      if (name === 'console') {
+        assert.match(consoleLink(args, { LIVERECORD_API_KEY: 'lrk_0000000000000000_example' }), /\/console#key=/, example);
+        continue;
+      }
       const cmd = findCommand(name);
       assert.ok(cmd, `${example}: unknown command`);
       const fields = requestFields(cmd.method);
