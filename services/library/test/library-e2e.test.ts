@@ -67,6 +67,7 @@ describe('e2e - media library: assets, auto-compose, processing, callbacks', () 
       recordFormat: [
         { format: 'flv', autoCompose: true, videoProcess: ['compose'], processMethod: 'transcode', processTemplateId: 'g360', category: 'sports', tags: ['e2e'] },
         { format: 'm3u8', sliceDuration: 2, autoCompose: true, category: 'sports', tags: ['e2e'] },
+        { format: 'mp4', autoCompose: true, category: 'sports', tags: ['e2e'] },
       ],
     }));
   });
@@ -85,10 +86,10 @@ describe('e2e - media library: assets, auto-compose, processing, callbacks', () 
     // The window (2 s) expires, the files are stored: every cycle file is an asset, then each format's merge.
     const merged = await waitFor('a merged asset per format', async () => {
       const r = await search({ source: 'compose' });
-      return r.mediaList.length === 2 ? r.mediaList : null;
+      return r.mediaList.length === 3 ? r.mediaList : null;
     }, 90000, 500);
     const originals = (await search({ source: 'record' })).mediaList;
-    for (const format of ['flv', 'm3u8']) {
+    for (const format of ['flv', 'm3u8', 'mp4']) {
       const mine = originals.filter((v) => v.format === format).sort((a, b) => a.startTime.localeCompare(b.startTime));
       assert.equal(mine.length, 2, `two ${format} cycle files`);
       for (const v of mine) {
@@ -126,9 +127,9 @@ describe('e2e - media library: assets, auto-compose, processing, callbacks', () 
     assert.equal(probe.streams.find((s) => s.codec_type === 'video')?.height, 360);
     assert.match(rendition.url, /[?&]signature=[0-9a-f]{64}/, 'playback URLs are signed');
 
-    // Callbacks: an asset_ready per asset (4 cycle files, 2 merges) and one process_finished, each id once, all signed.
+    // Callbacks: an asset_ready per asset (6 cycle files, 3 merges) and one process_finished, each id once, all signed.
     const library = () => received.filter((r) => r.event === 'asset_ready' || r.event === 'process_finished');
-    await waitFor('the library callbacks', () => library().length >= 7, 30000);
+    await waitFor('the library callbacks', () => library().length >= 10, 30000);
     const ids = library().map((r) => r.id);
     assert.equal(new Set(ids).size, ids.length, 'each callback id delivered once');
     assert.ok(library().every((r) => r.signed), 'every callback carries a valid signature');
