@@ -37,14 +37,16 @@ export function labelField(field: string, value: string | undefined, max: number
   return v;
 }
 
+/** One tag: "|" and "," are what tag lists are joined and searched with. */
+export function tagField(field: string, value: string | undefined): string {
+  const v = labelField(field, value, 64);
+  if (/[|,]/.test(v)) throw invalid(field, `may not contain "|" or ",": ${shown(v)}`);
+  return v;
+}
+
 export function tagList(field: string, tags: string[]): string[] {
   if (tags.length > MAX_TAGS) throw invalid(field, `at most ${MAX_TAGS} tags, got ${tags.length}`);
-  const out = tags.map((t, i) => {
-    const v = labelField(`${field}[${i}]`, t, 64);
-    if (/[|,]/.test(v)) throw invalid(`${field}[${i}]`, `may not contain "|" or ",": ${shown(v)}`);
-    return v;
-  });
-  return [...new Set(out)];
+  return [...new Set(tags.map((t, i) => tagField(`${field}[${i}]`, t)))];
 }
 
 function oneOf<T extends string>(field: string, value: string | undefined, allowed: readonly T[]): T | null {
@@ -63,7 +65,7 @@ export function searchQuery(req: pb.SearchMediaRequest): AssetSearchQuery {
   const sort = (req.sortBy ?? '').trim() || 'CreationTime:Desc';
   const order = ({ 'creationtime:desc': 'desc', 'creationtime:asc': 'asc' } as const)[sort.toLowerCase()];
   if (!order) throw invalid('sort_by', `must be CreationTime:Desc or CreationTime:Asc, got ${shown(sort)}`);
-  const tag = (req.tag ?? '').trim() ? tagList('tag', [req.tag!])[0] : null;
+  const tag = (req.tag ?? '').trim() ? tagField('tag', req.tag) : null;
   return {
     categoryId: optionalId('cate_id', req.cateId),
     domain: (req.domainName ?? '').trim() ? domainField('domain_name', req.domainName) : null,
