@@ -28,7 +28,8 @@ export function Login({ onSignedIn, reason }: { onSignedIn(key: string): void; r
   return (
     <main class="login">
       <h1>liverecord console</h1>
-      <form onSubmit={submit} aria-label="Sign in">
+      {/* POST: were the handler ever not to run, a browser's own submit must not put the key in a URL (GET would). */}
+      <form method="post" onSubmit={submit} aria-label="Sign in">
         {reason ? <p class="notice">{reason}</p> : null}
         <label class="field">
           <span class="label">API key</span>
