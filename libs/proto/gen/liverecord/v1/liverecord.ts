@@ -50,13 +50,15 @@ export interface RecordIndexInfo {
   sequence: number;
   /**
    * ---- Thumbnails (issue 11); empty when the stream had no snapshot configuration. ----
-   * The file's cover image: the first thumbnail catalogued within the file's time range (object key and playback URL).
+   * The file's cover image: its first thumbnail (a clip: the stream's first thumbnail in its time), object key and playback URL.
    */
   coverOssObject: string;
   coverUrl: string;
   /** A WebVTT thumbnail track for scrubbing previews (cues point into the sprite sheets with #xywh=), stored next to the file. */
   thumbnailVttOssObject: string;
   thumbnailSpriteOssObjects: string[];
+  /** Where a player fetches the WebVTT track (signed like record_url; the sprite sheets it names are signed when it is read that way). */
+  thumbnailVttUrl: string;
 }
 
 export interface DescribeLiveStreamRecordIndexFilesRequest {
@@ -981,6 +983,7 @@ function createBaseRecordIndexInfo(): RecordIndexInfo {
     coverUrl: "",
     thumbnailVttOssObject: "",
     thumbnailSpriteOssObjects: [],
+    thumbnailVttUrl: "",
   };
 }
 
@@ -1048,6 +1051,9 @@ export const RecordIndexInfo: MessageFns<RecordIndexInfo> = {
     }
     for (const v of message.thumbnailSpriteOssObjects) {
       writer.uint32(170).string(v!);
+    }
+    if (message.thumbnailVttUrl !== "") {
+      writer.uint32(178).string(message.thumbnailVttUrl);
     }
     return writer;
   },
@@ -1233,6 +1239,14 @@ export const RecordIndexInfo: MessageFns<RecordIndexInfo> = {
             message.thumbnailSpriteOssObjects.push(reader.string());
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.thumbnailVttUrl = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1332,6 +1346,11 @@ export const RecordIndexInfo: MessageFns<RecordIndexInfo> = {
         : globalThis.Array.isArray(object?.thumbnail_sprite_oss_objects)
         ? object.thumbnail_sprite_oss_objects.map((e: any) => globalThis.String(e))
         : [],
+      thumbnailVttUrl: isSet(object.thumbnailVttUrl)
+        ? globalThis.String(object.thumbnailVttUrl)
+        : isSet(object.thumbnail_vtt_url)
+        ? globalThis.String(object.thumbnail_vtt_url)
+        : "",
     };
   },
 
@@ -1400,6 +1419,9 @@ export const RecordIndexInfo: MessageFns<RecordIndexInfo> = {
     if (message.thumbnailSpriteOssObjects?.length) {
       obj.thumbnailSpriteOssObjects = message.thumbnailSpriteOssObjects;
     }
+    if (message.thumbnailVttUrl !== "") {
+      obj.thumbnailVttUrl = message.thumbnailVttUrl;
+    }
     return obj;
   },
 
@@ -1429,6 +1451,7 @@ export const RecordIndexInfo: MessageFns<RecordIndexInfo> = {
     message.coverUrl = object.coverUrl ?? "";
     message.thumbnailVttOssObject = object.thumbnailVttOssObject ?? "";
     message.thumbnailSpriteOssObjects = object.thumbnailSpriteOssObjects?.map((e) => e) || [];
+    message.thumbnailVttUrl = object.thumbnailVttUrl ?? "";
     return message;
   },
 };
