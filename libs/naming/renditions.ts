@@ -26,3 +26,9 @@ export function bindRenditionPattern(pattern: string, sourceStream: string, temp
 export function masterPlaylistKey(sourcePlaylistKey: string): string {
   return sourcePlaylistKey.replace(/\.m3u8$/, '') + '_master.m3u8';
 }
+
+/**
+ * Recording id of a master playlist's catalogue record (the source recording's id
+ * plus this): apart from the source's own files, and no recorded media of its own.
+ */
+export const MASTER_RECORDING_SUFFIX = '-master';

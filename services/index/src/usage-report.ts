@@ -6,6 +6,7 @@ import { INDEX_FILE_RECORDING_PREFIX, type CatalogueDb } from './catalogue-schem
 import { peakChannels, type ChannelInterval } from './peak-channels.js';
 import { RECORDING_PHASE } from './recording-activity.js';
 import { monthOrdinal, monthsBetween, type MonthSpan } from './usage-months.js';
+import { MASTER_RECORDING_SUFFIX } from '../../../libs/naming/index.js';
 
 /** The longest range one query may cover: the api refuses more, and so does the index. */
 export const MAX_USAGE_MONTHS = 24;
@@ -36,7 +37,7 @@ async function intervalsByDomain(db: Kysely<CatalogueDb>, domain: string | null,
 /**
  * Recorded milliseconds per month, domain and format: every recorder file's duration, a file
  * crossing a month boundary shared in proportion to its time on each side. Created index files
- * (clips) are not recordings and do not count.
+ * (clips) are not recordings and do not count, nor do master playlists (their variants' files do).
  */
 async function recordedByMonth(db: Kysely<CatalogueDb>, domain: string | null, months: MonthSpan[]): Promise<Map<string, Record<string, number>>> {
   const fromMs = months[0].startMs;
@@ -50,6 +51,7 @@ async function recordedByMonth(db: Kysely<CatalogueDb>, domain: string | null, m
       SUM(CASE WHEN f.end_ms > f.start_ms THEN f.duration_ms * (${earlyEnd} - ${lateStart}) / (f.end_ms - f.start_ms) ELSE 0 END) AS ms
     FROM record_files f JOIN (VALUES ${spans}) AS m ON f.start_ms < m.column2 AND f.end_ms > m.column1
     WHERE f.end_ms > ${fromMs} AND f.start_ms < ${toMs} AND f.recording_id NOT LIKE ${`${INDEX_FILE_RECORDING_PREFIX}%`}
+      AND f.recording_id NOT LIKE ${`%${MASTER_RECORDING_SUFFIX}`}
       ${domain ? sql`AND f.domain = ${domain}` : sql``}
     GROUP BY m.column1, f.domain, f.format`.execute(db);
   const monthAt = new Map(months.map((m) => [m.startMs, m.month]));

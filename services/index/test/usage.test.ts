@@ -1,5 +1,6 @@
 // Usage figures: the peak sweep and month arithmetic as table tests, then the catalogue's
 // runs, live phases and per-format minutes on SQLite and on a throwaway PostgreSQL.
+import { MASTER_RECORDING_SUFFIX } from '../../../libs/naming/index.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -135,6 +136,8 @@ function usageSuite(name: string, driver: Driver): void {
       await store.addFile(file(b1, 'rb1', 'mp4', 0, JAN + 5 * DAY, JAN + 5 * DAY + HOUR));
       // A clip is not a recording: it adds no minutes.
       await store.addIndexFile(file(a1, 'idxclip', 'm3u8', 0, FEB - HOUR, FEB), { startMs: FEB - HOUR, endMs: FEB }, Date.now(), 'idxclip-m3u8-0');
+      // Nor is a master playlist over renditions: its variants' own files count.
+      await store.addFile(file(a1, `ra1${MASTER_RECORDING_SUFFIX}`, 'm3u8', 0, FEB - HOUR, FEB + HOUR));
     });
     after(() => store.close());
 

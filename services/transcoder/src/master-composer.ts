@@ -12,14 +12,12 @@ import {
   type Bus, type CatalogFile, type DescribeFilesQuery, type DescribeFilesResult, type FileStored, type RenditionVariant, type Running, type StreamRef,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
-import { isSafeKey, masterPlaylistKey, relativeKey } from '../../../libs/naming/index.js';
+import { MASTER_RECORDING_SUFFIX, isSafeKey, masterPlaylistKey, relativeKey } from '../../../libs/naming/index.js';
 import { StorageRegistry } from '../../../libs/storage/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
 import { masterPlaylist, measureBandwidth, mediaSegments, overlapMs, type Variant } from './master-playlist.js';
 import type { VariantStore } from './variants.js';
 
-/** Recording id of a master playlist's catalogue record: apart from its source recording's files. */
-export const MASTER_RECORDING_SUFFIX = '-master';
 /** A rendition file belongs to a source file when they share at least this part of the shorter one. */
 const MIN_OVERLAP = 0.5;
 /** Redeliveries of an incomplete set (the catalogue may lag the event by a moment). */
