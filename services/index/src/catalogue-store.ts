@@ -233,7 +233,9 @@ export class CatalogueStore {
 
   /** Up to `limit` file records of a domain set that ended before the cutoff. */
   async expiredFiles(cutoffMs: number, domains: { only?: string; except?: string[] }, limit: number): Promise<RecordFilesTable[]> {
-    let q = this.db.selectFrom('record_files').selectAll().where('end_ms', '<', cutoffMs);
+    let q = this.db.selectFrom('record_files').selectAll().where('end_ms', '<', cutoffMs)
+      // A media-library asset's file lives as long as the asset (DeleteVideo removes both).
+      .where(sql<boolean>`not exists (select 1 from media_assets a where a.record_id = record_files.record_id)`);
     if (domains.only) q = q.where('domain', '=', domains.only);
     if (domains.except?.length) q = q.where('domain', 'not in', domains.except);
     return q.limit(limit).execute();

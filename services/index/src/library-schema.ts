@@ -197,3 +197,8 @@ export async function libraryTables(db: Transaction<CatalogueDb>): Promise<void>
     .addColumn('ended_ms', 'bigint', (c) => c.notNull())
     .execute();
 }
+
+/** Migration: assets by their recording file, which retention asks of every expired file. */
+export async function libraryRecordIndex(db: Transaction<CatalogueDb>): Promise<void> {
+  await db.schema.createIndex('media_assets_record').ifNotExists().on('media_assets').column('record_id').execute();
+}

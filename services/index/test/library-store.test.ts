@@ -167,6 +167,18 @@ function librarySuite(name: string, driver: () => Promise<CatalogueDriver>): voi
       assert.equal(merged.asset.coverUrl, 'http://h/first.jpg');
     });
 
+    it('retention leaves an asset\'s recording file alone', async () => {
+      const old = (recordingId: string) => ({
+        objectKey: `record/live/s1/${recordingId}.flv`, storage, size: 1, sha256: 'x', url: 'http://h/k',
+        file: { stream: { domain: 'localhost', app: 'live', stream: 's1' }, recordingId, format: 'flv' as const, sequence: 0, startMs: 0, endMs: 1000, durationMs: 1000, width: 0, height: 0, segmentKeys: [], pushArgs: {} },
+      });
+      await cat.addFile(old('kept'));
+      await cat.addFile(old('expires'));
+      await lib.registerAsset(asset('kept-asset', { recordingId: 'kept', recordId: 'kept-flv-0' }));
+      const expired = await cat.expiredFiles(T0, {}, 100);
+      assert.deepEqual(expired.map((f) => f.record_id), ['expires-flv-0']);
+    });
+
     it('template groups: ids unique, listed in order, deleted by id', async () => {
       await lib.addGroup({ id: 'g1', name: 'sd', templates: [{ definition: '360p', width: 640, height: 360, videoBitrateKbps: 0, audioBitrateKbps: 0, container: 'mp4' }] });
       await assert.rejects(lib.addGroup({ id: 'g1', name: 'again', templates: [] }), /already exists/);
