@@ -71,6 +71,8 @@ export interface FileThumbnails {
   coverKey: string;
   coverUrl: string;
   vttKey: string;
+  /** Playback URL of the track ('' when there is none). */
+  vttUrl?: string;
   spriteKeys: string[];
 }
 

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { signedQuery } from './url-signature.js';
 
 /** The object key a playlist's relative URI names, or null for absolute URLs and keys outside the storage root. */
-function resolveKey(playlistKey: string, uri: string): string | null {
+export function resolveKey(playlistKey: string, uri: string): string | null {
   if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('/')) return null;
   let decoded: string;
   try {

@@ -132,6 +132,8 @@ describe('e2e - thumbnails while recording', () => {
     }, 15000);
     const sequence = info.liveStreamSnapshotInfoList.filter((t) => !t.isOverwrite);
     assert.deepEqual(sequence.map((t) => t.ossObject), jpegs.map((f) => `snapshot/live/thumbs/${f}`));
+    const thumbUrl = new URL(sequence[0].url);
+    assert.equal((await fetch(`http://127.0.0.1:${sys.ports.http}${thumbUrl.pathname}${thumbUrl.search}`)).status, 200, 'a thumbnail\'s signed URL plays');
     for (const t of sequence) {
       assert.equal(Math.floor(Date.parse(t.createTime) / 1000), Number(t.ossObject.split('/').pop()!.slice(0, 10)));
       assert.deepEqual([t.width, t.height], [640, 360]);
@@ -160,6 +162,19 @@ describe('e2e - thumbnails while recording', () => {
       for (let i = 1; i < cues.length; i++) assert.equal(cues[i][0], cues[i - 1][1], 'cues are contiguous');
       assert.ok(Math.abs(cues[cues.length - 1][1] - f.duration * 1000) <= 1, `the last cue ends the file (${cues[cues.length - 1][1]} ms, file ${f.duration} s)`);
       cues.forEach(([, , target], i) => assert.equal(target, `${base.split('/').pop()}.sprite-0.jpg#xywh=${(i % 10) * 160},${Math.floor(i / 10) * 90},160,90`));
+      // Served for playback: the signed cover and track, and the track's sprite sheets signed inside it.
+      const fetchOk = async (url: string, type: RegExp) => {
+        const u = new URL(url);
+        const res = await fetch(`http://127.0.0.1:${sys.ports.http}${u.pathname}${u.search}`);
+        assert.equal(res.status, 200, url);
+        assert.match(res.headers.get('content-type') ?? '', type);
+        return res;
+      };
+      await fetchOk(f.coverUrl, /^image\/jpeg/);
+      const served = await (await fetchOk(f.thumbnailVttUrl, /^text\/vtt/)).text();
+      const signedSheet = vttCues(served)[0][2];
+      assert.match(signedSheet, /\.sprite-0\.jpg\?expires=\d+&signature=[0-9a-f]{64}#xywh=0,0,160,90$/);
+      await fetchOk(new URL(signedSheet.split('#')[0], f.thumbnailVttUrl).href, /^image\/jpeg/);
       const one = await call<DescribeLiveStreamRecordIndexFileResponse>('describeLiveStreamRecordIndexFile', DescribeLiveStreamRecordIndexFileRequest.fromPartial({ recordId: f.recordId }));
       assert.equal(one.recordIndexInfo?.thumbnailVttOssObject, f.thumbnailVttOssObject);
     }

@@ -3,7 +3,7 @@
 import type { CatalogFile, CatalogFileWithThumbnails } from '../../../libs/bus/index.js';
 import type { RecordIndexInfo } from '../../../libs/proto/index.js';
 
-type ThumbnailFields = Pick<RecordIndexInfo, 'coverOssObject' | 'coverUrl' | 'thumbnailVttOssObject' | 'thumbnailSpriteOssObjects'>;
+type ThumbnailFields = Pick<RecordIndexInfo, 'coverOssObject' | 'coverUrl' | 'thumbnailVttOssObject' | 'thumbnailVttUrl' | 'thumbnailSpriteOssObjects'>;
 
 export function fileThumbnailFields(f: CatalogFile, signUrl: (url: string) => string = (u) => u): ThumbnailFields {
   const t = (f as CatalogFileWithThumbnails).thumbnails;
@@ -11,6 +11,7 @@ export function fileThumbnailFields(f: CatalogFile, signUrl: (url: string) => st
     coverOssObject: t?.coverKey ?? '',
     coverUrl: t?.coverUrl ? signUrl(t.coverUrl) : '',
     thumbnailVttOssObject: t?.vttKey ?? '',
+    thumbnailVttUrl: t?.vttUrl ? signUrl(t.vttUrl) : '',
     thumbnailSpriteOssObjects: t?.spriteKeys ?? [],
   };
 }

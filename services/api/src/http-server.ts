@@ -7,7 +7,7 @@ import type { Health } from './health.js';
 import { objectKeyOf } from './object-key.js';
 import { authorizePlayback, type PlaybackAccess } from './playback-access.js';
 import { servePlayback, type PlaybackEnd } from './playback.js';
-import { serveSignedPlaylist } from './signed-playlist.js';
+import { serveSignedPlaylist, serveSignedThumbnailTrack } from './signed-playlist.js';
 
 export interface HttpDeps {
   storage: LocalDiskStorage;
@@ -109,6 +109,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: HttpDeps)
     }
     if (key.key.endsWith('.m3u8')) {
       await serveSignedPlaylist(req, res, key.key, CORS, deps.storage, deps.access.secret, verdict.expiresSec);
+      return;
+    }
+    if (key.key.endsWith('.vtt')) {
+      await serveSignedThumbnailTrack(req, res, key.key, CORS, deps.storage, deps.access.secret, verdict.expiresSec);
       return;
     }
   }

@@ -15,6 +15,9 @@ const CONTENT_TYPES: Record<string, string> = {
   '.m4s': 'video/iso.segment',
   '.mp4': 'video/mp4',
   '.flv': 'video/x-flv',
+  // Thumbnails, covers and sprite sheets; WebVTT thumbnail tracks.
+  '.jpg': 'image/jpeg',
+  '.vtt': 'text/vtt; charset=utf-8',
 };
 
 /** Errors of a transfer that mean the client is gone. */

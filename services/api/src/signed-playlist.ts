@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { isSafeKey } from '../../../libs/naming/index.js';
-import { signPlaylist } from '../../../libs/playback-auth/index.js';
+import { signPlaylist, signThumbnailTrack } from '../../../libs/playback-auth/index.js';
 import type { LocalDiskStorage } from '../../../libs/storage/index.js';
 
-/** Playlists are small; anything bigger under a .m3u8 name is not one this system wrote. */
+/** Playlists and tracks are small; anything bigger under such a name is not one this system wrote. */
 const MAX_PLAYLIST_BYTES = 16 * 1024 * 1024;
 
 /**
@@ -13,6 +13,15 @@ const MAX_PLAYLIST_BYTES = 16 * 1024 * 1024;
  * ranges of a playlist are not offered (players fetch playlists whole anyway).
  */
 export async function serveSignedPlaylist(req: IncomingMessage, res: ServerResponse, key: string, headers: OutgoingHttpHeaders, storage: LocalDiskStorage, secret: string, expiresSec: number): Promise<void> {
+  await serveRewritten(req, res, key, headers, storage, 'application/vnd.apple.mpegurl', (text) => signPlaylist(text, key, secret, expiresSec));
+}
+
+/** A WebVTT thumbnail track read through authorization, its sprite sheets signed (see signThumbnailTrack). */
+export async function serveSignedThumbnailTrack(req: IncomingMessage, res: ServerResponse, key: string, headers: OutgoingHttpHeaders, storage: LocalDiskStorage, secret: string, expiresSec: number): Promise<void> {
+  await serveRewritten(req, res, key, headers, storage, 'text/vtt; charset=utf-8', (text) => signThumbnailTrack(text, key, secret, expiresSec));
+}
+
+async function serveRewritten(req: IncomingMessage, res: ServerResponse, key: string, headers: OutgoingHttpHeaders, storage: LocalDiskStorage, contentType: string, rewrite: (text: string) => string): Promise<void> {
   if (!isSafeKey(key)) {
     res.writeHead(404, headers).end();
     return;
@@ -33,7 +42,7 @@ export async function serveSignedPlaylist(req: IncomingMessage, res: ServerRespo
     }
     throw err;
   }
-  const body = Buffer.from(signPlaylist(text, key, secret, expiresSec), 'utf8');
-  res.writeHead(200, { ...headers, 'content-type': 'application/vnd.apple.mpegurl', 'content-length': body.length, 'cache-control': 'private, no-store' });
+  const body = Buffer.from(rewrite(text), 'utf8');
+  res.writeHead(200, { ...headers, 'content-type': contentType, 'content-length': body.length, 'cache-control': 'private, no-store' });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

@@ -8,6 +8,14 @@ import type { CatalogueDb } from './catalogue-schema.js';
 import { fileRecordId } from './catalogue-store.js';
 import type { ThumbnailDb, ThumbnailTracksTable, ThumbnailsTable } from './thumbnail-schema.js';
 
+/**
+ * The URL of an object stored next to another: every backend's URL of a key ends with the key
+ * (safe keys need no escaping), so the track's URL is its cover's with the key swapped.
+ */
+export function siblingUrl(url: string, key: string, sibling: string): string {
+  return url.endsWith(key) ? url.slice(0, url.length - key.length) + sibling : '';
+}
+
 export function thumbnailId(storage: StorageTarget, objectKey: string): string {
   return createHash('sha256').update(`${storage.kind}|${storage.endpoint}|${storage.bucket}|${objectKey}`).digest('base64url').slice(0, 32);
 }
@@ -80,7 +88,7 @@ export class ThumbnailCatalogue {
     for (const f of files) {
       const t = tracks.get(f.recordId);
       if (t) {
-        out.push({ ...f, thumbnails: { coverKey: t.cover_key, coverUrl: t.cover_url, vttKey: t.vtt_key, spriteKeys: JSON.parse(t.sprite_keys) as string[] } });
+        out.push({ ...f, thumbnails: { coverKey: t.cover_key, coverUrl: t.cover_url, vttKey: t.vtt_key, vttUrl: siblingUrl(t.cover_url, t.cover_key, t.vtt_key), spriteKeys: JSON.parse(t.sprite_keys) as string[] } });
         continue;
       }
       const streamKey = `${f.stream.domain}/${f.stream.app}/${f.stream.stream}`;
