@@ -177,6 +177,37 @@ describe('web console', () => {
     await page.locator('tr[data-object^="record/console/demo/"][data-object$=".m3u8"]').waitFor();
   });
 
+  it('edits and deletes the template through its form; configures callbacks (the key never shown) and deletes them', async () => {
+    const describeConsole = () => unary<object, DescribeLiveRecordConfigResponse>(client, 'describeLiveRecordConfig', DescribeLiveRecordConfigRequest.fromPartial({ domainName: 'localhost', appName: 'console' }));
+    await page.getByRole('link', { name: 'Templates' }).click();
+    const oss = page.getByRole('region', { name: 'Object-storage templates' });
+    const row = oss.locator('tr[data-template="console/*"]');
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const form = page.getByRole('form', { name: 'Edit object-storage template' });
+    await form.locator('input[name="delay_time"]').fill('60');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.waitFor({ state: 'detached' });
+    const edited = (await describeConsole()).liveAppRecordList;
+    assert.deepEqual(edited.map((t) => [t.delayTime, t.recordFormat[0].format, t.recordFormat[0].sliceDuration]), [[60, 'm3u8', 2]], 'the edit changed the delay and kept the rest');
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.getByRole('button', { name: 'Delete it' }).click();
+    await row.waitFor({ state: 'detached' });
+    assert.deepEqual((await describeConsole()).liveAppRecordList, []);
+
+    const callbacks = page.getByRole('region', { name: 'Callbacks' });
+    await callbacks.getByRole('button', { name: 'Configure' }).click();
+    const notify = page.getByRole('form', { name: 'Callbacks' });
+    await notify.locator('input[name="notify_url"]').fill('http://127.0.0.1:9/console-callbacks');
+    await notify.locator('input[name="auth_key"]').fill('console-secret-key');
+    await notify.getByRole('button', { name: 'Save' }).click();
+    await callbacks.getByText('yes (key set)').waitFor();
+    assert.match((await callbacks.textContent())!, /http:\/\/127\.0\.0\.1:9\/console-callbacks/);
+    assert.ok(!(await page.content()).includes('console-secret-key'), 'the signing key is not on the page');
+    await callbacks.getByRole('button', { name: 'Delete' }).click();
+    await callbacks.getByRole('button', { name: 'Delete callbacks' }).click();
+    await callbacks.getByText('No callbacks for localhost.').waitFor();
+  });
+
   it('bridges the API with its statuses and messages, the key only in a header, bodies bounded', async () => {
     const api = (name: string, init: RequestInit & { key?: string | null } = {}) => {
       const { key = sys.adminKey, ...rest } = init;
