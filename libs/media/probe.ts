@@ -14,7 +14,14 @@ export function probeMedia(path: string): Promise<ProbedMedia> {
         reject(new Error(`ffprobe ${path} failed: ${err.message}: ${String(stderr).trim().slice(0, 300)}`));
         return;
       }
-      const j = JSON.parse(stdout) as { format?: { duration?: string }; streams?: { codec_type?: string; width?: number; height?: number }[] };
+      let j: { format?: { duration?: string }; streams?: { codec_type?: string; width?: number; height?: number }[] };
+      try {
+        j = JSON.parse(stdout) as typeof j;
+      } catch (parseErr) {
+        // Inside a callback a throw would escape every handler: the caller gets it instead.
+        reject(new Error(`ffprobe ${path} printed no JSON: ${(parseErr as Error).message}`));
+        return;
+      }
       const video = (j.streams ?? []).find((s) => s.codec_type === 'video');
       resolve({ durationMs: Math.round(Number(j.format?.duration ?? 0) * 1000), width: video?.width ?? 0, height: video?.height ?? 0 });
     });
