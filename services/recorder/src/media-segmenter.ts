@@ -62,7 +62,7 @@ export interface SegmenterOptions {
   onSegment(s: ClosedSegment): void;
   onExit(reason: SegmenterExit, error: string | null): void;
   /** Each GOP's keyframe, for thumbnails (absent when the stream has none configured). Must not block. */
-  onKeyframe?(sample: { codec: 'avc' | 'hevc'; record: Buffer; frame: Buffer; atMs: number }): void;
+  onKeyframe?(sample: { codec: 'avc' | 'hevc'; record: Buffer; frame: Buffer; atMs: number; timelineMs: number }): void;
 }
 
 export interface MediaSegmenterHandle {
@@ -309,7 +309,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
         this.segment = await this.openSegment(m, firstMs);
       }
       if (p === first && startsGop && this.video && this.o.onKeyframe) {
-        this.o.onKeyframe({ codec: this.video.codec, record: this.video.record, frame: p.data.subarray(parseVideoTag(p.data).payloadOffset), atMs: Math.round(m.info.timestampNanos / 1e6) });
+        this.o.onKeyframe({ codec: this.video.codec, record: this.video.record, frame: p.data.subarray(parseVideoTag(p.data).payloadOffset), atMs: Math.round(m.info.timestampNanos / 1e6), timelineMs: firstMs });
       }
       await this.addPacket(this.segment, p, offset);
     }

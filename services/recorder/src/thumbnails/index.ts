@@ -51,7 +51,7 @@ export class Thumbnails {
     const sampler = new KeyframeSampler(config.intervalSeconds);
     const thumbsDir = this.thumbsDir(rec.recordingId);
     return (sample) => {
-      if (!sampler.take(sample.atMs)) return;
+      if (!sampler.take(sample.timelineMs)) return;
       this.worker.submit({ sample, config, stream: rec.stream, recordingId: rec.recordingId, thumbsDir });
     };
   }

@@ -1,5 +1,6 @@
-// Which keyframes become thumbnails: the first keyframe at or after each interval boundary
-// (boundaries on the publish clock, so a replay after a takeover picks the same frames).
+// Which keyframes become thumbnails: the first keyframe at or after each interval boundary.
+// Boundaries are on the recording's timeline (media time, its offset kept in the snapshot):
+// exact whatever the delivery jitter, and a replay after a takeover picks the same frames.
 
 /** The interval number of a time: thumbnails are taken once per number. */
 export function intervalSlot(atMs: number, intervalSeconds: number): number {
@@ -11,9 +12,9 @@ export class KeyframeSampler {
 
   constructor(private readonly intervalSeconds: number) {}
 
-  /** Whether the keyframe published at `atMs` is taken (each call is a keyframe, in order). */
-  take(atMs: number): boolean {
-    const slot = intervalSlot(atMs, this.intervalSeconds);
+  /** Whether the keyframe at `timelineMs` is taken (each call is a keyframe, in order). */
+  take(timelineMs: number): boolean {
+    const slot = intervalSlot(timelineMs, this.intervalSeconds);
     if (slot <= this.lastSlot) return false;
     this.lastSlot = slot;
     return true;

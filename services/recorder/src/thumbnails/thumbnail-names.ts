@@ -3,12 +3,11 @@
 import { type StreamRef } from '../../../../libs/bus/index.js';
 import { renderKey } from '../../../../libs/naming/index.js';
 import type { SnapshotResolution } from '../../../../libs/bus/index.js';
-import { intervalSlot } from './keyframe-sampler.js';
-
-export function thumbnailKey(pattern: string, stream: StreamRef, atMs: number, intervalSeconds: number): string {
+/** atMs: the frame's publish time ({UnixTimestamp}); slot: its interval number on the recording's timeline ({Sequence}). */
+export function thumbnailKey(pattern: string, stream: StreamRef, atMs: number, slot: number): string {
   return renderKey(pattern, {
     AppName: stream.app, StreamName: stream.stream, DomainName: stream.domain,
-    UnixTimestamp: Math.floor(atMs / 1000), Sequence: intervalSlot(atMs, intervalSeconds),
+    UnixTimestamp: Math.floor(atMs / 1000), Sequence: slot,
   }, '');
 }
 

@@ -8,6 +8,7 @@ import { SUBJECTS, publishDurable, type Bus, type SnapshotConfig, type StreamRef
 import { annexBKeyframe, keyframeToJpeg, type JpegImage } from '../../../../libs/media/index.js';
 import type { StorageRegistry } from '../../../../libs/storage/index.js';
 import { meter, type Logger } from '../../../../libs/telemetry/index.js';
+import { intervalSlot } from './keyframe-sampler.js';
 import { thumbnailKey, tierHeight } from './thumbnail-names.js';
 
 /** One keyframe chosen for a thumbnail, as the segmenter saw it. */
@@ -17,8 +18,10 @@ export interface KeyframeSample {
   record: Buffer;
   /** The keyframe's length-prefixed NAL units. */
   frame: Buffer;
-  /** When its batch was published (media-plane time). */
+  /** When its batch was published (media-plane time): names and catalogues the thumbnail. */
   atMs: number;
+  /** Its time on the recording's timeline (media time, kept across a takeover): picks the frames. */
+  timelineMs: number;
 }
 
 export interface ThumbnailJob {
@@ -125,8 +128,9 @@ export class ThumbnailWorker {
       this.log.warn({ ...ctx, err: (err as Error).message }, 'thumbnail not kept for the sprite sheets');
     }
     const objects: { key: string; overwrite: boolean }[] = [];
-    if (config.sequenceObject) objects.push({ key: thumbnailKey(config.sequenceObject, stream, sample.atMs, config.intervalSeconds), overwrite: false });
-    if (config.overwriteObject) objects.push({ key: thumbnailKey(config.overwriteObject, stream, sample.atMs, config.intervalSeconds), overwrite: true });
+    const slot = intervalSlot(sample.timelineMs, config.intervalSeconds);
+    if (config.sequenceObject) objects.push({ key: thumbnailKey(config.sequenceObject, stream, sample.atMs, slot), overwrite: false });
+    if (config.overwriteObject) objects.push({ key: thumbnailKey(config.overwriteObject, stream, sample.atMs, slot), overwrite: true });
     for (const o of objects) {
       let stored: ThumbnailStored;
       try {

@@ -39,9 +39,9 @@ describe('thumbnails - configuration of a stream', () => {
 
 describe('thumbnails - object names', () => {
   it('renders the placeholders; Sequence is the interval number', () => {
-    assert.equal(thumbnailKey('snapshot/{AppName}/{StreamName}/{UnixTimestamp}.jpg', stream, 1_795_000_123_456, 2), 'snapshot/live/cam1/1795000123.jpg');
-    assert.equal(thumbnailKey('{DomainName}/{StreamName}-{Sequence}.jpg', stream, 10_000, 2), 'example.com/cam1-5.jpg');
-    assert.equal(thumbnailKey('{AppName}/{StreamName}.jpg', stream, 10_000, 2), 'live/cam1.jpg');
+    assert.equal(thumbnailKey('snapshot/{AppName}/{StreamName}/{UnixTimestamp}.jpg', stream, 1_795_000_123_456, 7), 'snapshot/live/cam1/1795000123.jpg');
+    assert.equal(thumbnailKey('{DomainName}/{StreamName}-{Sequence}.jpg', stream, 10_000, 5), 'example.com/cam1-5.jpg');
+    assert.equal(thumbnailKey('{AppName}/{StreamName}.jpg', stream, 10_000, 5), 'live/cam1.jpg');
   });
   it('refuses a rendered key that would leave the storage root', () => {
     assert.throws(() => thumbnailKey('{AppName}/{StreamName}.jpg', { ...stream, app: '..' }, 0, 1), /not a safe object key/);
