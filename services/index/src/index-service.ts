@@ -91,7 +91,7 @@ export class IndexService {
     const policy = retentionPolicy(this.config);
     this.sweeper = setInterval(() => {
       sweepExpired(this.deps, policy, Date.now()).catch((err) => this.log.error({ err: (err as Error).message }, 'retention sweep failed'));
-      thumbnails.sweep(policy.segmentDays).catch((err) => this.log.error({ err: (err as Error).message }, 'thumbnail retention sweep failed'));
+      thumbnails.sweep(policy).catch((err) => this.log.error({ err: (err as Error).message }, 'thumbnail retention sweep failed'));
     }, this.config.retention.sweepSeconds * 1000);
     this.sweeper.unref();
     this.log.info({ driver: c.driver }, 'index ready');

@@ -118,8 +118,11 @@ export class ThumbnailCatalogue {
    * the bucket's), and tracks whose file record is gone (expired) for longer than a track can wait
    * for its file to be catalogued.
    */
-  async expire(cutoffMs: number, orphanTrackBeforeMs = cutoffMs): Promise<number> {
-    const r = await this.db.deleteFrom('thumbnails').where('at_ms', '<', cutoffMs).executeTakeFirst();
+  async expire(cutoffMs: number, orphanTrackBeforeMs = cutoffMs, domains: { only?: string; except?: string[] } = {}): Promise<number> {
+    let q = this.db.deleteFrom('thumbnails').where('at_ms', '<', cutoffMs);
+    if (domains.only !== undefined) q = q.where('domain', '=', domains.only);
+    if (domains.except?.length) q = q.where('domain', 'not in', domains.except);
+    const r = await q.executeTakeFirst();
     await this.db.deleteFrom('thumbnail_tracks').where('created_ms', '<', orphanTrackBeforeMs)
       .where((eb) => eb.not(eb.exists(eb.selectFrom('record_files').select('record_files.record_id').whereRef('record_files.record_id', '=', 'thumbnail_tracks.record_id'))))
       .execute();

@@ -7,6 +7,7 @@ import {
 } from '../../../libs/bus/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
 import type { CatalogueStore } from './catalogue-store.js';
+import type { RetentionPolicy } from './retention.js';
 import { ThumbnailCatalogue } from './thumbnail-catalogue.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -36,9 +37,11 @@ export class ThumbnailIndex {
     return this.catalogue.withThumbnails(files);
   }
 
-  /** Thumbnail records live as long as segment records (LR_RETENTION_SEGMENT_DAYS). */
-  async sweep(segmentDays: number, now = Date.now()): Promise<void> {
-    const n = await this.catalogue.expire(now - segmentDays * DAY_MS, now - DAY_MS);
+  /** Thumbnail records live as long as segment records (LR_RETENTION_SEGMENT_DAYS, per domain where overridden). */
+  async sweep(policy: Pick<RetentionPolicy, 'segmentDays' | 'domains'>, now = Date.now()): Promise<void> {
+    const overridden = Object.keys(policy.domains);
+    let n = await this.catalogue.expire(now - policy.segmentDays * DAY_MS, now - DAY_MS, { except: overridden });
+    for (const d of overridden) n += await this.catalogue.expire(now - policy.domains[d].segmentDays * DAY_MS, now - DAY_MS, { only: d });
     if (n > 0) this.log.info({ thumbnails: n }, 'expired thumbnail records');
   }
 

@@ -91,6 +91,13 @@ function suite(name: string, driver: () => Promise<CatalogueDriver>): void {
       assert.equal(await thumbs.removeTrack('gone-flv-3'), null, 'the orphan track was forgotten');
     });
 
+    it('expires per domain where retention is overridden', async () => {
+      const other = { domain: 'keep.example.com', app: 'live', stream: 'cam' };
+      await thumbs.addThumbnail(thumb(T0, false, other));
+      assert.equal(await thumbs.expire(T0 + 1, T0, { except: ['keep.example.com'] }), 0, 'the overridden domain is left to its own sweep');
+      assert.equal(await thumbs.expire(T0 + 1, T0, { only: 'keep.example.com' }), 1);
+    });
+
     it('hands over a removed file\'s track objects', async () => {
       const removed = await thumbs.removeTrack('rec1-m3u8-0');
       assert.deepEqual(removed, { storage, keys: ['record/live/cam/rec1_0.cover.jpg', 'record/live/cam/rec1_0.thumbnails.vtt', 'record/live/cam/rec1_0.sprite-0.jpg'] });
