@@ -7,7 +7,7 @@ import nmsLogger from 'node-media-server/src/core/logger.js';
 import type { Subscription } from '@nats-io/transport-node';
 import {
   STREAMS, SUBJECTS, publishDurable, streamLabel, streamToken, type Bus, type IngestPublished, type IngestUnpublished,
-  type IngestRefused, type MatchDecision, type StreamRef,
+  type IngestRefused, type MatchDecision, type StreamRef, subscribeJson,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
@@ -81,16 +81,7 @@ export class IngestService {
     this.nms.on('postPublish', (session) => this.onPostPublish(session));
     this.nms.on('donePublish', (session) => this.onDonePublish(session));
     // A stream that nobody will record stops costing the media plane at once.
-    this.decisionsSub = this.bus.nc.subscribe(SUBJECTS.matchDecision, {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          this.onDecision(msg.json<MatchDecision>());
-        } catch (e) {
-          this.log.error({ err: (e as Error).message }, 'unreadable decision event');
-        }
-      },
-    });
+    this.decisionsSub = subscribeJson<MatchDecision>(this.bus, SUBJECTS.matchDecision, 'match decisions', this.log, (d) => this.onDecision(d));
     await this.nms.run();
     this.log.info({ port: this.config.ingest.rtmpPort, bind: this.config.bind }, 'RTMP ingest listening');
   }

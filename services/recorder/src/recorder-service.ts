@@ -6,7 +6,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import {
   BUCKETS, CONSUMERS, RECORDER_METHODS, RetryLater, STREAMS, SUBJECTS, bucket, consumeDurable, publishDurable, request, serve, streamLabel, streamToken,
   type ActorLookup, type ActorMessage, type ActorReply, type Bus, type RecordAssignment, type RecordingStateChanged, type Running,
-  type SpoolPressure, type StreamRef,
+  type SpoolPressure, type StreamRef, subscribeJson,
 } from '../../../libs/bus/index.js';
 import { MEDIA_HEADERS } from '../../../libs/media/index.js';
 import type { Config } from '../../../libs/config/index.js';
@@ -71,13 +71,9 @@ export class RecorderService {
     this.leaseTimer = setInterval(() => void this.renewLeases().then(() => this.watchIdleSessions()).then(() => this.adoptOrphans()), renewEvery);
     await this.adoptOrphans();
     // Storage falling behind is the recorder's to know; it keeps recording (nothing is dropped) and says so.
-    this.pressureSub = this.bus.nc.subscribe(SUBJECTS.spoolPressure, {
-      callback: (err, msg) => {
-        if (err) return;
-        const p = msg.json<SpoolPressure>();
-        this.spoolFull = p.full;
-        if (p.full) this.log.error({ bytes: p.bytes, limit: p.limit, recordings: this.actors.size }, 'spool full: uploads are falling behind; recordings continue');
-      },
+    this.pressureSub = subscribeJson<SpoolPressure>(this.bus, SUBJECTS.spoolPressure, 'spool pressure', this.log, (p) => {
+      this.spoolFull = p.full;
+      if (p.full) this.log.error({ bytes: p.bytes, limit: p.limit, recordings: this.actors.size }, 'spool full: uploads are falling behind; recordings continue');
     });
     this.m.createObservableGauge('liverecord_recorder_spool_full', { description: '1 while the uploader reports the spool over its limit' }).addCallback((r) => r.observe(this.spoolFull ? 1 : 0));
     this.log.info({ workerId: this.config.recorder.workerId }, 'recorder worker ready');
@@ -132,11 +128,10 @@ export class RecorderService {
       onEffectFailed: (s, effect, error) => this.onEffectFailed(token, () => actor, s, effect, error),
       unhost: () => this.unhost(token),
     }));
-    const inbox = this.bus.nc.subscribe(SUBJECTS.actor(token), {
-      callback: (err, msg) => {
-        if (err) return;
-        void this.handleInbox(actor, msg.json<ActorMessage>()).then((reply) => msg.respond(JSON.stringify(reply)));
-      },
+    const inbox = subscribeJson<ActorMessage>(this.bus, SUBJECTS.actor(token), 'actor inbox', this.log, (m, msg) => {
+      this.handleInbox(actor, m).then((reply) => msg.respond(JSON.stringify(reply))).catch((err: unknown) => {
+        this.log.error({ stream: token, err: (err as Error).message }, 'actor inbox: no answer sent');
+      });
     });
     hosted = { token, actor, inbox, claim };
     this.actors.set(token, hosted);

@@ -2,7 +2,7 @@ import type { KV, KvEntry } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
 import {
   BUCKETS, RpcFailure, SUBJECTS, TRANSCODER_METHODS, bucket, publishDurable, serve, streamLabel,
-  type Bus, type MatchDecision, type StreamRef, type TranscodeDemand, type TranscodeStateChanged, type TranscodeTemplate, type TranscodeTemplateListQuery, type TranscoderMethod,
+  type Bus, type MatchDecision, type StreamRef, type TranscodeDemand, type TranscodeStateChanged, type TranscodeTemplate, type TranscodeTemplateListQuery, type TranscoderMethod, subscribeJson,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { renditionStreamName } from '../../../libs/naming/index.js';
@@ -94,16 +94,7 @@ export class TranscoderService {
     this.demand = await bucket(this.bus, BUCKETS.transcodeDemand);
     this.serveTemplates();
     // A rendition the matcher decided not to record (its recording template is gone) is made for nobody.
-    this.decisions = this.bus.nc.subscribe(SUBJECTS.matchDecision, {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          this.onDecision(msg.json<MatchDecision>());
-        } catch (e) {
-          this.log.error({ err: (e as Error).message }, 'unreadable decision event');
-        }
-      },
-    });
+    this.decisions = subscribeJson<MatchDecision>(this.bus, SUBJECTS.matchDecision, 'match decisions', this.log, (d) => this.onDecision(d));
     const watcher = await this.demand.watch();
     this.watch = watcher;
     void (async () => {
