@@ -30,6 +30,37 @@ function Pager({ page, total, onPage }: { page: number; total: number; onPage(p:
 
 const trigger = (n?: number) => String(n ?? 0);
 
+/** A template's key fields: what the Delete methods take. */
+interface TemplateKey {
+  domainName?: string;
+  appName?: string;
+  streamName?: string;
+}
+
+/**
+ * One page of a domain's templates of a kind, the form being shown (new or editing one) and
+ * deletion: the same for object-storage and media-library templates, only the methods differ.
+ */
+function useTemplateList<T extends TemplateKey>(domain: string, describe: string, listField: string, deleteMethod: string) {
+  const [page, setPage] = useState(1);
+  const [form, setForm] = useState<{ editing: T | null } | null>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const list = useLoader(async (): Promise<Paged<T>> => {
+    const r = await callApi<Record<string, unknown> & { totalNum?: number }>(describe, { domainName: domain, pageNum: page, pageSize: PAGE_SIZE });
+    return { items: (r[listField] as T[] | undefined) ?? [], totalNum: r.totalNum ?? 0 };
+  }, [domain, page]);
+  const remove = async (t: T) => {
+    setActionError(null);
+    try {
+      await callApi(deleteMethod, { domainName: t.domainName, appName: t.appName, streamName: t.streamName });
+      list.reload();
+    } catch (err) {
+      setActionError(err);
+    }
+  };
+  return { page, setPage, form, setForm, actionError, list, remove };
+}
+
 export function TemplatesPage() {
   const [domainInput, setDomainInput] = useState('localhost');
   const [domain, setDomain] = useState('localhost');
@@ -48,22 +79,7 @@ export function TemplatesPage() {
 }
 
 function OssTemplates({ domain }: { domain: string }) {
-  const [page, setPage] = useState(1);
-  const [form, setForm] = useState<{ editing: LiveAppRecord | null } | null>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const list = useLoader(async (): Promise<Paged<LiveAppRecord>> => {
-    const r = await callApi<{ liveAppRecordList?: LiveAppRecord[]; totalNum?: number }>('DescribeLiveRecordConfig', { domainName: domain, pageNum: page, pageSize: PAGE_SIZE });
-    return { items: r.liveAppRecordList ?? [], totalNum: r.totalNum ?? 0 };
-  }, [domain, page]);
-  const remove = async (t: LiveAppRecord) => {
-    setActionError(null);
-    try {
-      await callApi('DeleteLiveAppRecordConfig', { domainName: t.domainName, appName: t.appName, streamName: t.streamName });
-      list.reload();
-    } catch (err) {
-      setActionError(err);
-    }
-  };
+  const { page, setPage, form, setForm, actionError, list, remove } = useTemplateList<LiveAppRecord>(domain, 'DescribeLiveRecordConfig', 'liveAppRecordList', 'DeleteLiveAppRecordConfig');
   return (
     <section class="panel" aria-label="Object-storage templates">
       <h2>Object storage <button type="button" class="small" onClick={() => setForm({ editing: null })}>New template</button></h2>
@@ -96,22 +112,7 @@ function OssTemplates({ domain }: { domain: string }) {
 }
 
 function VodTemplates({ domain }: { domain: string }) {
-  const [page, setPage] = useState(1);
-  const [form, setForm] = useState<{ editing: LiveRecordVodConfig | null } | null>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const list = useLoader(async (): Promise<Paged<LiveRecordVodConfig>> => {
-    const r = await callApi<{ liveRecordVodConfigs?: LiveRecordVodConfig[]; totalNum?: number }>('DescribeLiveRecordVodConfigs', { domainName: domain, pageNum: page, pageSize: PAGE_SIZE });
-    return { items: r.liveRecordVodConfigs ?? [], totalNum: r.totalNum ?? 0 };
-  }, [domain, page]);
-  const remove = async (t: LiveRecordVodConfig) => {
-    setActionError(null);
-    try {
-      await callApi('DeleteLiveRecordVodConfig', { domainName: t.domainName, appName: t.appName, streamName: t.streamName });
-      list.reload();
-    } catch (err) {
-      setActionError(err);
-    }
-  };
+  const { page, setPage, form, setForm, actionError, list, remove } = useTemplateList<LiveRecordVodConfig>(domain, 'DescribeLiveRecordVodConfigs', 'liveRecordVodConfigs', 'DeleteLiveRecordVodConfig');
   return (
     <section class="panel" aria-label="Media-library templates">
       <h2>Media library <button type="button" class="small" onClick={() => setForm({ editing: null })}>New template</button></h2>
