@@ -130,10 +130,13 @@ describe('triggers - templates decide what is recorded', () => {
     const p = push(media, rtmp('manual'), { seconds: 14 });
     const d = await decisionOf('manual');
     assert.equal(d.reason, 'manual_wait');
+    // An absence to show, so no event to wait for: a GOP (2 s) of media flows, after which a
+    // wrongly started recording would have opened its first segment.
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(playlists('manual').length, 0);
     const started = await command('manual', 'start');
     assert.equal(started.state, 'recording');
+    // The scenario itself: about 6 s recorded between start and stop (checked below).
     await new Promise((r) => setTimeout(r, 6000));
     const stopped = await command('manual', 'stop');
     assert.ok(['finalizing', 'idle'].includes(stopped.state), stopped.state);
@@ -152,6 +155,7 @@ describe('triggers - templates decide what is recorded', () => {
     assert.equal((await decisionOf('late')).reason, 'no_template');
     await addTemplate('late', 0);
     await first.done;
+    // An absence to show: past the first publish's end, the new template must not have recorded it.
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(playlists('late').length, 0);
     await push(media, rtmp('late'), { seconds: 5 }).done;
