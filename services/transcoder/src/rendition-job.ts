@@ -178,6 +178,8 @@ export class RenditionJob {
   private async write(buf: Buffer): Promise<void> {
     const input = this.transcode!.input;
     if (input.writableEnded || input.destroyed) return;
+    // A transcode that ends instead of draining stops the wait; its failure is reported once, by
+    // the handler set at its start (which ends the read) and by finishTranscode.
     if (!input.write(buf)) await Promise.race([once(input, 'drain'), this.transcode!.done.catch(() => undefined)]);
   }
 
@@ -249,6 +251,7 @@ export class RenditionJob {
     if (!tc) return { ok: true };
     if (kill) tc.kill();
     else tc.input.end();
+    // An output stream error is ffmpeg's failure too, which `tc.done` below reports.
     const outputEnded = tc.output.readableEnded ? Promise.resolve() : once(tc.output, 'end').then(() => undefined, () => undefined);
     const timer = setTimeout(() => tc.kill(), FLUSH_MS);
     try {
