@@ -85,7 +85,8 @@ describe('template validation - media library', () => {
     ['transcode content without templates', { recordContent: ['transcode'] }, /^transcode_templates: is required/],
     ['compose without auto_compose', { recordFormat: [{ format: 'mp4', videoProcess: ['compose'], processMethod: 'transcode', processTemplateId: 'x' }] }, /^record_format\[0\]\.video_process: compose needs auto_compose/],
     ['process without method', { recordFormat: [{ format: 'mp4', videoProcess: ['origin'], processTemplateId: 'x' }] }, /^record_format\[0\]\.process_method: is required/],
-    ['bad method', { recordFormat: [{ format: 'mp4', processMethod: 'magic' }] }, /^record_format\[0\]\.process_method: must be transcode or workflow/],
+    ['bad method', { recordFormat: [{ format: 'mp4', processMethod: 'magic' }] }, /^record_format\[0\]\.process_method: must be transcode, got "magic"/],
+    ['workflow processing', { recordFormat: [{ format: 'mp4', videoProcess: ['origin'], processMethod: 'workflow', processTemplateId: 'x' }] }, /^record_format\[0\]\.process_method: workflow is not available/],
     ['cycle', { cycleDuration: 60 }, /^cycle_duration/],
   ];
   for (const [name, o, want] of refusals) {

@@ -161,7 +161,9 @@ export function validateVodTemplate(req: AddLiveRecordVodConfigRequest, limits: 
     });
     if (videoProcess.includes('compose') && !rf.autoCompose) throw new ValidationError(`${f}.video_process`, 'compose needs auto_compose');
     const method = (rf.processMethod ?? '').trim().toLowerCase();
-    if (method && method !== 'transcode' && method !== 'workflow') throw new ValidationError(`${f}.process_method`, `must be transcode or workflow, got "${rf.processMethod}"`);
+    // A workflow would be accepted and then fail every task: refused here, where the caller sees it.
+    if (method === 'workflow') throw new ValidationError(`${f}.process_method`, 'workflow is not available in this deployment; use transcode with a transcode template group (AddTranscodeTemplateGroup)');
+    if (method && method !== 'transcode') throw new ValidationError(`${f}.process_method`, `must be transcode, got "${rf.processMethod}"`);
     if (videoProcess.length > 0 && !method) throw new ValidationError(`${f}.process_method`, 'is required when video_process is given');
     if (videoProcess.length > 0 && !(rf.processTemplateId ?? '').trim()) throw new ValidationError(`${f}.process_template_id`, 'is required when video_process is given');
     settings.push({

@@ -255,7 +255,7 @@ export interface VodRecordFormat {
   autoCompose: boolean;
   /** Which files are post-processed: "origin", "compose" or both. */
   videoProcess: string[];
-  /** "transcode" or "workflow". */
+  /** "transcode" (a transcode template group); "workflow" is refused: not available in this deployment. */
   processMethod: string;
   processTemplateId: string;
   category: string;
