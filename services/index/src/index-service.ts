@@ -55,7 +55,7 @@ export class IndexService {
       component: 'index', log: this.log, concurrency: 1,
     }, (ev) => this.store.addRecordingState(ev));
     // Thumbnails (catalogue, listing) and the cover and track of described files.
-    const thumbnails = new ThumbnailIndex(this.bus, this.log);
+    const thumbnails = new ThumbnailIndex(this.bus, this.log, (t) => this.storage.backendFor(t));
     this.thumbnails = thumbnails;
     await thumbnails.start(this.store);
     const queue = 'index';
@@ -89,9 +89,16 @@ export class IndexService {
     // The media library's tables (services/library and the api's library methods).
     this.servers.push(...serveLibrary(this.bus, this.store.db, this.deps, this.log, queue));
     const policy = retentionPolicy(this.config);
+    // One sweep at a time, files first: a file that expires takes its thumbnail track (and its
+    // objects) with it, before the thumbnail sweep would take that track for an orphan.
+    let sweeping = false;
     this.sweeper = setInterval(() => {
-      sweepExpired(this.deps, policy, Date.now()).catch((err) => this.log.error({ err: (err as Error).message }, 'retention sweep failed'));
-      thumbnails.sweep(policy).catch((err) => this.log.error({ err: (err as Error).message }, 'thumbnail retention sweep failed'));
+      if (sweeping) return;
+      sweeping = true;
+      void (async () => {
+        await sweepExpired(this.deps, policy, Date.now()).catch((err) => this.log.error({ err: (err as Error).message }, 'retention sweep failed'));
+        await thumbnails.sweep(policy).catch((err) => this.log.error({ err: (err as Error).message }, 'thumbnail retention sweep failed'));
+      })().finally(() => (sweeping = false));
     }, this.config.retention.sweepSeconds * 1000);
     this.sweeper.unref();
     this.log.info({ driver: c.driver }, 'index ready');

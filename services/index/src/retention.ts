@@ -5,6 +5,7 @@ import type { Logger } from '../../../libs/telemetry/index.js';
 import type { CatalogueStore } from './catalogue-store.js';
 import { deleteOrphanSegments } from './orphan-segments.js';
 import { expireRuns, forgetPhasesBefore } from './recording-activity.js';
+import { ThumbnailCatalogue } from './thumbnail-catalogue.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 const BATCH = 500;
@@ -46,7 +47,8 @@ export interface SweepDeps {
  * Expires catalogue records older than the policy (per domain), and, when asked,
  * their stored objects. A segment object still referenced by a remaining file
  * (an m3u8 outlives its segments' records) is kept, with a note of its bucket, and
- * deleted from that bucket when the last file referencing it expires.
+ * deleted from that bucket when the last file referencing it expires. A file's thumbnail track
+ * (cover, sprite sheets, WebVTT) goes with the file.
  */
 export async function sweepExpired(deps: SweepDeps, policy: RetentionPolicy, now: number): Promise<SweepResult> {
   const { store, log } = deps;
@@ -56,6 +58,7 @@ export async function sweepExpired(deps: SweepDeps, policy: RetentionPolicy, now
     { domains: { except: overridden }, fileDays: policy.fileDays, segmentDays: policy.segmentDays },
     ...overridden.map((d) => ({ domains: { only: d }, ...policy.domains[d] })),
   ];
+  const thumbnails = new ThumbnailCatalogue(store.db);
   const onError = (key: string, err: Error) => log.warn({ key, err: err.message }, 'could not delete an expired object');
   for (const scope of scopes) {
     for (;;) {
@@ -63,6 +66,8 @@ export async function sweepExpired(deps: SweepDeps, policy: RetentionPolicy, now
       if (files.length === 0) break;
       for (const f of files) {
         const orphans = await store.removeFile(f.record_id);
+        // The file's cover, sprite sheets and WebVTT track go with it.
+        const track = await thumbnails.removeTrack(f.record_id);
         result.files++;
         if (!policy.deleteObjects) {
           // Nothing will delete these objects: the notes of where they are serve no one.
@@ -74,6 +79,17 @@ export async function sweepExpired(deps: SweepDeps, policy: RetentionPolicy, now
           result.objects++;
         } catch (err) {
           onError(f.object_key, err as Error);
+        }
+        if (track) {
+          const backend = deps.backendFor(track.storage);
+          for (const key of track.keys) {
+            try {
+              await backend.delete(key);
+              result.objects++;
+            } catch (err) {
+              onError(key, err as Error);
+            }
+          }
         }
         // Segment records outlive nothing here: a segment still catalogued may still be clipped.
         result.objects += await deleteOrphanSegments(orphans, deps, { keepCatalogued: true, onError });

@@ -114,18 +114,53 @@ export class ThumbnailCatalogue {
   }
 
   /**
-   * Forgets thumbnails published before the cutoff (their objects stay: the retention of storage is
-   * the bucket's), and tracks whose file record is gone (expired) for longer than a track can wait
-   * for its file to be catalogued.
+   * Forgets thumbnails published before the cutoff (records only: with object deletion off the
+   * retention of storage is the bucket's), and orphaned tracks (see expireOrphanTracks).
    */
-  async expire(cutoffMs: number, orphanTrackBeforeMs = cutoffMs, domains: { only?: string; except?: string[] } = {}): Promise<number> {
+  async expire(cutoffMs: number, orphanTrackBeforeMs = cutoffMs, domains: DomainScope = {}): Promise<number> {
     let q = this.db.deleteFrom('thumbnails').where('at_ms', '<', cutoffMs);
     if (domains.only !== undefined) q = q.where('domain', '=', domains.only);
     if (domains.except?.length) q = q.where('domain', 'not in', domains.except);
     const r = await q.executeTakeFirst();
-    await this.db.deleteFrom('thumbnail_tracks').where('created_ms', '<', orphanTrackBeforeMs)
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('record_files').select('record_files.record_id').whereRef('record_files.record_id', '=', 'thumbnail_tracks.record_id'))))
-      .execute();
+    await this.expireOrphanTracks(orphanTrackBeforeMs);
     return Number(r.numDeletedRows ?? 0);
   }
+
+  /**
+   * Thumbnails whose newest frame is older than the cutoff, oldest first, `limit` of them after
+   * `after` (keyset paging: a row the caller keeps is not read again in the same sweep).
+   */
+  async expiredThumbnails(cutoffMs: number, domains: DomainScope, limit: number, after?: { atMs: number; thumbnailId: string }): Promise<ExpiredThumbnail[]> {
+    let q = this.db.selectFrom('thumbnails').selectAll().where('at_ms', '<', cutoffMs);
+    if (domains.only !== undefined) q = q.where('domain', '=', domains.only);
+    if (domains.except?.length) q = q.where('domain', 'not in', domains.except);
+    if (after) q = q.where((eb) => eb.or([eb('at_ms', '>', after.atMs), eb.and([eb('at_ms', '=', after.atMs), eb('thumbnail_id', '>', after.thumbnailId)])]));
+    const rows = await q.orderBy('at_ms', 'asc').orderBy('thumbnail_id', 'asc').limit(limit).execute();
+    return rows.map((r) => ({ ...toThumbnail(r), thumbnailId: r.thumbnail_id }));
+  }
+
+  /**
+   * Forgets one thumbnail record if it is still older than the cutoff (a newer frame of the same
+   * object, catalogued meanwhile, keeps it). Returns whether it was forgotten.
+   */
+  async forgetThumbnail(thumbnailId: string, cutoffMs: number): Promise<boolean> {
+    const r = await this.db.deleteFrom('thumbnails').where('thumbnail_id', '=', thumbnailId).where('at_ms', '<', cutoffMs).executeTakeFirst();
+    return Number(r.numDeletedRows ?? 0) > 0;
+  }
+
+  /**
+   * Forgets tracks whose file record does not exist, made before `beforeMs` (longer ago than a
+   * track can wait for its file to be catalogued). A file that expires takes its track (and, with
+   * object deletion, its objects) with it in the retention sweep; what is left here is the track
+   * of a file that never reached the catalogue, whose objects stay like the file's own.
+   */
+  async expireOrphanTracks(beforeMs: number): Promise<void> {
+    await this.db.deleteFrom('thumbnail_tracks').where('created_ms', '<', beforeMs)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('record_files').select('record_files.record_id').whereRef('record_files.record_id', '=', 'thumbnail_tracks.record_id'))))
+      .execute();
+  }
 }
+
+export type DomainScope = { only?: string; except?: string[] };
+
+export type ExpiredThumbnail = CatalogThumbnail & { thumbnailId: string };

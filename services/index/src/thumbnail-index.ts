@@ -1,23 +1,37 @@
 // The index's thumbnail work: catalogues stored thumbnails and files' thumbnail tracks
 // (lr.evt.thumbnail.*), answers a stream's thumbnails in a time range, attaches cover and
-// track to described files, and forgets thumbnail records past the segment retention.
+// track to described files, and forgets thumbnail records (and, when asked, their objects) past
+// the segment retention.
 import {
-  CONSUMERS, INDEX_METHODS, STREAMS, SUBJECTS, consumeDurable, serve,
-  type Bus, type CatalogFile, type Running, type SnapshotInfoQuery, type SnapshotInfoResult, type ThumbnailStored, type ThumbnailTrackStored,
+  CONSUMERS, INDEX_METHODS, STREAMS, SUBJECTS, consumeDurable, serve, streamToken,
+  type Bus, type CatalogFile, type Running, type SnapshotInfoQuery, type SnapshotInfoResult, type StorageTarget, type StreamRef,
+  type ThumbnailStored, type ThumbnailTrackStored,
 } from '../../../libs/bus/index.js';
+import type { StorageBackend } from '../../../libs/storage/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
 import type { CatalogueStore } from './catalogue-store.js';
 import type { RetentionPolicy } from './retention.js';
 import { ThumbnailCatalogue } from './thumbnail-catalogue.js';
+import { sweepThumbnails, type ThumbnailSweepResult } from './thumbnail-retention.js';
 
-const DAY_MS = 24 * 3600 * 1000;
+/**
+ * Whether a stream is live, or was moments ago: anything of it on the media plane (kept for
+ * LR_MEDIA_MAX_AGE_SECONDS; a live stream that is recorded or snapshotted publishes there).
+ */
+export async function onMediaPlane(bus: Bus, stream: StreamRef): Promise<boolean> {
+  const last = await bus.jsm.streams.getMessage(STREAMS.media, { last_by_subj: SUBJECTS.media(streamToken(stream)) }).catch((err: unknown) => {
+    if (/no message found/i.test(String((err as Error).message))) return null;
+    throw err;
+  });
+  return last !== null;
+}
 
 export class ThumbnailIndex {
   private consumer: Running | null = null;
   private server: { stop(): void } | null = null;
   private catalogue!: ThumbnailCatalogue;
 
-  constructor(private bus: Bus, private log: Logger) {}
+  constructor(private bus: Bus, private log: Logger, private backendFor: (target: StorageTarget) => StorageBackend) {}
 
   async start(store: CatalogueStore): Promise<void> {
     this.catalogue = new ThumbnailCatalogue(store.db);
@@ -37,12 +51,12 @@ export class ThumbnailIndex {
     return this.catalogue.withThumbnails(files);
   }
 
-  /** Thumbnail records live as long as segment records (LR_RETENTION_SEGMENT_DAYS, per domain where overridden). */
-  async sweep(policy: Pick<RetentionPolicy, 'segmentDays' | 'domains'>, now = Date.now()): Promise<void> {
-    const overridden = Object.keys(policy.domains);
-    let n = await this.catalogue.expire(now - policy.segmentDays * DAY_MS, now - DAY_MS, { except: overridden });
-    for (const d of overridden) n += await this.catalogue.expire(now - policy.domains[d].segmentDays * DAY_MS, now - DAY_MS, { only: d });
-    if (n > 0) this.log.info({ thumbnails: n }, 'expired thumbnail records');
+  /**
+   * Thumbnail records live as long as segment records (LR_RETENTION_SEGMENT_DAYS, per domain where
+   * overridden); with deleteObjects their objects go too, except a live stream's "latest" object.
+   */
+  sweep(policy: Pick<RetentionPolicy, 'segmentDays' | 'domains' | 'deleteObjects'>, now = Date.now()): Promise<ThumbnailSweepResult> {
+    return sweepThumbnails({ catalogue: this.catalogue, backendFor: this.backendFor, isLive: (s) => onMediaPlane(this.bus, s), log: this.log }, policy, now);
   }
 
   async stop(): Promise<void> {
