@@ -112,9 +112,11 @@ export function renderMarkdown(report: CapacityReport): string {
   ), '');
 
   out.push('## Server processes', '');
-  out.push(table(['system', 'N', 'CPU-s', 'wall s', 'idle cores', 'idle MB', 'peak MB', 'peak processes by name', 'generator CPU-s', 'generator MB', 'failed outputs', 'leftovers killed'],
+  out.push(table(['system', 'N', 'CPU-s', 'wall s', 'idle cores', 'idle MB', 'peak MB', 'peak processes by name', 'CPU-s/stream-min by name', 'generator CPU-s', 'generator MB', 'failed outputs', 'leftovers killed'],
     report.runs.map((r) => [r.system, String(r.n), f2(r.server.cpuSeconds), f2(r.server.wallSeconds), f3(r.idle.cpuCores), f2(r.idle.rssMB), f2(r.server.peakRssMB),
-      Object.entries(r.server.peakByCommand).map(([k, v]) => `${k}×${v}`).join(' '), f2(r.generator.cpuSeconds), f2(r.generator.maxRssMB),
+      Object.entries(r.server.peakByCommand).map(([k, v]) => `${k}×${v}`).join(' '),
+      Object.entries(r.server.cpuSecondsPerStreamMinuteByCommand).map(([k, v]) => `${k} ${f3(v)}`).join(', '),
+      f2(r.generator.cpuSeconds), f2(r.generator.maxRssMB),
       String(r.generator.failedOutputs), String(r.leftoverProcessesKilled)])), '');
 
   const timed = report.runs.filter((r) => r.timings);

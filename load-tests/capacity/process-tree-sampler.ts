@@ -90,6 +90,8 @@ export interface TreeReading {
   byCommand: Record<string, number>;
   /** Summed RSS per command name: tells which kind of process grows. */
   rssBytesByCommand: Record<string, number>;
+  /** Summed CPU (as cpuSeconds) per command name: a reaped child's CPU counts under its parent's name. */
+  cpuSecondsByCommand: Record<string, number>;
   processes: { pid: number; startTicks: number }[];
 }
 
@@ -118,6 +120,7 @@ export function readTree(rootPids: readonly number[]): TreeReading {
   }
   const byCommand: Record<string, number> = {};
   const rssBytesByCommand: Record<string, number> = {};
+  const cpuSecondsByCommand: Record<string, number> = {};
   let cpuSeconds = 0;
   let rssBytes = 0;
   for (const s of inTree) {
@@ -126,8 +129,9 @@ export function readTree(rootPids: readonly number[]): TreeReading {
     rssBytes += rss;
     byCommand[s.comm] = (byCommand[s.comm] ?? 0) + 1;
     rssBytesByCommand[s.comm] = (rssBytesByCommand[s.comm] ?? 0) + rss;
+    cpuSecondsByCommand[s.comm] = (cpuSecondsByCommand[s.comm] ?? 0) + s.cpuSeconds;
   }
-  return { atMs: Date.now(), cpuSeconds, rssBytes, processCount: inTree.length, byCommand, rssBytesByCommand, processes: inTree.map((s) => ({ pid: s.pid, startTicks: s.startTicks })) };
+  return { atMs: Date.now(), cpuSeconds, rssBytes, processCount: inTree.length, byCommand, rssBytesByCommand, cpuSecondsByCommand, processes: inTree.map((s) => ({ pid: s.pid, startTicks: s.startTicks })) };
 }
 
 export interface TreeUsage {
@@ -139,6 +143,12 @@ export interface TreeUsage {
   peakProcessCount: number;
   /** Largest count of each command name seen in one sample. */
   peakByCommand: Record<string, number>;
+  /**
+   * CPU seconds per command name between start() and stop(): which kind of process the
+   * cost is (node, nats-server, ffmpeg, ...). Kinds present at both ends are exact; one
+   * that came and went between samples counts under its parent's name.
+   */
+  cpuSecondsByCommand: Record<string, number>;
   samples: number;
 }
 
@@ -202,6 +212,7 @@ export class ProcessTreeSampler {
       peakRssBytes: this.peakRss,
       peakProcessCount: this.peakCount,
       peakByCommand: this.peakByCommand,
+      cpuSecondsByCommand: Object.fromEntries(Object.entries(last.cpuSecondsByCommand).map(([comm, cpu]) => [comm, Math.max(0, cpu - (first.cpuSecondsByCommand[comm] ?? 0))])),
       samples: this.samples,
     };
   }

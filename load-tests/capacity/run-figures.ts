@@ -62,6 +62,8 @@ export interface RunResult {
     incrementalRssPerStreamMB: number;
     peakProcessCount: number;
     peakByCommand: Record<string, number>;
+    /** CPU-s per stream-minute by process kind (node, nats-server, nginx, ...): where the cost is. */
+    cpuSecondsPerStreamMinuteByCommand: Record<string, number>;
   };
   generator: {
     processes: number;
@@ -200,6 +202,7 @@ export function runResult(i: RunInputs): RunResult {
       incrementalRssPerStreamMB: Math.max(0, i.usage.peakRssBytes - i.idle.rssBytes) / MB / i.n,
       peakProcessCount: i.usage.peakProcessCount,
       peakByCommand: i.usage.peakByCommand,
+      cpuSecondsPerStreamMinuteByCommand: Object.fromEntries(Object.entries(i.usage.cpuSecondsByCommand).map(([comm, cpu]) => [comm, cpu / streamMinutes])),
     },
     generator: {
       processes: i.generator.processes.length,
