@@ -122,6 +122,8 @@ export interface MatchDecision {
   trigger: TriggerMode | null;
   plan: RecordingPlan | null;
   at: number;
+  /** The publish decided on: a manual start asks for the template's renditions of this session. */
+  publish?: IngestPublished;
 }
 
 /** Hands a live stream to a recorder worker (work queue: exactly one worker takes it). */

@@ -153,6 +153,8 @@ export const BUCKETS = {
 
 export const CONSUMERS = {
   matcher: 'matcher',
+  /** The matcher's reader of recording state changes (a manual start or stop starts or stops the renditions). */
+  matcherRecordings: 'matcher-recordings',
   recorder: 'recorder',
   /** The transcoder's reader of stored files (master playlists over source and renditions). */
   transcoderMaster: 'transcoder-master',

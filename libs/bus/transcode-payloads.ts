@@ -53,6 +53,8 @@ export interface TranscodeDemand {
   /** The rendition is recorded as m3u8 or cmaf: a master playlist of the source lists it. */
   playlist?: boolean;
   at: number;
+  /** 'now': asked for by a manual start, the rendition begins at the source's next GOP (like the source's recording), not at the session's start. */
+  from?: 'now';
   /** How often a transcoder claimed it: a later claim is a takeover, which starts at the next GOP instead of the session's start. */
   claims?: number;
 }

@@ -3,7 +3,7 @@ import type { KV } from '@nats-io/kv';
 import {
   BUCKETS, CONSUMERS, MATCHER_METHODS, PACKAGED_FORMATS, RECORDER_METHODS, RetryLater, RpcFailure, STREAMS, SUBJECTS, call, consumeDurable, isNoResponders,
   bucket, publishDurable, request, serve, streamLabel, streamToken, transcodeDemandKey,
-  type ActorLookup, type ActorMessage, type ActorReply, type Bus, type IngestPublished, type IngestUnpublished, type MatchDecision,
+  type ActorLookup, type ActorMessage, type ActorReply, type Bus, type IngestPublished, type IngestUnpublished, type MatchDecision, type RecordingStateChanged,
   type MatcherMethod, type NotifyConfig, type Page, type PageQuery, type RecordAssignment, type RecordTemplate, type Running, type StreamRef, type TemplateKeyQuery, type TemplateListQuery,
   type TranscodeDemand,
 } from '../../../libs/bus/index.js';
@@ -45,6 +45,7 @@ export function newRecordingId(now = Date.now()): string {
 export class MatcherService {
   private readonly log = componentLogger('matcher');
   private consumer: Running | null = null;
+  private recordings: Running | null = null;
   private readonly fallbackTemplate: RecordTemplate | null;
   private readonly store: TemplateStore;
   private readonly limits: RecordLimits;
@@ -77,6 +78,11 @@ export class MatcherService {
       if (msg.subject === SUBJECTS.ingestPublish) await this.onPublish(ev as IngestPublished);
       else if (msg.subject === SUBJECTS.ingestUnpublish) await this.onUnpublish(ev as IngestUnpublished);
     });
+    // A manual start or stop (RealTimeRecordCommand) starts or stops the renditions of the recording it starts or stops.
+    this.recordings = await consumeDurable<RecordingStateChanged>(this.bus, {
+      stream: STREAMS.events, durable: CONSUMERS.matcherRecordings, filterSubject: SUBJECTS.recordingState, deliverNew: true,
+      component: 'matcher', log: this.log, concurrency: 4, keyOf: (ev) => streamToken(ev.stream),
+    }, (ev) => this.onRecordingState(ev));
     this.log.info({ templates: this.templates().length }, 'matcher ready');
   }
 
@@ -154,9 +160,10 @@ export class MatcherService {
   private async onPublish(ev: IngestPublished): Promise<void> {
     const reply = await this.toActor(ev, { type: 'publish', publish: ev });
     if (reply?.ok) {
-      // A source back within its reconnect window needs its renditions again, made from the new session.
+      // A source back within its reconnect window needs its renditions again, made from the new session
+      // (one not recording, a manual stream waiting for its start, needs none yet).
       const template = ev.rendition ? null : await this.templateOfLastDecision(ev.stream);
-      if (template) await this.demandRenditions(template, ev);
+      if (template && reply.phase === 'recording') await this.demandRenditions(template, ev);
       await this.decide(ev, { record: true, reason: 'continued', detail: `continues recording ${reply.recordingId} (${reply.phase})`, template });
       return;
     }
@@ -193,18 +200,53 @@ export class MatcherService {
     return id ? this.templates().find((t) => t.id === id) ?? null : null;
   }
 
-  /** Asks the transcoders for the template's renditions of this publish session (KV lr_transcode_demand). */
-  private async demandRenditions(template: RecordTemplate, ev: IngestPublished): Promise<void> {
+  /**
+   * Asks the transcoders for the template's renditions of this publish session (KV lr_transcode_demand);
+   * `fromNow` (a manual start) has them begin at the source's next GOP, where its recording begins.
+   */
+  private async demandRenditions(template: RecordTemplate, ev: IngestPublished, fromNow = false): Promise<void> {
     const token = streamToken(ev.stream);
     for (const id of template.transcodeTemplates) {
       const d: TranscodeDemand = {
         source: ev.stream, sourceSessionId: ev.sessionId, media: ev.media, sourceCodecs: ev.codecs, params: ev.params,
         transcodeTemplateId: id, recordTemplateId: template.id, at: Date.now(),
         playlist: template.transcodeFormats.some((f) => f.format === 'm3u8' || f.format === 'cmaf'),
+        ...(fromNow ? { from: 'now' as const } : {}),
       };
       await this.demand.put(transcodeDemandKey(token, id), JSON.stringify(d));
     }
-    if (template.transcodeTemplates.length) this.log.info({ stream: streamLabel(ev.stream), sessionId: ev.sessionId, renditions: template.transcodeTemplates }, 'renditions asked for');
+    if (template.transcodeTemplates.length) this.log.info({ stream: streamLabel(ev.stream), sessionId: ev.sessionId, renditions: template.transcodeTemplates, fromNow }, 'renditions asked for');
+  }
+
+  /**
+   * A recording started by a start command gets its renditions from then on; one stopped by a
+   * stop command no longer needs them (withdrawing the demand stops their transcoding). Recordings
+   * started at publish had theirs asked for with the decision, and end with their source.
+   */
+  private async onRecordingState(ev: RecordingStateChanged): Promise<void> {
+    const start = ev.reason === 'start command' && ev.phase === 'recording';
+    const stop = ev.reason === 'stop command' && ev.previous === 'recording';
+    if (!start && !stop) return;
+    const decision = await this.store.lastDecision(ev.stream);
+    const template = decision?.templateId ? this.templates().find((t) => t.id === decision.templateId) : undefined;
+    if (!decision?.publish || !template || template.transcodeTemplates.length === 0) return;
+    if (start) {
+      await this.demandRenditions(template, decision.publish, true);
+      return;
+    }
+    const token = streamToken(ev.stream);
+    for (const id of template.transcodeTemplates) {
+      const key = transcodeDemandKey(token, id);
+      const entry = await this.demand.get(key);
+      // Only this session's: a newer publish's demand belongs to a recording still going.
+      if (!entry || entry.operation !== 'PUT' || entry.json<TranscodeDemand>().sourceSessionId !== decision.sessionId) continue;
+      await this.demand.delete(key, { previousSeq: entry.revision }).catch((err: unknown) => {
+        if (!/wrong last sequence|10071/i.test(String((err as Error)?.message ?? err))) throw err;
+        // Changed meanwhile: a transcoder withdrew it (its source ended) or claimed it; the next delivery looks again.
+        throw new RetryLater(`demand ${key} changed while being withdrawn`, 200);
+      });
+    }
+    this.log.info({ stream: streamLabel(ev.stream), sessionId: decision.sessionId, renditions: template.transcodeTemplates }, 'renditions withdrawn: the recording was stopped');
   }
 
   /**
@@ -242,7 +284,7 @@ export class MatcherService {
   private async decide(ev: IngestPublished, d: { record: boolean; reason: string; detail: string; template: RecordTemplate | null; plan?: MatchDecision['plan'] }): Promise<void> {
     const decision: MatchDecision = {
       stream: ev.stream, sessionId: ev.sessionId, record: d.record, reason: d.reason, detail: d.detail,
-      templateId: d.template?.id ?? null, trigger: d.template?.trigger ?? null, plan: d.plan ?? null, at: Date.now(),
+      templateId: d.template?.id ?? null, trigger: d.template?.trigger ?? null, plan: d.plan ?? null, at: Date.now(), publish: ev,
     };
     this.decisions.add(1, { reason: d.reason });
     const log = d.record ? this.log.info.bind(this.log) : this.log.warn.bind(this.log);
@@ -257,5 +299,7 @@ export class MatcherService {
     this.store.stop();
     await this.consumer?.stop();
     this.consumer = null;
+    await this.recordings?.stop();
+    this.recordings = null;
   }
 }

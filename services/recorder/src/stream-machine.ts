@@ -553,7 +553,8 @@ function applyCommand(b: Builder, command: RecordCommand): Reply {
       if (!s.live || !s.media) return refuse(s, 'start refused: the stream is not live');
       b.set({ pendingDiscontinuity: false, lastSegmentEndMs: null, resume: null, restartPending: false });
       b.startSegmenter({ next: true });
-      b.moveTo('recording', 'start');
+      // Named like the stop: the matcher starts the template's renditions on it (a begin was decided at publish).
+      b.moveTo('recording', 'start command');
       b.emit({ type: 'status_notice', notice: 'record_started' });
       return ok;
     case 'stop':

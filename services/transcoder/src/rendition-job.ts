@@ -19,7 +19,7 @@ import { MediaPublisher, type PublisherCounters } from '../../ingest/src/media-p
 import { CodecWatch } from './codec-watch.js';
 
 /** Why a rendition stopped. */
-export type JobExit = 'source_ended' | 'not_recorded' | 'demand_withdrawn' | 'lease_lost' | 'shutdown' | 'ffmpeg_failed' | 'failed';
+export type JobExit = 'source_ended' | 'not_recorded' | 'demand_withdrawn' | 'template_deleted' | 'lease_lost' | 'shutdown' | 'ffmpeg_failed' | 'failed';
 
 export interface RenditionJobOptions {
   bus: Bus;

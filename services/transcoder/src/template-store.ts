@@ -1,10 +1,15 @@
 // Transcoding templates in KV (lr_transcode_templates), keyed by the token of
 // (domain, app, id): domains hold dots and apps may be "*", neither fit a key as is.
-import type { KV } from '@nats-io/kv';
+import { KvWatchInclude, type KV } from '@nats-io/kv';
 import { BUCKETS, RpcFailure, bucket, type Bus, type TranscodeTemplate, type TranscodeTemplateKey, type TranscodeTemplateListQuery } from '../../../libs/bus/index.js';
 
 export function templateStoreKey(k: TranscodeTemplateKey): string {
   return Buffer.from(`${k.domain}/${k.app}/${k.id}`, 'utf8').toString('base64url');
+}
+
+export function templateFromStoreKey(key: string): TranscodeTemplateKey | null {
+  const [domain, app, id, ...rest] = Buffer.from(key, 'base64url').toString('utf8').split('/');
+  return id && rest.length === 0 ? { domain, app, id } : null;
 }
 
 function isWrongRevision(err: unknown): boolean {
@@ -43,6 +48,19 @@ export class TranscodeTemplateStore {
   async remove(k: TranscodeTemplateKey): Promise<void> {
     if (!(await this.get(k))) throw new RpcFailure({ code: 'not_found', message: `template: no transcoding template ${k.id} for ${k.domain}/${k.app}` });
     await this.kv.delete(templateStoreKey(k));
+  }
+
+  /** Calls `onDelete` for each template deleted from now on (by any transcoder); `done` settles when the watch ends. */
+  async watchDeletes(onDelete: (k: TranscodeTemplateKey) => void): Promise<{ stop(): void; done: Promise<void> }> {
+    const watcher = await this.kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    const done = (async () => {
+      for await (const e of watcher) {
+        if (e.operation === 'PUT') continue;
+        const k = templateFromStoreKey(e.key);
+        if (k) onDelete(k);
+      }
+    })();
+    return { stop: () => watcher.stop(), done };
   }
 
   async list(q: TranscodeTemplateListQuery): Promise<TranscodeTemplate[]> {

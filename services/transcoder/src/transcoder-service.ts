@@ -2,7 +2,7 @@ import type { KV, KvEntry } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
 import {
   BUCKETS, RpcFailure, SUBJECTS, TRANSCODER_METHODS, bucket, publishDurable, serve, streamLabel,
-  type Bus, type MatchDecision, type StreamRef, type TranscodeDemand, type TranscodeStateChanged, type TranscodeTemplate, type TranscodeTemplateListQuery, type TranscoderMethod, subscribeJson,
+  type Bus, type MatchDecision, type StreamRef, type TranscodeDemand, type TranscodeStateChanged, type TranscodeTemplate, type TranscodeTemplateKey, type TranscodeTemplateListQuery, type TranscoderMethod, subscribeJson,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
 import { renditionStreamName } from '../../../libs/naming/index.js';
@@ -28,6 +28,8 @@ interface Hosted {
   job: RenditionJob;
   demand: TranscodeDemand;
   rendition: StreamRef;
+  /** The transcoding template it is made with (deleting it stops the rendition). */
+  template: TranscodeTemplate;
   leaseRevision: number;
   demandRevision: number;
   renewedAt: number;
@@ -66,6 +68,7 @@ export class TranscoderService {
   private readonly finishing = new Set<Promise<void>>();
   private servers: { stop(): void }[] = [];
   private watch: { stop(): void } | null = null;
+  private templateWatch: { stop(): void } | null = null;
   private decisions: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
@@ -100,6 +103,10 @@ export class TranscoderService {
     void (async () => {
       for await (const e of watcher) this.onDemandEntry(e);
     })().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'demand watch ended; the periodic scan still claims renditions'));
+    // A deleted transcoding template stops its renditions on every transcoder (each watches the bucket).
+    const templates = await this.templates.watchDeletes((k) => this.onTemplateDeleted(k));
+    this.templateWatch = templates;
+    void templates.done.catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'template watch ended; renditions of templates deleted from now on run until their source ends'));
     // Renewal, fencing, and the scan that takes over renditions whose transcoder died.
     const every = Math.max(500, Math.floor(this.config.recorder.leaseTtlMs / 3));
     this.timer = setInterval(() => void this.tick(), every);
@@ -137,6 +144,15 @@ export class TranscoderService {
     const delay = Math.min(CLAIM_DELAY_MAX_MS, (this.hosted.size + this.claiming.size) * CLAIM_DELAY_PER_RENDITION_MS);
     if (delay === 0) void this.claim(e.key);
     else setTimeout(() => void this.claim(e.key), delay).unref();
+  }
+
+  private onTemplateDeleted(k: TranscodeTemplateKey): void {
+    for (const h of this.hosted.values()) {
+      const t = h.template;
+      if (t.domain !== k.domain || t.app !== k.app || t.id !== k.id) continue;
+      this.log.warn({ rendition: streamLabel(h.rendition), template: k }, 'transcoding template deleted; its rendition stops');
+      h.job.stop('template_deleted');
+    }
   }
 
   private onDecision(d: MatchDecision): void {
@@ -220,17 +236,18 @@ export class TranscoderService {
       return;
     }
     const takeover = (d.claims ?? 0) > 0;
+    const manualStart = d.from === 'now';
     const job = new RenditionJob({
       bus: this.bus, demand: d, template, rendition, workerId: this.config.recorder.workerId, batchMs: this.config.media.batchMs,
-      from: takeover ? 'now' : 'session_start', idleMs: SOURCE_IDLE_MS, log: this.log,
+      from: takeover || manualStart ? 'now' : 'session_start', idleMs: SOURCE_IDLE_MS, log: this.log,
       counters: { batches: (n) => this.batches.add(n), bytes: (n) => this.bytes.add(n), failures: (n) => this.failures.add(n) },
       onCodecs: (source, out) => {
         h.codecs = { source: source.codecs(), rendition: out.codecs() };
         this.putVariant(h).catch((err: unknown) => this.log.warn({ rendition: streamLabel(rendition), err: (err as Error).message }, 'variant codecs not saved; the master playlist may lack CODECS'));
       },
-      onStarted: (sessionId) => void this.announce(d, rendition, sessionId, 'started', takeover ? 'takeover' : 'source_published', `${template.width}x${template.height} ${template.fps} fps, ${template.videoKbps}+${template.audioKbps} kbit/s`),
+      onStarted: (sessionId) => void this.announce(d, rendition, sessionId, 'started', takeover ? 'takeover' : manualStart ? 'recording_started' : 'source_published', `${template.width}x${template.height} ${template.fps} fps, ${template.videoKbps}+${template.audioKbps} kbit/s`),
     });
-    const h: Hosted = { key, job, demand: d, rendition, leaseRevision, demandRevision, renewedAt: Date.now(), codecs: null };
+    const h: Hosted = { key, job, demand: d, rendition, template, leaseRevision, demandRevision, renewedAt: Date.now(), codecs: null };
     this.hosted.set(key, h);
     this.running.add(1);
     const finishing = job.done.then((r) => this.finished(h, r.exit, r.detail));
@@ -246,7 +263,7 @@ export class TranscoderService {
     (failed ? this.log.error.bind(this.log) : this.log.info.bind(this.log))({ rendition: streamLabel(h.rendition), exit, detail }, 'rendition ended');
     try {
       // Done with this source session (or failing on it): withdraw the demand unless the matcher wrote a newer session's.
-      if (exit === 'source_ended' || exit === 'not_recorded' || failed) {
+      if (exit === 'source_ended' || exit === 'not_recorded' || exit === 'template_deleted' || failed) {
         await this.demand.delete(h.key, { previousSeq: h.demandRevision }).catch((err: unknown) => {
           if (!isWrongRevision(err)) throw err;
         });
@@ -283,6 +300,8 @@ export class TranscoderService {
     this.timer = null;
     this.watch?.stop();
     this.watch = null;
+    this.templateWatch?.stop();
+    this.templateWatch = null;
     this.decisions?.unsubscribe();
     this.decisions = null;
     for (const s of this.servers) s.stop();
