@@ -229,7 +229,8 @@ export class MatcherService {
     if (!start && !stop) return;
     const decision = await this.store.lastDecision(ev.stream);
     const template = decision?.templateId ? this.templates().find((t) => t.id === decision.templateId) : undefined;
-    if (!decision?.publish || !template || template.transcodeTemplates.length === 0) return;
+    // A rendition's own recording (its decision names the source's template) has no renditions of its own.
+    if (!decision?.publish || decision.publish.rendition || !template || template.transcodeTemplates.length === 0) return;
     if (start) {
       await this.demandRenditions(template, decision.publish, true);
       return;

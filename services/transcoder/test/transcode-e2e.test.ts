@@ -287,8 +287,16 @@ describe('e2e - live transcoding: a source and a 320x180 rendition recorded, wit
     t.diagnostic(`source recording ${ds} s, rendition ${dr} s, start..stop ${span} s`);
     assert.ok(Math.abs(dr - ds) <= 2.5, `the rendition (${dr} s) lasts about the source's recording (${ds} s)`);
     assert.ok(dr <= span + 2, `the rendition (${dr} s) lasts no longer than start..stop (${span} s)`);
+
+    // A start again makes the renditions again; the publisher leaving ends them.
+    assert.equal((await command('start')).state, 'recording');
+    const again = await waitFor('the rendition started again', async () => (await transcodeEvents('manual_sd')).filter((e) => e.state === 'started')[1], 30000);
+    assert.equal(again.reason, 'recording_started');
+    assert.equal(pushEnded, false, 'the source is still live');
     pusher.kill();
     await pusher.done;
+    const ended = await waitFor('the rendition stopped again', async () => (await transcodeEvents('manual_sd')).filter((e) => e.state === 'stopped')[1], 60000);
+    assert.equal(ended.reason, 'source_ended');
   });
 
   it('deleting a transcoding template stops the renditions made with it', async () => {
