@@ -8,5 +8,6 @@ export { STREAMS, SUBJECTS, BUCKETS, CONSUMERS, INDEX_METHODS, MATCHER_METHODS, 
 export { connectBus, ensureTopology, bucket, publishDurable, traceHeaders, headerCarrier, type Bus, type BusOptions, type MediaRetention } from './connection.js';
 export { consumeDurable, RetryLater, type DurableConsumerOptions, type Running } from './consume.js';
 export { subscribeJson } from './subscribe.js';
+export { isWrongRevision } from './kv-revision.js';
 export { readOrdered, type OrderedMessages, type OrderedReadOptions } from './ordered-reader.js';
 export { request, call, serve, RpcFailure, RpcTimeout, isNoResponders, type PageQuery, type Page } from './rpc.js';

@@ -79,11 +79,11 @@ describe('e2e - thumbnails while recording', () => {
     const add = (o: object) => AddLiveAppSnapshotConfigRequest.fromPartial({ domainName: 'localhost', appName: 'other', ...o });
     await refused('addLiveAppSnapshotConfig', add({ timeInterval: 0, sequenceOssObject: '../{StreamName}/{UnixTimestamp}.jpg' }), status.INVALID_ARGUMENT, /^sequence_oss_object/);
     await refused('addLiveAppSnapshotConfig', add({ timeInterval: 90, overwriteOssObject: 'x.jpg' }), status.INVALID_ARGUMENT, /^time_interval/);
-    await refused('addLiveAppSnapshotConfig', add({ overwriteOssObject: 'x.jpg', ossBucket: 'b1' }), status.INVALID_ARGUMENT, /^oss_bucket/);
+    await refused('addLiveAppSnapshotConfig', add({ overwriteOssObject: 'x/{StreamName}.jpg', ossBucket: 'b1' }), status.INVALID_ARGUMENT, /^oss_bucket/);
     const added = await call<AddLiveAppSnapshotConfigResponse>('addLiveAppSnapshotConfig', add({ overwriteOssObject: 'x/{StreamName}.jpg' }));
     assert.equal(added.config?.timeInterval, 10);
     assert.equal(added.config?.resolution, 'source');
-    await refused('addLiveAppSnapshotConfig', add({ overwriteOssObject: 'y.jpg' }), status.ALREADY_EXISTS, /already exists/);
+    await refused('addLiveAppSnapshotConfig', add({ overwriteOssObject: 'y/{StreamName}.jpg' }), status.ALREADY_EXISTS, /already exists/);
     await call('updateLiveAppSnapshotConfig', UpdateLiveAppSnapshotConfigRequest.fromPartial({ domainName: 'localhost', appName: 'other', timeInterval: 30, overwriteOssObject: 'y/{StreamName}.jpg' }));
     const listed = await call<DescribeLiveSnapshotConfigResponse>('describeLiveSnapshotConfig', DescribeLiveSnapshotConfigRequest.fromPartial({ domainName: 'localhost' }));
     assert.equal(listed.totalNum, 1);
@@ -91,7 +91,7 @@ describe('e2e - thumbnails while recording', () => {
     assert.equal(listed.liveStreamSnapshotConfigList[0].overwriteOssObject, 'y/{StreamName}.jpg');
     await call('deleteLiveAppSnapshotConfig', DeleteLiveAppSnapshotConfigRequest.fromPartial({ domainName: 'localhost', appName: 'other' }));
     await refused('deleteLiveAppSnapshotConfig', DeleteLiveAppSnapshotConfigRequest.fromPartial({ domainName: 'localhost', appName: 'other' }), status.NOT_FOUND, /no snapshot configuration/);
-    await refused('updateLiveAppSnapshotConfig', UpdateLiveAppSnapshotConfigRequest.fromPartial({ domainName: 'localhost', appName: 'other', overwriteOssObject: 'y.jpg' }), status.NOT_FOUND, /no snapshot configuration/);
+    await refused('updateLiveAppSnapshotConfig', UpdateLiveAppSnapshotConfigRequest.fromPartial({ domainName: 'localhost', appName: 'other', overwriteOssObject: 'y/{StreamName}.jpg' }), status.NOT_FOUND, /no snapshot configuration/);
     await refused('describeLiveStreamSnapshotInfo', DescribeLiveStreamSnapshotInfoRequest.fromPartial({ domainName: 'localhost', appName: 'live', streamName: 'x', startTime: startedAt, endTime: startedAt }), status.INVALID_ARGUMENT, /^end_time/);
   });
 

@@ -53,6 +53,8 @@ describe('snapshot configuration validation', () => {
     ['parent folder inside', { overwriteOssObject: 'a/../../{StreamName}.jpg' }, /^overwrite_oss_object: must be a relative path/],
     ['empty part', { overwriteOssObject: 'a//{StreamName}.jpg' }, /^overwrite_oss_object: must be a relative path/],
     ['odd characters', { overwriteOssObject: 'a b/{StreamName}.jpg' }, /^overwrite_oss_object: may only contain letters/],
+    ['latest without the stream', { sequenceOssObject: '', overwriteOssObject: '{AppName}/latest.jpg' }, /^overwrite_oss_object: needs \{StreamName\}/],
+    ['sequence without the stream', { sequenceOssObject: 'snap/{AppName}/{UnixTimestamp}.jpg' }, /^sequence_oss_object: needs \{StreamName\}/],
     ['unbalanced brace', { overwriteOssObject: '{AppName/{StreamName}.jpg' }, /^overwrite_oss_object/],
     ['bucket without S3', { ossBucket: 'thumbs' }, /^oss_bucket: no S3-compatible object storage/],
     ['endpoint without bucket', { ossEndpoint: 'http://s3.internal:9000' }, /^oss_bucket: is required when oss_endpoint/, S3],

@@ -47,6 +47,8 @@ function objectPattern(field: string, value: string | undefined, kind: 'overwrit
   const problem = patternProblem(p);
   if (problem) throw invalid(field, `${problem}: ${shown(p)}`);
   if (!p.endsWith('.jpg')) throw invalid(field, `must end with .jpg, got ${shown(p)}`);
+  // The configuration applies to every stream of the app: without the stream's name they would all write one object.
+  if (!names.includes('StreamName')) throw invalid(field, `needs {StreamName}, or every stream of the app would write the same object: ${shown(p)}`);
   if (kind === 'sequence' && !names.some((n) => FRAME_PLACEHOLDERS.includes(n))) {
     throw invalid(field, 'needs {UnixTimestamp} or {Sequence}, or every thumbnail would overwrite the last (that is overwrite_oss_object)');
   }

@@ -4,7 +4,7 @@
 import type { KV } from '@nats-io/kv';
 import { status } from '@grpc/grpc-js';
 import {
-  BUCKETS, INDEX_METHODS, SUBJECTS, bucket, call,
+  BUCKETS, INDEX_METHODS, SUBJECTS, bucket, call, isWrongRevision,
   type Bus, type SnapshotConfig, type SnapshotInfoQuery, type SnapshotInfoResult,
 } from '../../../libs/bus/index.js';
 import type * as pb from '../../../libs/proto/index.js';
@@ -60,7 +60,8 @@ export class SnapshotHandlers {
     const config = { ...next, createdMs: existing.config.createdMs };
     try {
       await this.kv.update(snapshotConfigKey(config.domain, config.app), JSON.stringify(config), existing.revision);
-    } catch {
+    } catch (err) {
+      if (!isWrongRevision(err)) throw err;
       throw new ApiError(status.FAILED_PRECONDITION, `the snapshot configuration for ${label(config)} changed meanwhile; read it and try again`);
     }
     return { config: toSnapshotConfig(config) };
