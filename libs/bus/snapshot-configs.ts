@@ -1,8 +1,12 @@
-// The snapshot configurations a recorder applies: a watched copy of lr_snapshot_configs
-// (written by the api), so choosing a stream's configuration costs no broker round trip.
+// The snapshot configurations in force: a watched copy of lr_snapshot_configs (written by the
+// api), so choosing a stream's configuration costs no broker round trip. Recorders take
+// thumbnails by it; the ingest keeps an unrecorded stream's keyframes on the media plane by it.
 import type { KV } from '@nats-io/kv';
-import { BUCKETS, bucket, type Bus, type SnapshotConfig, type StreamRef } from '../../../../libs/bus/index.js';
-import type { Logger } from '../../../../libs/telemetry/index.js';
+import type { Logger } from '../telemetry/index.js';
+import { bucket, type Bus } from './connection.js';
+import type { StreamRef } from './payloads.js';
+import { BUCKETS } from './subjects.js';
+import type { SnapshotConfig } from './thumbnail-payloads.js';
 
 const keyOf = (domain: string, app: string) => `${domain}/${app}`;
 

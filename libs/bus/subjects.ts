@@ -169,6 +169,8 @@ export const CONSUMERS = {
   libraryProcess: 'library-process',
   /** The index's reader of stored thumbnails and thumbnail tracks. */
   indexThumbnails: 'index-thumbnails',
+  /** Recorders' reader of publish decisions: thumbnails of live streams that are not recorded (one worker per decision). */
+  recorderSnapshots: 'recorder-snapshots',
 } as const;
 
 /**

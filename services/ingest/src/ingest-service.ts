@@ -9,6 +9,7 @@ import {
   STREAMS, SUBJECTS, publishDurable, streamLabel, streamToken, type Bus, type IngestPublished, type IngestUnpublished,
   type IngestRefused, type MatchDecision, type StreamRef, subscribeJson,
 } from '../../../libs/bus/index.js';
+import { SnapshotConfigs } from '../../../libs/bus/snapshot-configs.js';
 import type { Config } from '../../../libs/config/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
 import { PublishKeys, withoutSecrets } from '../../../libs/publish-auth/index.js';
@@ -48,6 +49,8 @@ export class IngestService {
   private readonly mediaBytes = meter('ingest').createCounter('liverecord_media_bytes_total', { description: 'Bytes of packets the media plane took' });
   private readonly mediaFailures = meter('ingest').createCounter('liverecord_media_publish_failures_total', { description: 'Packet batches the media plane did not take after retries (lost)' });
   private decisionsSub: Subscription | null = null;
+  /** Snapshot configurations: an unrecorded stream with one keeps its keyframes on the media plane. */
+  private readonly snapshots: SnapshotConfigs;
   private readonly subjectOrders = new Map<string, SubjectOrder>();
 
   private readonly refusals = meter('ingest').createCounter('liverecord_ingest_refused_total', { description: 'Publishes and plays refused by publish authentication' });
@@ -57,6 +60,7 @@ export class IngestService {
   constructor(private bus: Bus, private config: Config) {
     this.keys = new PublishKeys(bus, config.publishAuth.keys);
     this.gate = new PublishGate(config, this.keys);
+    this.snapshots = new SnapshotConfigs(bus, this.log);
   }
 
   async start(): Promise<void> {
@@ -80,7 +84,8 @@ export class IngestService {
     this.nms.on('prePlay', (session) => this.onGate(session, 'play'));
     this.nms.on('postPublish', (session) => this.onPostPublish(session));
     this.nms.on('donePublish', (session) => this.onDonePublish(session));
-    // A stream that nobody will record stops costing the media plane at once.
+    await this.snapshots.start();
+    // A stream that nobody will record stops costing the media plane at once (its keyframes stay when it is thumbnailed).
     this.decisionsSub = subscribeJson<MatchDecision>(this.bus, SUBJECTS.matchDecision, 'match decisions', this.log, (d) => this.onDecision(d));
     await this.nms.run();
     this.log.info({ port: this.config.ingest.rtmpPort, bind: this.config.bind }, 'RTMP ingest listening');
@@ -209,6 +214,13 @@ export class IngestService {
     if (d.record || d.plan !== null) return;
     const entry = this.live.get(d.sessionId);
     if (!entry) return;
+    const video = d.publish?.codecs.video ?? entry.sniffer.result().video;
+    if ((video === 'h264' || video === 'h265') && this.snapshots.configFor(entry.stream)) {
+      // Thumbnails are taken of it (services/recorder/src/thumbnails/live-snapshots.ts): one keyframe per GOP is all they read.
+      entry.media.onlyKeyframes();
+      this.log.info({ stream: streamLabel(entry.stream), reason: d.reason }, 'stream not recorded but snapshotted: only its keyframes stay on the media plane');
+      return;
+    }
     entry.media.silence();
     this.bus.jsm.streams.purge(STREAMS.media, { filter: entry.media.subject }).then(
       (r) => this.log.info({ stream: streamLabel(entry.stream), purged: r.purged, reason: d.reason }, 'stream not recorded: its packets leave the media plane'),
@@ -249,6 +261,7 @@ export class IngestService {
 
   async stop(): Promise<void> {
     this.keys.stop();
+    this.snapshots.stop();
     this.decisionsSub?.unsubscribe();
     this.decisionsSub = null;
     const open = [...this.live.values()];

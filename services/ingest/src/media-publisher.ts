@@ -6,6 +6,7 @@
 // A batch cut while a message is in flight joins the waiting message unless it
 // starts a GOP (consumers enter and cut segments only where a message starts):
 // a burst (an encoder catching up, a busy broker) costs half the round trips.
+// A stream only thumbnailed (not recorded) publishes its keyframes only.
 import { headers } from '@nats-io/transport-node';
 import type { Bus } from '../../../libs/bus/index.js';
 import { BatchBuilder, MEDIA_HEADERS, TAG_AUDIO, TAG_VIDEO, parseAudioTag, parseVideoTag } from '../../../libs/media/index.js';
@@ -65,6 +66,7 @@ export class MediaPublisher {
   private seenVideo = false;
   private flushTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private keyframesOnly = false;
   private ended = false;
   /** Bytes handed to the broker but not yet acknowledged (visible as back pressure). */
   queuedBytes = 0;
@@ -101,10 +103,16 @@ export class MediaPublisher {
         // A GOP starts: close the batch so that this one begins with the keyframe.
         this.flush();
         this.beginBatch(now, true);
+        if (this.keyframesOnly) {
+          this.batch.add(p.codec_type, p.dts, body);
+          this.flush();
+          return;
+        }
       }
     } else if (parseAudioTag(body).isConfig) {
       this.audioConfig = { dts: p.dts, body: Buffer.from(body) };
     }
+    if (this.keyframesOnly) return;
     if (this.batch.packets === 0) this.beginBatch(now, !this.seenVideo);
     this.batch.add(p.codec_type, p.dts, body);
     if (this.batch.byteLength >= MAX_BATCH_BYTES || now - this.batchStartedAt >= this.batchMs) this.flush();
@@ -196,6 +204,17 @@ export class MediaPublisher {
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
       }
     }
+  }
+
+  /**
+   * From now on publishes only each GOP's keyframe, in an entry batch of its own with the
+   * configuration records (the stream is not recorded, but thumbnails are taken of it).
+   */
+  onlyKeyframes(): void {
+    this.keyframesOnly = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.batch.take();
   }
 
   /** Stops publishing without an end marker (the stream is not recorded: nothing reads it). */

@@ -18,6 +18,7 @@ import { Ownership, OwnershipLost, type Claim } from './ownership.js';
 import { StreamActor } from './stream-actor.js';
 import { initialState, type StreamEvent, type StreamState } from './stream-machine.js';
 import { Thumbnails } from './thumbnails/index.js';
+import { LiveSnapshots } from './thumbnails/live-snapshots.js';
 
 interface Hosted {
   token: string;
@@ -39,6 +40,7 @@ export class RecorderService {
   private storage!: StorageRegistry;
   private finalizer!: FileFinalizer;
   private thumbnails!: Thumbnails;
+  private liveSnapshots: LiveSnapshots | null = null;
   private readonly m = meter('recorder');
   private readonly activeGauge = this.m.createUpDownCounter('liverecord_recorder_active_recordings', { description: 'Stream actors hosted by this worker' });
   private readonly segmentsCounter = this.m.createCounter('liverecord_recorder_segments_total', { description: 'Segments closed by the segmenters' });
@@ -60,6 +62,9 @@ export class RecorderService {
     this.thumbnails = new Thumbnails(this.bus, this.storage, (id) => spoolDirFor(this.config, id), this.log);
     await this.thumbnails.start();
     this.finalizer.onFileQueued = (meta, objectKey, target) => this.thumbnails.fileQueued(meta, objectKey, target);
+    // Thumbnails of live streams nobody records.
+    this.liveSnapshots = new LiveSnapshots(this.bus, this.thumbnails, this.config.media.maxAgeSeconds * 1000, this.log);
+    await this.liveSnapshots.start();
     this.consumer = await consumeDurable<RecordAssignment>(this.bus, {
       stream: STREAMS.assign, durable: CONSUMERS.recorder, filterSubject: SUBJECTS.assign,
       component: 'recorder', log: this.log, concurrency: 4,
@@ -287,6 +292,8 @@ export class RecorderService {
   async stop(): Promise<void> {
     this.pressureSub?.unsubscribe();
     this.lookupServer?.stop();
+    await this.liveSnapshots?.stop();
+    this.liveSnapshots = null;
     await this.consumer?.stop();
     this.consumer = null;
     const hosted = [...this.actors.values()];

@@ -1,13 +1,14 @@
 // Thumbnails while recording, as the recorder hosts them: the watched snapshot configurations,
 // a keyframe sink per segmenter run, the decode/store worker, and each finalized file's track.
-// Snapshots follow recordings: a stream gets thumbnails while it is recorded and has a configuration.
+// A stream that is recorded gets its thumbnails from its segmenter; one that is not, from
+// live-snapshots.ts (its keyframes read off the media plane).
 import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Bus, FileMeta, StorageTarget, StreamRef } from '../../../../libs/bus/index.js';
 import type { StorageRegistry } from '../../../../libs/storage/index.js';
 import { meter, type Logger } from '../../../../libs/telemetry/index.js';
 import { KeyframeSampler } from './keyframe-sampler.js';
-import { SnapshotConfigs } from './snapshot-configs.js';
+import { SnapshotConfigs } from '../../../../libs/bus/snapshot-configs.js';
 import { storeThumbnailTrack } from './thumbnail-track.js';
 import { ThumbnailWorker, type KeyframeSample } from './thumbnail-worker.js';
 
@@ -54,6 +55,27 @@ export class Thumbnails {
       if (!sampler.take(sample.timelineMs)) return;
       this.worker.submit({ sample, config, stream: rec.stream, recordingId: rec.recordingId, thumbsDir });
     };
+  }
+
+  /**
+   * For a stream that is not recorded (live-snapshots.ts): where one session's keyframes go, or
+   * undefined when the stream has no snapshot configuration. Its thumbnails are stored and
+   * catalogued like a recording's (under the id `live-{sessionId}`); there are no files to tile.
+   */
+  sessionSink(stream: StreamRef, sessionId: string): ((sample: KeyframeSample) => void) | undefined {
+    const config = this.configs.configFor(stream);
+    if (!config) return undefined;
+    const sampler = new KeyframeSampler(config.intervalSeconds);
+    const recordingId = `live-${sessionId}`;
+    return (sample) => {
+      if (!sampler.take(sample.timelineMs)) return;
+      this.worker.submit({ sample, config, stream, recordingId, thumbsDir: null });
+    };
+  }
+
+  /** Resolves once a snapshotted session's thumbnails are all made. */
+  sessionIdle(sessionId: string): Promise<void> {
+    return this.worker.idle(`live-${sessionId}`);
   }
 
   /** A file was packaged and queued for upload: its sprite sheets and track follow in the background. */

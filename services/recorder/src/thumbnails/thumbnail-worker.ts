@@ -28,8 +28,10 @@ export interface ThumbnailJob {
   sample: KeyframeSample;
   config: SnapshotConfig;
   stream: StreamRef;
+  /** The recording's (or a snapshotted session's) id: thumbnails of one are made in order. */
   recordingId: string;
-  thumbsDir: string;
+  /** Where the recording keeps its thumbnails for its files' sprite sheets; null: a stream not recorded (no files). */
+  thumbsDir: string | null;
 }
 
 /** Decodes at once per worker: each is a short ffmpeg process (~50-150 ms of one core). */
@@ -119,7 +121,7 @@ export class ThumbnailWorker {
       this.log.warn({ ...ctx, err: (err as Error).message }, 'thumbnail not decoded');
       return;
     }
-    try {
+    if (job.thumbsDir) try {
       await mkdir(job.thumbsDir, { recursive: true });
       await writeFile(join(job.thumbsDir, spoolName(sample.atMs)), image.jpeg);
     } catch (err) {

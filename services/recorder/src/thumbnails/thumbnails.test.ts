@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { SnapshotConfig } from '../../../../libs/bus/index.js';
 import { annexBKeyframe, avcParameterSets, lengthPrefixedNals } from '../../../../libs/media/index.js';
 import { KeyframeSampler } from './keyframe-sampler.js';
-import { configFor } from './snapshot-configs.js';
+import { configFor } from '../../../../libs/bus/snapshot-configs.js';
 import { thumbnailKey, tierHeight, trackKeys } from './thumbnail-names.js';
 import { selectThumbnails } from './thumbnail-track.js';
 import { thumbnailVtt, tileSize } from './webvtt-track.js';
