@@ -3,11 +3,7 @@
 // transcoders share the renditions and a dead one's are taken over once its
 // leases lapse (nats-server 2.9 expires the whole entry with the bucket's TTL).
 import type { KV } from '@nats-io/kv';
-import { BUCKETS, bucket, type Bus } from '../../../libs/bus/index.js';
-
-function isWrongRevision(err: unknown): boolean {
-  return /wrong last sequence|key exists|10071/i.test(String((err as Error)?.message ?? err));
-}
+import { BUCKETS, bucket, isWrongRevision, type Bus } from '../../../libs/bus/index.js';
 
 export class RenditionLeases {
   private kv!: KV;

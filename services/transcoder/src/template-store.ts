@@ -1,7 +1,7 @@
 // Transcoding templates in KV (lr_transcode_templates), keyed by the token of
 // (domain, app, id): domains hold dots and apps may be "*", neither fit a key as is.
 import { KvWatchInclude, type KV } from '@nats-io/kv';
-import { BUCKETS, RpcFailure, bucket, type Bus, type TranscodeTemplate, type TranscodeTemplateKey, type TranscodeTemplateListQuery } from '../../../libs/bus/index.js';
+import { BUCKETS, RpcFailure, bucket, isWrongRevision, type Bus, type TranscodeTemplate, type TranscodeTemplateKey, type TranscodeTemplateListQuery } from '../../../libs/bus/index.js';
 
 export function templateStoreKey(k: TranscodeTemplateKey): string {
   return Buffer.from(`${k.domain}/${k.app}/${k.id}`, 'utf8').toString('base64url');
@@ -10,10 +10,6 @@ export function templateStoreKey(k: TranscodeTemplateKey): string {
 export function templateFromStoreKey(key: string): TranscodeTemplateKey | null {
   const [domain, app, id, ...rest] = Buffer.from(key, 'base64url').toString('utf8').split('/');
   return id && rest.length === 0 ? { domain, app, id } : null;
-}
-
-function isWrongRevision(err: unknown): boolean {
-  return /wrong last sequence|key exists|10071/i.test(String((err as Error)?.message ?? err));
 }
 
 export class TranscodeTemplateStore {

@@ -1,7 +1,7 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
 import {
-  BUCKETS, RpcFailure, SUBJECTS, TRANSCODER_METHODS, bucket, publishDurable, serve, streamLabel,
+  BUCKETS, RpcFailure, SUBJECTS, TRANSCODER_METHODS, bucket, isWrongRevision, publishDurable, serve, streamLabel,
   type Bus, type MatchDecision, type StreamRef, type TranscodeDemand, type TranscodeStateChanged, type TranscodeTemplate, type TranscodeTemplateKey, type TranscodeTemplateListQuery, type TranscoderMethod, subscribeJson,
 } from '../../../libs/bus/index.js';
 import type { Config } from '../../../libs/config/index.js';
@@ -43,10 +43,6 @@ async function validated<T>(fn: () => T | Promise<T>): Promise<T> {
     if (err instanceof TemplateFieldError) throw new RpcFailure({ code: 'invalid_argument', message: err.message });
     throw err;
   }
-}
-
-function isWrongRevision(err: unknown): boolean {
-  return /wrong last sequence|key exists|10071/i.test(String((err as Error)?.message ?? err));
 }
 
 /**
