@@ -24,14 +24,19 @@ export class RenditionLeases {
     }
   }
 
-  /** The new revision, or null when the lease was lost (taken over, or it lapsed and someone took it). */
+  /**
+   * The new revision, or null when the lease was lost (taken over, or it lapsed and someone took it).
+   * A revision moved on by this holder itself (a renewal whose answer came too late) is no loss:
+   * the lease is still this holder's, at the revision it now has.
+   */
   async renew(key: string, revision: number): Promise<number | null> {
     try {
       return await this.kv.update(key, this.workerId, revision);
     } catch (err) {
-      if (isWrongRevision(err)) return null;
-      throw err;
+      if (!isWrongRevision(err)) throw err;
     }
+    const e = await this.kv.get(key);
+    return e && e.operation === 'PUT' && e.string() === this.workerId ? e.revision : null;
   }
 
   /** Gives the lease up, only if it is still this holder's. */

@@ -105,8 +105,7 @@ export class TranscoderService {
     void templates.done.catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'template watch ended; renditions of templates deleted from now on run until their source ends'));
     // Renewal, fencing, and the scan that takes over renditions whose transcoder died.
     const every = Math.max(500, Math.floor(this.config.recorder.leaseTtlMs / 3));
-    this.timer = setInterval(() => void this.tick(), every);
-    this.timer.unref();
+    this.scheduleTick(every);
     await this.master.start();
     this.log.info({ workerId: this.config.recorder.workerId }, 'transcoder ready');
   }
@@ -158,6 +157,20 @@ export class TranscoderService {
       this.log.warn({ rendition: streamLabel(h.rendition), reason: d.reason, detail: d.detail }, 'rendition not recorded; transcoding it stops');
       h.job.stop('not_recorded');
     }
+  }
+
+  /**
+   * The next round once this one is over: rounds never overlap (two renewals of one lease
+   * racing on its revision would make the loser think the lease lost).
+   */
+  private scheduleTick(every: number): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      void this.tick()
+        .catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'transcoder round failed; the next one retries'))
+        .then(() => this.scheduleTick(every));
+    }, every);
+    this.timer.unref();
   }
 
   private async tick(): Promise<void> {
@@ -292,7 +305,7 @@ export class TranscoderService {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.watch?.stop();
     this.watch = null;
