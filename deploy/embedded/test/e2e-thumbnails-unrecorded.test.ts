@@ -1,7 +1,8 @@
 // End to end: thumbnails of live streams that are not recorded. With no catch-all template, a push
 // to an app with a snapshot configuration and no recording template, and one to an app whose
 // manual template is never started, both get "latest" and sequence JPEGs at the interval; the
-// unmatched stream keeps only its keyframes on the media plane, and nothing is recorded.
+// unmatched stream keeps only its keyframes on the media plane, and nothing is recorded. A manual
+// start hands the thumbnails to the recording and a stop hands them back.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -13,7 +14,7 @@ import type { MatchDecision } from '../../../libs/bus/index.js';
 import { MEDIA_HEADERS, TAG_VIDEO, decodeBatch, parseVideoTag } from '../../../libs/media/index.js';
 import {
   AddLiveAppRecordConfigRequest, AddLiveAppSnapshotConfigRequest, DescribeLiveStreamRecordIndexFilesRequest, DescribeLiveStreamRecordStatusRequest,
-  DescribeLiveStreamSnapshotInfoRequest,
+  DescribeLiveStreamSnapshotInfoRequest, RealTimeRecordCommandRequest,
   type DescribeLiveStreamRecordIndexFilesResponse, type DescribeLiveStreamRecordStatusResponse, type DescribeLiveStreamSnapshotInfoResponse, type LiveRecordServiceClient,
 } from '../../../libs/proto/index.js';
 import { eventsOn, ffprobe, grpcClient, push, startSystem, tempDir, unary, waitFor, type RunningSystem } from '../../../test-kit/index.js';
@@ -153,5 +154,47 @@ describe('e2e - thumbnails of streams that are not recorded', () => {
     assert.ok(firstKeyOnly >= 0 && firstKeyOnly < 6, `keyframes only soon after the decision (from message ${firstKeyOnly} of ${tail.length})`);
     assert.ok(tail.slice(firstKeyOnly).every(keyframesOnly), 'after the decision, nothing but keyframes');
     assert.ok(tail.length - firstKeyOnly >= PUSH_SECONDS - 4, `one message per GOP (1 s): ${tail.length - firstKeyOnly}`);
+  });
+
+  it('a manual start hands the thumbnails over to the recording, and a stop hands them back', async () => {
+    // Named by time: {Sequence} counts from the session's or the recording's start, so their names would repeat.
+    await call('addLiveAppSnapshotConfig', AddLiveAppSnapshotConfigRequest.fromPartial({
+      domainName: 'localhost', appName: 'handover', timeInterval: INTERVAL, resolution: '360p', sequenceOssObject: 'snapshot/{AppName}/{StreamName}/{UnixTimestamp}.jpg',
+    }));
+    await call('addLiveAppRecordConfig', AddLiveAppRecordConfigRequest.fromPartial({
+      domainName: 'localhost', appName: 'handover', streamName: '*', onDemand: 7, delayTime: 15, recordFormat: [{ format: 'm3u8', sliceDuration: 2 }],
+    }));
+    const media = makeHdMedia(30);
+    const pusher = push(media, `rtmp://127.0.0.1:${sys.ports.rtmp}/handover/cam`);
+    const byWhom = async () => (await snapshots('handover', 'cam')).filter((t) => !t.isOverwrite).map((t) => ({ at: Date.parse(t.createTime), live: t.recordingId.startsWith('live-'), id: t.recordingId }));
+    await waitFor('thumbnails before the start', async () => (await byWhom()).filter((t) => t.live).length >= 2, 20000);
+    const command = (c: string) => call('realTimeRecordCommand', RealTimeRecordCommandRequest.fromPartial({ domainName: 'localhost', appName: 'handover', streamName: 'cam', command: c }));
+    await command('start');
+    await waitFor('thumbnails of the recording', async () => (await byWhom()).filter((t) => !t.live).length >= 3, 20000);
+    await command('stop');
+    const startedAgain = (await byWhom()).length;
+    await waitFor('thumbnails after the stop', async () => {
+      const all = await byWhom();
+      return all.length >= startedAgain + 2 && all.at(-1)!.live && all.at(-2)!.live;
+    }, 20000);
+    assert.equal(await pusher.done, 0, 'the push completes');
+    const all = await byWhom();
+    // In time order: the reader's, the recording's, the reader's again; a switch may repeat one interval.
+    const runs: { live: boolean; n: number; first: number; last: number }[] = [];
+    for (const t of all) {
+      const r = runs.at(-1);
+      if (r && r.live === t.live) {
+        r.n++;
+        r.last = t.at;
+      } else runs.push({ live: t.live, n: 1, first: t.at, last: t.at });
+    }
+    assert.deepEqual(runs.map((r) => r.live), [true, false, true], `who took them: ${JSON.stringify(all)}`);
+    assert.ok(runs[1].n >= 3);
+    for (let i = 1; i < runs.length; i++) {
+      const gap = runs[i].first - runs[i - 1].last;
+      assert.ok(gap > 0 && gap <= 2 * INTERVAL * 1000 + 1000, `the switch neither overlaps nor leaves a hole: ${gap} ms`);
+    }
+    const recordings = new Set(all.filter((t) => !t.live).map((t) => t.id));
+    assert.equal(recordings.size, 1, 'one recording');
   });
 });
