@@ -48,10 +48,13 @@ export class RenditionJob {
   private transcode: LiveTranscode | null = null;
   private publisher: MediaPublisher;
   private stopReason: JobExit | null = null;
+  private stopDetail = '';
   private idleTimer: NodeJS.Timeout | null = null;
   private started = false;
   private baseDts = 0;
   private announced = false;
+  /** The publish announcement while it is being made: true once the matcher was told. */
+  private announcement: Promise<boolean> | null = null;
   private readonly sourceCodecs = new CodecWatch();
   private readonly renditionCodecs = new CodecWatch();
   private codecsReported = false;
@@ -68,12 +71,21 @@ export class RenditionJob {
     return this.transcode?.pid() ?? null;
   }
 
-  /** Stops reading the source; the rendition still ends cleanly (what ffmpeg holds is flushed), except on a lost lease. */
-  stop(reason: JobExit): void {
+  /** Whether the source session's first GOP reached ffmpeg (the job is making its rendition). */
+  get begun(): boolean {
+    return this.started;
+  }
+
+  /**
+   * Stops reading the source; the rendition still ends cleanly (what ffmpeg holds is flushed),
+   * except on a lost lease or a failure, where ffmpeg is killed at once.
+   */
+  stop(reason: JobExit, detail = ''): void {
     if (this.stopReason) return;
     this.stopReason = reason;
+    this.stopDetail = detail;
     this.messages?.stop();
-    if (reason === 'lease_lost') this.transcode?.kill();
+    if (killsAtOnce(reason)) this.transcode?.kill();
   }
 
   private async run(): Promise<{ exit: JobExit; detail: string }> {
@@ -81,6 +93,7 @@ export class RenditionJob {
     let detail = '';
     try {
       exit = await this.consume();
+      detail = this.stopDetail;
     } catch (err) {
       exit = this.stopReason ?? 'failed';
       detail = (err as Error).message;
@@ -88,13 +101,20 @@ export class RenditionJob {
       if (this.idleTimer) clearTimeout(this.idleTimer);
     }
     try {
-      const flushed = await this.finishTranscode(exit === 'lease_lost');
+      const flushed = await this.finishTranscode(killsAtOnce(exit) && this.stopReason === exit);
       if (!flushed.ok && exit === 'source_ended') {
         exit = 'ffmpeg_failed';
         detail = flushed.error;
       }
       await this.publisher.end();
-      if (this.announced) await this.announceUnpublish();
+      // Unpublished only once announced: the announcement settles (it reports its own failure) first.
+      const announced = this.announcement ? await this.announcement : false;
+      // An announcement that failed after the source ended still fails the rendition (nothing records it).
+      if (!announced && this.stopReason === 'failed') {
+        exit = 'failed';
+        detail = this.stopDetail;
+      }
+      if (announced) await this.announceUnpublish();
     } catch (err) {
       detail = `${detail ? `${detail}; ` : ''}${(err as Error).message}`;
       if (exit === 'source_ended') exit = 'failed';
@@ -203,7 +223,12 @@ export class RenditionJob {
       }
       if (!this.announced && t.type === TAG_VIDEO && parseVideoTag(t.body).isKey) {
         this.announced = true;
-        void this.announcePublish();
+        // announcePublish reports its own failures; this backstop only keeps a bug in it from escaping.
+        this.announcement = this.announcePublish().catch((err: unknown) => {
+          this.o.log.error({ rendition: streamLabel(this.o.rendition), err: (err as Error).message }, 'rendition announcement failed; the rendition ends');
+          this.stop('failed', `announcement failed: ${(err as Error).message}`);
+          return false;
+        });
       }
     }
   }
@@ -214,7 +239,8 @@ export class RenditionJob {
     return this.o.demand.sourceCodecs.audio === null || (this.renditionCodecs.hasAudio && this.sourceCodecs.hasAudio);
   }
 
-  private async announcePublish(): Promise<void> {
+  /** True once the matcher was told; on failure the job stops as failed (ffmpeg killed) and false. */
+  private async announcePublish(): Promise<boolean> {
     const d = this.o.demand;
     const t = this.o.template;
     let startSeq: number;
@@ -222,8 +248,8 @@ export class RenditionJob {
       startSeq = await this.publisher.firstSeq;
     } catch (err) {
       this.o.log.error({ rendition: streamLabel(this.o.rendition), err: (err as Error).message }, 'rendition not announced: its first batch never reached the media plane');
-      this.stop('failed');
-      return;
+      this.stop('failed', `the rendition's first batch never reached the media plane: ${(err as Error).message}`);
+      return false;
     }
     const ev: IngestPublished = {
       stream: this.o.rendition, sessionId: this.sessionId, nodeId: this.o.workerId, clientAddress: 'transcoder', host: d.source.domain,
@@ -236,8 +262,16 @@ export class RenditionJob {
       at: Date.now(),
       rendition: { source: d.source, sourceSessionId: d.sourceSessionId, transcodeTemplateId: d.transcodeTemplateId, recordTemplateId: d.recordTemplateId },
     };
-    await publishDurable(this.o.bus, SUBJECTS.ingestPublish, ev, `publish:${this.sessionId}`);
+    try {
+      await publishDurable(this.o.bus, SUBJECTS.ingestPublish, ev, `publish:${this.sessionId}`);
+    } catch (err) {
+      // Without its publish event no recording of the rendition is made: transcoding it is wasted.
+      this.o.log.error({ rendition: streamLabel(this.o.rendition), err: (err as Error).message }, 'rendition not announced: the broker did not take its publish event; the rendition ends');
+      this.stop('failed', `the rendition's publish event was not taken: ${(err as Error).message}`);
+      return false;
+    }
     this.o.onStarted(this.sessionId);
+    return true;
   }
 
   private async announceUnpublish(): Promise<void> {
@@ -266,6 +300,11 @@ export class RenditionJob {
       this.transcode = null;
     }
   }
+}
+
+/** Reasons that end ffmpeg at once instead of letting it flush. */
+function killsAtOnce(reason: JobExit): boolean {
+  return reason === 'lease_lost' || reason === 'failed';
 }
 
 function startsWithKeyframe(packets: BatchPacket[]): boolean {
