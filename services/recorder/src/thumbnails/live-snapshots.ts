@@ -84,14 +84,18 @@ export class LiveSnapshots {
       return;
     }
     s.reader = reader;
-    let silence = setTimeout(() => reader.stop(), SILENT_MS);
+    const quiet = () => setTimeout(() => {
+      this.log.warn({ stream: streamLabel(s.publish.stream), sessionId }, 'live snapshots: the session\'s media went silent without an end; reading stops');
+      reader.stop();
+    }, SILENT_MS).unref();
+    let silence = quiet();
     let record: Buffer | null = null;
     let firstDts: number | null = null;
     let seen = false;
     try {
       for await (const m of reader) {
         clearTimeout(silence);
-        silence = setTimeout(() => reader.stop(), SILENT_MS);
+        silence = quiet();
         if (m.headers?.get(MEDIA_HEADERS.session) !== sessionId) {
           // A later session of the stream: this one is over (its own decision starts what follows).
           if (seen) break;
