@@ -111,15 +111,31 @@ export class LibraryStore {
 
   async registerAsset(q: AssetRegistration, now = Date.now()): Promise<RegisterResult> {
     const categoryId = q.categoryName ? await this.categoryByName(q.categoryName, now) : null;
-    const inserted = await this.db.insertInto('media_assets').values({
-      asset_id: q.assetId, title: q.title, tags: JSON.stringify(q.tags), tags_text: tagsText(q.tags), status: 'Normal',
-      category_id: categoryId, cover_url: q.coverUrl ?? null, domain: q.stream.domain, app: q.stream.app, stream: q.stream.stream,
-      recording_id: q.recordingId, format: q.format, source: q.source, record_id: q.recordId, source_asset_ids: JSON.stringify(q.sourceAssetIds),
-      sequence: q.sequence, object_key: q.objectKey, storage_kind: q.storage.kind, bucket: q.storage.bucket, endpoint: q.storage.endpoint,
-      url: q.url, size: q.size, duration_ms: q.durationMs, width: q.width, height: q.height, start_ms: q.startMs, end_ms: q.endMs,
-      space_id: q.settings.spaceId, settings: JSON.stringify(q.settings), created_ms: now, updated_ms: now,
-    }).onConflict((oc) => oc.column('asset_id').doNothing()).executeTakeFirst();
-    const created = Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
+    const created = await this.db.transaction().execute(async (tx) => {
+      // A merge is registered only while every original it was made from exists: an original
+      // deleted meanwhile may have taken segments an m3u8 merge would play (DeleteVideo keeps
+      // them only for a merge it sees). The originals' rows are locked (a no-op update) so a
+      // concurrent DeleteVideo either finishes first (and the merge is refused: NOT_FOUND) or
+      // waits and then sees the merge. A merge registered before is answered as it is.
+      if (q.source === 'compose' && q.sourceAssetIds.length > 0) {
+        const exists = await tx.selectFrom('media_assets').select('asset_id').where('asset_id', '=', q.assetId).executeTakeFirst();
+        if (exists) return false;
+        const locked = await tx.updateTable('media_assets').set((eb) => ({ updated_ms: eb.ref('updated_ms') }))
+          .where('asset_id', 'in', q.sourceAssetIds).executeTakeFirst();
+        if (Number(locked.numUpdatedRows) !== new Set(q.sourceAssetIds).size) {
+          throw new RpcFailure({ code: 'not_found', message: `source_video_ids: an original of ${q.assetId} was deleted` });
+        }
+      }
+      const inserted = await tx.insertInto('media_assets').values({
+        asset_id: q.assetId, title: q.title, tags: JSON.stringify(q.tags), tags_text: tagsText(q.tags), status: 'Normal',
+        category_id: categoryId, cover_url: q.coverUrl ?? null, domain: q.stream.domain, app: q.stream.app, stream: q.stream.stream,
+        recording_id: q.recordingId, format: q.format, source: q.source, record_id: q.recordId, source_asset_ids: JSON.stringify(q.sourceAssetIds),
+        sequence: q.sequence, object_key: q.objectKey, storage_kind: q.storage.kind, bucket: q.storage.bucket, endpoint: q.storage.endpoint,
+        url: q.url, size: q.size, duration_ms: q.durationMs, width: q.width, height: q.height, start_ms: q.startMs, end_ms: q.endMs,
+        space_id: q.settings.spaceId, settings: JSON.stringify(q.settings), created_ms: now, updated_ms: now,
+      }).onConflict((oc) => oc.column('asset_id').doNothing()).executeTakeFirst();
+      return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
+    });
     const asset = await this.requireAsset(q.assetId);
     const compose = q.source === 'record' ? await this.composeCandidates(q.recordingId) : [];
     return { asset, created, compose };
@@ -207,12 +223,19 @@ export class LibraryStore {
         missing.push(id);
         continue;
       }
-      await this.db.transaction().execute(async (tx) => {
-        await tx.deleteFrom('media_renditions').where('asset_id', '=', id).execute();
+      // The asset's row goes first: that locks it, so a rendition being attached meanwhile
+      // (attachRendition) is either refused or committed before, and then deleted and answered here.
+      const renditions = await this.db.transaction().execute(async (tx) => {
+        const gone = await tx.deleteFrom('media_assets').where('asset_id', '=', id).executeTakeFirst();
+        if (Number(gone.numDeletedRows) === 0) return null;
         await tx.deleteFrom('media_tasks').where('asset_id', '=', id).execute();
-        await tx.deleteFrom('media_assets').where('asset_id', '=', id).execute();
+        return tx.deleteFrom('media_renditions').where('asset_id', '=', id).returningAll().execute();
       });
-      removed.push(a);
+      if (!renditions) {
+        missing.push(id);
+        continue;
+      }
+      removed.push({ ...a, renditions: renditions.map(renditionOf) });
     }
     return { removed, missing };
   }
@@ -323,13 +346,23 @@ export class LibraryStore {
     return task;
   }
 
-  async attachRendition(r: Rendition): Promise<void> {
-    await this.db.insertInto('media_renditions').values({
-      rendition_id: r.renditionId, asset_id: r.assetId, group_id: r.groupId, definition: r.definition, format: r.format, object_key: r.objectKey,
-      storage_kind: r.storage.kind, bucket: r.storage.bucket, endpoint: r.storage.endpoint, url: r.url, width: r.width, height: r.height,
-      duration_ms: r.durationMs, size: r.size, created_ms: r.createdMs,
-    }).onConflict((oc) => oc.column('rendition_id').doUpdateSet({
-      object_key: r.objectKey, url: r.url, width: r.width, height: r.height, duration_ms: r.durationMs, size: r.size, created_ms: r.createdMs,
-    })).execute();
+  /**
+   * Attaches a rendition to an asset that still exists, else NOT_FOUND (the video was
+   * deleted while it was processed: the caller deletes the rendition's object). The asset's
+   * row is updated first, which locks it: a concurrent removeAssets either removed it before
+   * (nothing is attached) or waits and then removes this rendition with it.
+   */
+  async attachRendition(r: Rendition, now = Date.now()): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const touched = await tx.updateTable('media_assets').set({ updated_ms: now }).where('asset_id', '=', r.assetId).executeTakeFirst();
+      if (Number(touched.numUpdatedRows) === 0) throw notFound('video_id', r.assetId);
+      await tx.insertInto('media_renditions').values({
+        rendition_id: r.renditionId, asset_id: r.assetId, group_id: r.groupId, definition: r.definition, format: r.format, object_key: r.objectKey,
+        storage_kind: r.storage.kind, bucket: r.storage.bucket, endpoint: r.storage.endpoint, url: r.url, width: r.width, height: r.height,
+        duration_ms: r.durationMs, size: r.size, created_ms: r.createdMs,
+      }).onConflict((oc) => oc.column('rendition_id').doUpdateSet({
+        object_key: r.objectKey, url: r.url, width: r.width, height: r.height, duration_ms: r.durationMs, size: r.size, created_ms: r.createdMs,
+      })).execute();
+    });
   }
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { AssetRegistration, AssetSearchQuery, StreamRef, VodFileSettings } from '../../../libs/bus/index.js';
+import { RpcFailure, type AssetRegistration, type AssetSearchQuery, type StreamRef, type VodFileSettings } from '../../../libs/bus/index.js';
 import { startPostgres, tempDir, type ThrowawayPostgres } from '../../../test-kit/index.js';
 import { CatalogueStore, type CatalogueDriver } from '../src/catalogue-store.js';
 import { LibraryStore, containsPattern, type LibraryReadTables } from '../src/library-store.js';
@@ -153,6 +153,25 @@ function librarySuite(name: string, driver: () => Promise<CatalogueDriver>): voi
       const { removed, missing } = await lib.removeAssets(['a1', 'nope']);
       assert.deepEqual([removed.map((r) => r.renditions.length), missing], [[1], ['nope']]);
       assert.equal(await lib.getTask({ taskId: a.task.taskId }), null);
+      // A rendition finished after its video was deleted is refused, not left as an orphan row.
+      await assert.rejects(
+        lib.attachRendition({ renditionId: 'a1-g360-480p', assetId: 'a1', groupId: 'g360', definition: '480p', format: 'mp4', objectKey: 'k2', storage, url: 'u', width: 854, height: 480, durationMs: 1000, size: 5, createdMs: 3 }),
+        (e: Error) => e instanceof RpcFailure && e.error.code === 'not_found',
+      );
+      assert.deepEqual(await cat.db.withTables<LibraryReadTables>().selectFrom('media_renditions').select('rendition_id').where('asset_id', '=', 'a1').execute(), []);
+    });
+
+    it('a merge is registered only while its originals exist; one registered before is answered as it is', async () => {
+      await lib.registerAsset(asset('o1', { recordingId: 'rm', sequence: 0 }));
+      await lib.registerAsset(asset('o2', { recordingId: 'rm', sequence: 1 }));
+      const merge = (id: string) => asset(id, { source: 'compose', recordId: null, recordingId: 'rm', sourceAssetIds: ['o1', 'o2'] });
+      const first = await lib.registerAsset(merge('m-ok'));
+      assert.equal(first.created, true);
+      await lib.removeAssets(['o2']);
+      await assert.rejects(lib.registerAsset(merge('m-late')), (e: Error) => e instanceof RpcFailure && e.error.code === 'not_found');
+      assert.equal(await lib.getAsset({ assetId: 'm-late' }), null);
+      const again = await lib.registerAsset(merge('m-ok'));
+      assert.deepEqual([again.created, again.asset.assetId], [false, 'm-ok']);
     });
 
     it('a recorded file\'s cover comes from its thumbnail track; a merge carries the one it is given', async () => {

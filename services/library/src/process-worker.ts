@@ -4,7 +4,7 @@
 // backoff up to MAX_ATTEMPTS, then the task is failed with the error.
 import { mkdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { RetryLater, type LibraryOps, type MediaAsset, type ProcessJob, type ProcessTask, type TemplateGroup } from '../../../libs/bus/index.js';
+import { RetryLater, RpcFailure, type LibraryOps, type MediaAsset, type ProcessJob, type ProcessTask, type TemplateGroup } from '../../../libs/bus/index.js';
 import { probeMedia, transcodeToMp4 } from '../../../libs/media/index.js';
 import type { StorageRegistry } from '../../../libs/storage/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
@@ -45,8 +45,17 @@ export class ProcessWorker {
       this.log.info({ taskId: job.taskId }, 'processing task no longer exists (its asset was deleted); job dropped');
       return;
     }
-    if (task.status === 'succeeded' || task.status === 'failed') return;
     const asset = await this.ops.getAsset({ assetId: task.assetId });
+    if (task.status === 'succeeded' || task.status === 'failed') {
+      // Finished before, but its job came back: the event may never have gone out (the
+      // status is written first, then `finished` publishes it, and that can fail or the
+      // worker die in between). So it is published again: the msgID process_finished:{taskId}
+      // makes a repeat one event within the broker's duplicate window, and the notifier's
+      // delivery ledger (keyed by the callback id made from that msgID) one callback after it.
+      if (asset) await this.finished(task, asset);
+      else this.log.warn({ taskId: task.taskId, assetId: task.assetId }, 'finished processing task of a deleted video; no event');
+      return;
+    }
     if (!asset) {
       await this.ops.updateTask({ taskId: task.taskId, status: 'failed', error: `video ${task.assetId} was deleted`, attempts: task.attempts });
       return;
@@ -60,8 +69,9 @@ export class ProcessWorker {
     await this.ops.updateTask({ taskId: task.taskId, status: 'running', error: '', attempts });
     await this.ops.setAssetStatus({ assetId: asset.assetId, status: 'Processing' });
     const dir = join(this.workDir, `task-${task.taskId}-${attempts}`);
+    let kept: boolean;
     try {
-      await this.render(asset, group, dir);
+      kept = await this.render(asset, group, dir, task.taskId);
     } catch (err) {
       if (this.stopping.signal.aborted) {
         // Not the task's fault: this attempt does not count, another worker (or this one restarted) does it.
@@ -79,6 +89,8 @@ export class ProcessWorker {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+    // DeleteVideo took the asset (and this task) while it was processed: nothing to report on.
+    if (!kept) return;
     const done = await this.ops.updateTask({ taskId: task.taskId, status: 'succeeded', error: '', attempts });
     await this.ops.setAssetStatus({ assetId: asset.assetId, status: 'Normal' });
     this.outcomes.add(1, { outcome: 'succeeded' });
@@ -99,21 +111,39 @@ export class ProcessWorker {
     await this.finished(failed, asset);
   }
 
-  private async render(asset: MediaAsset, group: TemplateGroup, dir: string): Promise<void> {
+  /**
+   * Renders and attaches every template; false when the video was deleted meanwhile (its
+   * task went with it): what this task stored is deleted again, nothing is attached.
+   */
+  private async render(asset: MediaAsset, group: TemplateGroup, dir: string, taskId: string): Promise<boolean> {
     await mkdir(dir, { recursive: true });
     const backend = this.storage.backendFor(asset.storage);
     const input = await materialize(backend, asset.objectKey, join(dir, 'in'));
+    const deleted = async (key: string | null) => {
+      if (key) await backend.delete(key);
+      this.log.info({ taskId, assetId: asset.assetId, objectKey: key }, 'video deleted while it was processed: its rendition is not kept');
+      return false;
+    };
     for (const spec of group.templates) {
       const out = join(dir, `${spec.definition}.mp4`);
       await transcodeToMp4(input, out, spec, this.stopping.signal);
       const probed = await probeMedia(out);
+      // A transcode takes a while: the video (with its task) may have been deleted meanwhile.
+      if (!(await this.ops.getTask({ taskId }))) return deleted(null);
       const key = renditionKey(asset.objectKey, group.id, spec.definition);
       const stored = await backend.put(key, out, 'video/mp4');
-      await this.ops.attachRendition({
-        renditionId: `${asset.assetId}-${group.id}-${spec.definition}`, assetId: asset.assetId, groupId: group.id, definition: spec.definition,
-        format: 'mp4', objectKey: key, storage: asset.storage, url: backend.urlOf(key), width: probed.width, height: probed.height,
-        durationMs: probed.durationMs, size: stored.size, createdMs: Date.now(),
-      });
+      try {
+        await this.ops.attachRendition({
+          renditionId: `${asset.assetId}-${group.id}-${spec.definition}`, assetId: asset.assetId, groupId: group.id, definition: spec.definition,
+          format: 'mp4', objectKey: key, storage: asset.storage, url: backend.urlOf(key), width: probed.width, height: probed.height,
+          durationMs: probed.durationMs, size: stored.size, createdMs: Date.now(),
+        });
+      } catch (err) {
+        // Deleted between the check and the attach: the catalogue refuses a rendition of a missing asset.
+        if (err instanceof RpcFailure && err.error.code === 'not_found') return deleted(key);
+        throw err;
+      }
     }
+    return true;
   }
 }
