@@ -11,15 +11,17 @@ import type { CatalogueDb } from './catalogue-schema.js';
 import { LibraryStore, type LibraryReadTables } from './library-store.js';
 import type { OrphanDeps } from './orphan-segments.js';
 import { deleteRecords } from './record-deletion.js';
+// A pure naming rule shared with the library service, which makes the merge's cover.
+import { mergedCoverKey } from '../../library/src/asset-registration.js';
 
 /**
  * DeleteVideo: the assets' rows, then their objects: renditions, a merged file
- * (an m3u8 merge references its originals' segments, which stay), and the
+ * (an m3u8 merge references its originals' segments, which stay) with its own cover, and the
  * recording file of an original (through the index's own record deletion, which
  * also removes the segments nothing else references; while an m3u8 merge of its
  * recording exists, only the original's playlist goes, its segments stay for the merge).
  */
-async function deleteAssets(store: LibraryStore, assetIds: string[], deps: OrphanDeps): Promise<DeleteAssetsResult> {
+export async function deleteAssets(store: LibraryStore, assetIds: string[], deps: OrphanDeps): Promise<DeleteAssetsResult> {
   const { removed, missing } = await store.removeAssets(assetIds);
   let deletedObjects = 0;
   for (const a of removed) {
@@ -37,6 +39,16 @@ async function deleteAssets(store: LibraryStore, assetIds: string[], deps: Orpha
     } else {
       if (a.recordId) await deleteRecords({ stream: a.stream, recordIds: [a.recordId], removeFile: false }, deps);
       deletedObjects += await deleteObject(store, a, deps);
+    }
+    // A merge's cover is its own copy (services/library compose-worker); a merge made before
+    // that shows its first file's cover, which is that file's to delete, so only the own key goes.
+    if (a.source === 'compose' && a.coverUrl) {
+      const backend = deps.backendFor(a.storage);
+      const cover = mergedCoverKey(a.objectKey);
+      if (a.coverUrl === backend.urlOf(cover)) {
+        await backend.delete(cover);
+        deletedObjects++;
+      }
     }
     deps.log.info({ assetId: a.assetId, stream: streamLabel(a.stream), renditions: a.renditions.length }, 'media asset deleted');
   }

@@ -57,3 +57,12 @@ export function processingOf(settings: VodFileSettings, source: 'record' | 'comp
   if (!settings.videoProcess.includes(trigger) || !settings.processTemplateId) return null;
   return { groupId: settings.processTemplateId, trigger };
 }
+
+/**
+ * A merge's own cover image (a copy of its first file's): beside the merged object and
+ * named like a recorded file's cover (the thumbnail track's <file>.cover.jpg), so it is
+ * the merge's alone and goes with it (DeleteVideo, services/index library-rpc.ts).
+ */
+export function mergedCoverKey(mergedKey: string): string {
+  return `${mergedKey.replace(/\.[A-Za-z0-9]+$/, '')}.cover.jpg`;
+}

@@ -3,13 +3,13 @@
 // the files joined end to end with ffmpeg's concat demuxer, media copied.
 import { mkdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { ComposeCandidate, LibraryOps, MediaAsset } from '../../../libs/bus/index.js';
+import { RpcFailure, type ComposeCandidate, type LibraryOps, type MediaAsset, type RegisterResult } from '../../../libs/bus/index.js';
 import { concatFiles, probeMedia } from '../../../libs/media/index.js';
 import { escapedTime, fileExtension } from '../../../libs/naming/index.js';
-import type { StorageRegistry } from '../../../libs/storage/index.js';
+import type { StorageBackend, StorageRegistry } from '../../../libs/storage/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
-import { composedAssetId } from './asset-registration.js';
-import { download, readText } from './object-files.js';
+import { composedAssetId, mergedCoverKey } from './asset-registration.js';
+import { download, readBytes, readText } from './object-files.js';
 import { mergePlaylists } from './playlist-merge.js';
 
 const CONTENT_TYPES: Record<string, string> = { m3u8: 'application/vnd.apple.mpegurl', flv: 'video/x-flv', mp4: 'video/mp4' };
@@ -78,13 +78,52 @@ export class ComposeWorker {
         await rm(dir, { recursive: true, force: true });
       }
     }
-    const { asset, created } = await this.ops.registerAsset({
-      assetId, title: first.stream.stream, tags: first.settings.tags, categoryName: first.settings.category,
-      stream: first.stream, recordingId: job.recordingId, format: job.format, source: 'compose', recordId: null,
-      sourceAssetIds: originals.map((a) => a.assetId), objectKey: key, storage: first.storage, url: backend.urlOf(key),
-      size, durationMs, width, height, startMs: first.startMs, endMs: last.endMs, sequence: 0, settings: first.settings, coverUrl: first.coverUrl,
-    });
+    const coverKey = await this.copyCover(backend, first, mergedCoverKey(key));
+    let registered: RegisterResult;
+    try {
+      registered = await this.ops.registerAsset({
+        assetId, title: first.stream.stream, tags: first.settings.tags, categoryName: first.settings.category,
+        stream: first.stream, recordingId: job.recordingId, format: job.format, source: 'compose', recordId: null,
+        sourceAssetIds: originals.map((a) => a.assetId), objectKey: key, storage: first.storage, url: backend.urlOf(key),
+        size, durationMs, width, height, startMs: first.startMs, endMs: last.endMs, sequence: 0, settings: first.settings,
+        coverUrl: coverKey ? backend.urlOf(coverKey) : null,
+      });
+    } catch (err) {
+      // An original was deleted while this merge was made (DeleteVideo): an m3u8 merge could name
+      // segments that went with it, and a merge of a recording the user is deleting is not wanted
+      // anyway. The catalogue refuses it; what this job stored is deleted again.
+      if (!(err instanceof RpcFailure && err.error.code === 'not_found')) throw err;
+      await backend.delete(key);
+      if (coverKey) await backend.delete(coverKey);
+      this.log.warn({ recordingId: job.recordingId, format: job.format, assetId, err: err.message }, 'a cycle file was deleted while it was merged; merge discarded');
+      return;
+    }
+    const { asset, created } = registered;
     this.log.info({ assetId, recordingId: job.recordingId, format: job.format, files: originals.length, objectKey: key, durationMs }, 'cycle files merged into one asset');
     await this.onReady(asset, created);
+  }
+
+  /**
+   * Copies the first file's cover to the merge's own key (the first file's may be deleted
+   * long before the merge); null when it has none or it cannot be read (the merge has no cover then).
+   */
+  private async copyCover(backend: StorageBackend, first: MediaAsset, coverKey: string): Promise<string | null> {
+    if (!first.coverUrl) return null;
+    // Every backend's URL of a key is its URL of '' followed by the key (covers' keys need no escaping).
+    const base = backend.urlOf('');
+    if (!first.coverUrl.startsWith(base)) {
+      this.log.warn({ assetId: first.assetId, coverUrl: first.coverUrl }, 'the first file\'s cover is not in the merge\'s storage; the merge has no cover');
+      return null;
+    }
+    const from = first.coverUrl.slice(base.length).split('/').map(decodeURIComponent).join('/');
+    let image: Buffer;
+    try {
+      image = await readBytes(backend, from);
+    } catch (err) {
+      this.log.warn({ assetId: first.assetId, objectKey: from, err: (err as Error).message }, 'the first file\'s cover could not be read; the merge has no cover');
+      return null;
+    }
+    await backend.putBytes(coverKey, image, 'image/jpeg');
+    return coverKey;
   }
 }

@@ -16,14 +16,18 @@ export async function download(backend: StorageBackend, key: string, path: strin
   }
 }
 
-export async function readText(backend: StorageBackend, key: string): Promise<string> {
+export async function readBytes(backend: StorageBackend, key: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   try {
     for await (const c of await backend.read(key)) chunks.push(c as Buffer);
   } catch (err) {
     throw new Error(`could not read ${key} from storage: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+export async function readText(backend: StorageBackend, key: string): Promise<string> {
+  return (await readBytes(backend, key)).toString('utf8');
 }
 
 /** A local copy of the object (an m3u8 with every segment it names); answers the path to give ffmpeg. */
