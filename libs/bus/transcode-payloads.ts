@@ -68,7 +68,7 @@ export interface TranscodeStateChanged {
   sessionId: string;
   sourceSessionId: string;
   state: 'started' | 'stopped' | 'failed';
-  /** source_ended, demand_withdrawn, lease_lost, shutdown, unknown_template, ffmpeg_failed, ... */
+  /** source_ended, demand_withdrawn, superseded, lease_lost, shutdown, unknown_template, ffmpeg_failed, ... */
   reason: string;
   detail: string;
   workerId: string;

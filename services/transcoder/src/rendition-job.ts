@@ -19,7 +19,7 @@ import { MediaPublisher, type PublisherCounters } from '../../ingest/src/media-p
 import { CodecWatch } from './codec-watch.js';
 
 /** Why a rendition stopped. */
-export type JobExit = 'source_ended' | 'not_recorded' | 'demand_withdrawn' | 'template_deleted' | 'lease_lost' | 'shutdown' | 'ffmpeg_failed' | 'failed';
+export type JobExit = 'source_ended' | 'not_recorded' | 'demand_withdrawn' | 'superseded' | 'template_deleted' | 'lease_lost' | 'shutdown' | 'ffmpeg_failed' | 'failed';
 
 export interface RenditionJobOptions {
   bus: Bus;
@@ -133,7 +133,6 @@ export class RenditionJob {
     if (this.stopReason) this.messages.stop();
     this.armIdle();
     for await (const m of this.messages) {
-      this.armIdle();
       const ended = await this.onMessage(m);
       if (ended) break;
     }
@@ -156,8 +155,10 @@ export class RenditionJob {
     const session = m.headers?.get(MEDIA_HEADERS.session) ?? '';
     if (session !== this.o.demand.sourceSessionId) {
       // Read from a time, an earlier session's tail comes first; once in, another session means ours ended.
+      // Another session's packets are no sign of life of ours: they leave the idle timer running.
       return this.started;
     }
+    this.armIdle();
     if (m.headers?.has(MEDIA_HEADERS.end)) return true;
     const packets = decodeBatch(m.data);
     if (!this.started) {

@@ -82,6 +82,11 @@ export class TranscoderService {
     this.master = new MasterComposer(bus, config, this.variants, this.log);
   }
 
+  /** Demand keys of the renditions made or being claimed here (tests, diagnostics). */
+  renditionKeys(): string[] {
+    return [...new Set([...this.hosted.keys(), ...this.claiming])];
+  }
+
   /** ffmpeg process ids of the renditions running here (tests, diagnostics). */
   ffmpegPids(): number[] {
     return [...this.hosted.values()].map((h) => h.job.pid()).filter((p): p is number => p !== null);
@@ -134,11 +139,33 @@ export class TranscoderService {
       h?.job.stop('demand_withdrawn');
       return;
     }
-    if (h) return;
+    if (h) {
+      this.onNewerDemand(h, e);
+      return;
+    }
     // The less busy transcoder answers first, so renditions spread over the transcoders running.
     const delay = Math.min(CLAIM_DELAY_MAX_MS, (this.hosted.size + this.claiming.size) * CLAIM_DELAY_PER_RENDITION_MS);
     if (delay === 0) void this.claim(e.key);
     else setTimeout(() => void this.claim(e.key), delay).unref();
+  }
+
+  /**
+   * The demand of a rendition made here was rewritten: for a newer source session (a new publish
+   * of the stream), a job still waiting for its own session's first GOP would never start, and
+   * would keep the newer session from being transcoded; it stops and the newer demand is claimed.
+   * A job that began ends by itself on the newer session's first packets.
+   */
+  private onNewerDemand(h: Hosted, e: KvEntry): void {
+    let d: TranscodeDemand;
+    try {
+      d = e.json<TranscodeDemand>();
+    } catch (err) {
+      this.log.error({ key: e.key, err: (err as Error).message }, 'unreadable transcode demand ignored');
+      return;
+    }
+    if (d.sourceSessionId === h.demand.sourceSessionId || h.job.begun) return;
+    this.log.info({ rendition: streamLabel(h.rendition), from: h.demand.sourceSessionId, to: d.sourceSessionId }, 'a newer source session wants this rendition; the job still waiting for the old one stops');
+    h.job.stop('superseded', `source session ${d.sourceSessionId} replaced ${h.demand.sourceSessionId}`);
   }
 
   private onTemplateDeleted(k: TranscodeTemplateKey): void {

@@ -1,20 +1,13 @@
 // One rendition job against a real broker and a real ffmpeg: the source's packets
 // are put on the media plane by the ingest's own publisher.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { STREAMS, SUBJECTS, streamToken, type Bus, type StreamRef, type TranscodeDemand, type TranscodeTemplate } from '../../../libs/bus/index.js';
-import { FlvStreamReader } from '../../../libs/media/index.js';
-import { componentLogger } from '../../../libs/telemetry/index.js';
-import { makeTestMedia, startNats, waitFor, type TestNats } from '../../../test-kit/index.js';
-import { MediaPublisher } from '../../ingest/src/media-publisher.js';
+import { headers } from '@nats-io/transport-node';
+import { STREAMS, SUBJECTS, streamToken, type Bus, type StreamRef, type TranscodeDemand } from '../../../libs/bus/index.js';
+import { MEDIA_HEADERS } from '../../../libs/media/index.js';
+import { startNats, waitFor, type TestNats } from '../../../test-kit/index.js';
 import { RenditionJob, type RenditionJobOptions } from '../src/rendition-job.js';
-
-const log = componentLogger('rendition-job-test');
-const counters = { batches: () => undefined, bytes: () => undefined, failures: () => undefined };
-const TEMPLATE: TranscodeTemplate = {
-  domain: 'localhost', app: '*', id: 'ld', type: 'h264', width: 0, height: 180, fps: 25, gop: 25, videoKbps: 200, audioKbps: 48, createdMs: 0, updatedMs: 0,
-};
+import { TEMPLATE, counters, demandOf, log, publishSource } from './fixtures.js';
 
 function alive(pid: number): boolean {
   try {
@@ -24,23 +17,6 @@ function alive(pid: number): boolean {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw err;
   }
-}
-
-/** Puts a test file's packets on the media plane as one live session of `source` (not ended). */
-async function publishSource(bus: Bus, source: StreamRef, sessionId: string, seconds: number): Promise<{ publisher: MediaPublisher; startSeq: number }> {
-  const publisher = new MediaPublisher(bus, SUBJECTS.media(streamToken(source)), sessionId, 1000, log, counters);
-  for (const t of new FlvStreamReader().push(readFileSync(makeTestMedia('h264-aac', seconds)))) {
-    publisher.onPacket({ codec_type: t.type, flags: 0, dts: t.timestampMs, size: t.body.length, data: t.body });
-  }
-  return { publisher, startSeq: await publisher.firstSeq };
-}
-
-function demandOf(source: StreamRef, sourceSessionId: string, startSeq: number | null): TranscodeDemand {
-  return {
-    source, sourceSessionId, media: { subject: SUBJECTS.media(streamToken(source)), startSeq, startMs: Date.now() },
-    sourceCodecs: { video: 'h264', audio: 'aac', width: 640, height: 360, fps: 25, videoBitrateKbps: 800 },
-    params: {}, transcodeTemplateId: 'ld', recordTemplateId: 'r1', at: Date.now(),
-  };
 }
 
 function job(bus: Bus, demand: TranscodeDemand, extra: Partial<RenditionJobOptions> = {}): RenditionJob {
@@ -61,6 +37,34 @@ describe('rendition job', () => {
 
   after(async () => {
     await nats?.stop();
+  });
+
+  it('a source that sends only another session\'s packets ends its job after the idle time', async () => {
+    const source: StreamRef = { domain: 'localhost', app: 'live', stream: 'idle' };
+    const j = job(bus, demandOf(source, 'old-session', null), { idleMs: 1500 });
+    // A newer session of the same stream goes on publishing: none of it is this job's source.
+    let sending = true;
+    let sent = 0;
+    const h = headers();
+    h.set(MEDIA_HEADERS.session, 'new-session');
+    const foreign = (async () => {
+      while (sending) {
+        await bus.js.publish(SUBJECTS.media(streamToken(source)), new Uint8Array([1]), { headers: h });
+        sent++;
+        await new Promise((r) => setTimeout(r, 100)); // the pace of a live stream's batches
+      }
+    })();
+    try {
+      const r = await waitFor('the job to end while the other session goes on', () => Promise.race([j.done, new Promise<null>((res) => setTimeout(() => res(null), 200))]), 10000, 0);
+      assert.equal(r.exit, 'source_ended');
+      assert.ok(sent > 10, `the other session was sending all along (${sent} messages)`);
+      assert.equal(j.begun, false);
+    } finally {
+      sending = false;
+      await foreign;
+      j.stop('shutdown');
+      await j.done;
+    }
   });
 
   it('a publish event the broker does not take fails the rendition and kills its ffmpeg', async () => {
