@@ -60,6 +60,8 @@ export class TranscoderService {
   private demand!: KV;
   private readonly hosted = new Map<string, Hosted>();
   private readonly claiming = new Set<string>();
+  /** Claims under way: shutdown waits for them, so none launches a job after it. */
+  private readonly claims = new Set<Promise<void>>();
   /** Renditions whose end is being recorded (demand, lease, event): shutdown waits for them. */
   private readonly finishing = new Set<Promise<void>>();
   private servers: { stop(): void }[] = [];
@@ -230,14 +232,28 @@ export class TranscoderService {
   }
 
   /** Takes a rendition if nobody has it: its lease, then the demand marked as claimed (compare-and-set). */
-  private async claim(key: string): Promise<void> {
-    if (this.stopping || this.hosted.has(key) || this.claiming.has(key)) return;
+  private claim(key: string): Promise<void> {
+    if (this.stopping || this.hosted.has(key) || this.claiming.has(key)) return Promise.resolve();
     this.claiming.add(key);
+    // claimOnce reports its own failures; the set only lets shutdown wait for it.
+    const p = this.claimOnce(key).finally(() => {
+      this.claiming.delete(key);
+      this.claims.delete(p);
+    });
+    this.claims.add(p);
+    return p;
+  }
+
+  private async claimOnce(key: string): Promise<void> {
     try {
       const entry = await this.demand.get(key);
       if (!entry || entry.operation !== 'PUT') return;
       const leaseRevision = await this.leases.acquire(key);
       if (leaseRevision === null) return;
+      if (this.stopping) {
+        await this.leases.release(key, leaseRevision);
+        return;
+      }
       const d = entry.json<TranscodeDemand>();
       let demandRevision: number;
       try {
@@ -250,8 +266,6 @@ export class TranscoderService {
       await this.launch(key, d, leaseRevision, demandRevision);
     } catch (err) {
       this.log.error({ key, err: (err as Error).message }, 'could not claim a rendition; retried next round');
-    } finally {
-      this.claiming.delete(key);
     }
   }
 
@@ -259,6 +273,16 @@ export class TranscoderService {
     const name = renditionStreamName(d.source.stream, d.transcodeTemplateId);
     const rendition: StreamRef = { ...d.source, stream: name ?? `${d.source.stream}_${d.transcodeTemplateId}` };
     const template = await this.templates.forStream(d.source.domain, d.source.app, d.transcodeTemplateId);
+    if (this.stopping) {
+      // Shut down while claiming: the claim is undone (its count too, or the next transcoder would take it for a takeover).
+      await this.demand.update(key, JSON.stringify(d), demandRevision).catch((err: unknown) => {
+        // A wrong revision: the matcher rewrote the demand meanwhile, its count is fresh anyway.
+        if (!isWrongRevision(err)) this.log.warn({ key, err: (err as Error).message }, 'claim count not given back; the next transcoder reads this rendition from the next GOP');
+      });
+      await this.leases.release(key, leaseRevision);
+      this.log.info({ source: streamLabel(d.source), template: d.transcodeTemplateId }, 'shutting down: rendition claim given back');
+      return;
+    }
     // ffmpeg 5.1 reads only H.264 from FLV (HEVC in FLV is a later, enhanced-RTMP extension).
     const refuse = d.sourceCodecs.video !== 'h264' ? { reason: 'unsupported_codec', detail: `the source's video is ${d.sourceCodecs.video ?? 'absent'}; renditions are made of H.264 sources` }
       : !name ? { reason: 'name_too_long', detail: `the rendition's stream name would be over 128 characters` }
@@ -342,6 +366,8 @@ export class TranscoderService {
     this.decisions = null;
     for (const s of this.servers) s.stop();
     this.servers = [];
+    // A claim under way either launches its job before this (then it is stopped below) or gives the rendition back.
+    await Promise.allSettled([...this.claims]);
     // Sources usually end first (the ingest stops before this service): let renditions finish on their own.
     const jobs = [...this.hosted.values()].map((h) => h.job.done);
     const grace = new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS).unref());

@@ -59,4 +59,20 @@ describe('transcoder service', () => {
       await svc.stop();
     }
   });
+
+  it('a claim under way when the service stops launches nothing and gives the rendition back', async () => {
+    const source: StreamRef = { domain: 'localhost', app: 'live', stream: 'shutdown' };
+    const key = transcodeDemandKey(streamToken(source), TEMPLATE.id);
+    const svc = service('t2');
+    await svc.start();
+    await demands.put(key, JSON.stringify(demandOf(source, 's1', null)));
+    // A claim in flight (this one, or the watch's if it came first) when stop() is called.
+    const claiming = (svc as unknown as { claim(key: string): Promise<void> }).claim(key);
+    await svc.stop();
+    assert.deepEqual(svc.renditionKeys(), [], 'nothing made or being claimed after stop()');
+    await claiming;
+    assert.notEqual((await leases.get(key))?.operation, 'PUT', 'no lease left behind');
+    assert.equal((await demands.get(key))?.json<TranscodeDemand>().claims ?? 0, 0, 'the demand is not counted as claimed');
+    assert.ok(!(await states()).some((e) => e.source.stream === 'shutdown'), 'no rendition started or stopped');
+  });
 });
