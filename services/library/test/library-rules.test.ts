@@ -6,7 +6,7 @@ import type { FileStored, VodFileSettings } from '../../../libs/bus/index.js';
 import { concatListLine, scaleFilter } from '../../../libs/media/index.js';
 import { composedAssetId, originalAssetId, processingOf, registrationOf } from '../src/asset-registration.js';
 import { mergedKey } from '../src/compose-worker.js';
-import { mergePlaylists, playlistObjectKeys, rebaseUri } from '../src/playlist-merge.js';
+import { mergePlaylists, playlistObjectKeys, playlistSpan, rebaseUri } from '../src/playlist-merge.js';
 import { MAX_ATTEMPTS, backoffMs, renditionKey } from '../src/process-worker.js';
 
 const vod: VodFileSettings = {
@@ -40,6 +40,7 @@ const P2 = `#EXTM3U
 #EXT-X-VERSION:6
 #EXT-X-TARGETDURATION:5
 #EXT-X-MEDIA-SEQUENCE:0
+#EXT-X-PROGRAM-DATE-TIME:2026-11-26T10:00:07.500Z
 #EXTINF:5.000,
 1795680008_2.ts
 #EXT-X-DISCONTINUITY
@@ -53,11 +54,39 @@ describe('playlist merge', () => {
     const m = mergePlaylists([{ key: 'record/live/cam/a.m3u8', text: P1 }, { key: 'record/live/cam/b.m3u8', text: P2 }], 'record/live/cam/merged.m3u8');
     assert.equal(m.segmentCount, 4);
     assert.equal(m.durationMs, 14750);
+    // The second file starts where the first ended (10:00:00 + 7.5 s): one stream, no break at the join.
+    assert.equal(m.joinBreaks, 0);
     assert.equal(m.text, [
       '#EXTM3U', '#EXT-X-VERSION:6', '#EXT-X-TARGETDURATION:5', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD',
       '#EXT-X-PROGRAM-DATE-TIME:2026-11-26T10:00:00.000Z', '#EXTINF:4.000,', '1795680000_0.ts', '#EXTINF:3.500,', '1795680004_1.ts',
-      '#EXTINF:5.000,', '1795680008_2.ts', '#EXT-X-DISCONTINUITY', '#EXTINF:2.250,', '1795680013_3.ts', '#EXT-X-ENDLIST', '',
+      '#EXT-X-PROGRAM-DATE-TIME:2026-11-26T10:00:07.500Z', '#EXTINF:5.000,', '1795680008_2.ts', '#EXT-X-DISCONTINUITY', '#EXTINF:2.250,', '1795680013_3.ts',
+      '#EXT-X-ENDLIST', '',
     ].join('\n'));
+  });
+
+  const joins: [string, string | null, boolean][] = [
+    ['starts where the previous ended', '2026-11-26T10:00:07.500Z', false],
+    ['starts within the tolerance', '2026-11-26T10:00:08.200Z', false],
+    ['starts after a gap (the publisher came back)', '2026-11-26T10:00:12.000Z', true],
+    ['starts before the previous ended (timestamps restarted)', '2026-11-26T10:00:05.000Z', true],
+    ['has no program date-time to tell', null, true],
+  ];
+  for (const [what, pdt, marked] of joins) {
+    it(`a join is marked #EXT-X-DISCONTINUITY only at a timestamp break: the next file ${what}`, () => {
+      const next = ['#EXTM3U', '#EXT-X-VERSION:3', ...(pdt ? [`#EXT-X-PROGRAM-DATE-TIME:${pdt}`] : []), '#EXTINF:2.000,', 'n0.ts', '#EXT-X-ENDLIST'].join('\n');
+      const m = mergePlaylists([{ key: 'a/p1.m3u8', text: P1 }, { key: 'a/p2.m3u8', text: next }], 'a/merged.m3u8');
+      assert.equal(m.joinBreaks, marked ? 1 : 0);
+      const lines = m.text.split('\n');
+      const join = lines.indexOf('1795680004_1.ts');
+      // The tag comes before everything of the next file's first segment.
+      assert.deepEqual(lines.slice(join + 1, join + 2), marked ? ['#EXT-X-DISCONTINUITY'] : [pdt ? `#EXT-X-PROGRAM-DATE-TIME:${pdt}` : '#EXTINF:2.000,']);
+      assert.equal(lines.filter((l) => l === '#EXT-X-DISCONTINUITY').length, marked ? 1 : 0);
+    });
+  }
+
+  it('a playlist\'s span comes from its program date-times and durations', () => {
+    assert.deepEqual(playlistSpan(P1), { startMs: Date.parse('2026-11-26T10:00:00.000Z'), endMs: Date.parse('2026-11-26T10:00:07.500Z') });
+    assert.deepEqual(playlistSpan('#EXTM3U\n#EXTINF:2.000,\na.ts\n'), { startMs: null, endMs: null });
   });
 
   const rebase: [string, string, string, string][] = [
