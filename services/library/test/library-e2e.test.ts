@@ -1,9 +1,10 @@
-// End to end: a media-library template with auto_compose and post-processing, a
-// real RTMP push recorded as two cycles, the merged assets checked with ffprobe,
-// a 360p rendition, signed callbacks received by a real HTTP server, and
-// DeleteVideo removing assets and their files.
+// End to end (issue 11): a VOD template with auto-merge over a real RTMP push
+// recorded as three cycles gives one merged asset per format whose duration is the
+// sum of its cycle files' (ffprobe), originals kept, category set; post-processing
+// attaches a 480p MP4 to the flv merge; signed callbacks reach a real HTTP server;
+// DeleteVideo removes assets and their files.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -18,9 +19,10 @@ import { verifyCallback } from '../../notifier/src/callback-signing.js';
 import { ffprobe, grpcClient, makeTestMedia, push, startSystem, unary, waitFor, type RunningSystem } from '../../../test-kit/index.js';
 
 const AUTH_KEY = 'library-e2e-callback-key';
-const PUSH_SECONDS = 14;
-/** Two cycles: about 8 s and 6 s of 2 s segments. */
-const CYCLE_SECONDS = 8;
+const PUSH_SECONDS = 16;
+/** Three cycles: about 6 s, 6 s and 4 s of 2 s segments (the test media has a keyframe every 2 s). */
+const CYCLE_SECONDS = 6;
+const CYCLES = 3;
 
 interface Received {
   id: string;
@@ -60,12 +62,12 @@ describe('e2e - media library: assets, auto-compose, processing, callbacks', () 
       domainName: 'localhost', notifyUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callbacks`, authKey: AUTH_KEY,
     }));
     await unary(client, 'addTranscodeTemplateGroup', AddTranscodeTemplateGroupRequest.fromPartial({
-      transcodeTemplateGroupId: 'g360', name: 'sd', transcodeTemplateList: [{ definition: '360p', width: 640, height: 360 }],
+      transcodeTemplateGroupId: 'g480', name: 'sd', transcodeTemplateList: [{ definition: '480p', width: 854, height: 480 }],
     }));
     await unary(client, 'addLiveRecordVodConfig', AddLiveRecordVodConfigRequest.fromPartial({
       domainName: 'localhost', appName: 'vod', streamName: 'cam', spaceId: 'space-1', cycleDuration: CYCLE_SECONDS, delayTime: 2,
       recordFormat: [
-        { format: 'flv', autoCompose: true, videoProcess: ['compose'], processMethod: 'transcode', processTemplateId: 'g360', category: 'sports', tags: ['e2e'] },
+        { format: 'flv', autoCompose: true, videoProcess: ['compose'], processMethod: 'transcode', processTemplateId: 'g480', category: 'sports', tags: ['e2e'] },
         { format: 'm3u8', sliceDuration: 2, autoCompose: true, category: 'sports', tags: ['e2e'] },
         { format: 'mp4', autoCompose: true, category: 'sports', tags: ['e2e'] },
       ],
@@ -91,7 +93,7 @@ describe('e2e - media library: assets, auto-compose, processing, callbacks', () 
     const originals = (await search({ source: 'record' })).mediaList;
     for (const format of ['flv', 'm3u8', 'mp4']) {
       const mine = originals.filter((v) => v.format === format).sort((a, b) => a.startTime.localeCompare(b.startTime));
-      assert.equal(mine.length, 2, `two ${format} cycle files`);
+      assert.equal(mine.length, CYCLES, `${CYCLES} ${format} cycle files`);
       for (const v of mine) {
         assert.equal(v.title, 'cam');
         assert.equal(v.cateName, 'sports');
@@ -102,13 +104,19 @@ describe('e2e - media library: assets, auto-compose, processing, callbacks', () 
       const m = merged.find((v) => v.format === format);
       assert.ok(m, `a merged ${format}`);
       assert.deepEqual(m.sourceVideoIds, mine.map((v) => v.videoId));
+      assert.deepEqual([m.title, m.cateName, m.tags, m.spaceId], ['cam', 'sports', ['e2e'], 'space-1'], `the merged ${format}'s own category and tags`);
+      assert.ok(Math.abs(m.duration - mine.reduce((s, v) => s + v.duration, 0)) <= 1, `merged ${format}: catalogued duration ${m.duration} s is its cycle files' together`);
       const sum = mine.reduce((s, v) => s + duration(file(v)), 0);
       const got = duration(file(m));
       assert.ok(Math.abs(got - sum) <= 1, `merged ${format} lasts ${got} s, its cycle files ${sum} s together`);
       assert.ok(got >= PUSH_SECONDS - 3, `merged ${format} holds the whole push (${got} s)`);
     }
 
-    // The flv merge is processed with the 360p group: the task succeeds and the rendition is attached.
+    // One continuous push: the merged playlist joins its files without a discontinuity.
+    const mergedM3u8 = merged.find((v) => v.format === 'm3u8')!;
+    assert.doesNotMatch(readFileSync(file(mergedM3u8), 'utf8'), /#EXT-X-DISCONTINUITY/);
+
+    // The flv merge is processed with the 480p group: the task succeeds and the rendition is attached.
     const mergedFlv = merged.find((v) => v.format === 'flv')!;
     const task = await waitFor('the processing task to succeed', async () => {
       const r = await unary<object, ListTranscodeTaskResponse>(client, 'listTranscodeTask', ListTranscodeTaskRequest.fromPartial({ videoId: mergedFlv.videoId }));
@@ -121,21 +129,22 @@ describe('e2e - media library: assets, auto-compose, processing, callbacks', () 
     assert.equal(info.status, 'Normal');
     assert.equal(info.renditions.length, 1);
     const rendition = info.renditions[0];
-    assert.deepEqual([rendition.definition, rendition.width, rendition.height], ['360p', 640, 360]);
+    assert.deepEqual([rendition.definition, rendition.width, rendition.height], ['480p', 854, 480]);
     const probe = ffprobe(file(rendition));
     assert.deepEqual(probe.streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
-    assert.equal(probe.streams.find((s) => s.codec_type === 'video')?.height, 360);
+    assert.equal(probe.streams.find((s) => s.codec_type === 'video')?.height, 480);
+    assert.ok(Math.abs(Number(probe.format.duration) - duration(file(mergedFlv))) <= 1, 'the rendition lasts as long as the merge');
     assert.match(rendition.url, /[?&]signature=[0-9a-f]{64}/, 'playback URLs are signed');
 
-    // Callbacks: an asset_ready per asset (6 cycle files, 3 merges) and one process_finished, each id once, all signed.
+    // Callbacks: an asset_ready per asset (9 cycle files, 3 merges) and one process_finished, each id once, all signed.
     const library = () => received.filter((r) => r.event === 'asset_ready' || r.event === 'process_finished');
-    await waitFor('the library callbacks', () => library().length >= 10, 30000);
+    await waitFor('the library callbacks', () => library().length >= CYCLES * 3 + 3 + 1, 30000);
     const ids = library().map((r) => r.id);
     assert.equal(new Set(ids).size, ids.length, 'each callback id delivered once');
     assert.ok(library().every((r) => r.signed), 'every callback carries a valid signature');
     assert.deepEqual(new Set(library().filter((r) => r.event === 'asset_ready').map((r) => r.body.video_id)), new Set([...originals, ...merged].map((v) => v.videoId)));
     const finished = library().find((r) => r.event === 'process_finished')!;
-    assert.deepEqual([finished.body.video_id, finished.body.status, (finished.body.renditions as { height: number }[])[0].height], [mergedFlv.videoId, 'succeeded', 360]);
+    assert.deepEqual([finished.body.video_id, finished.body.status, (finished.body.renditions as { height: number }[])[0].height], [mergedFlv.videoId, 'succeeded', 480]);
   });
 
   it('updates title, category and tags; search finds by them', async () => {
