@@ -55,7 +55,7 @@ type AssetRow = Selectable<MediaAssetsTable> & { category_name: string | null; t
 function assetOf(r: AssetRow, renditions: Rendition[]): MediaAsset {
   return {
     assetId: r.asset_id, title: r.title, tags: JSON.parse(r.tags) as string[], status: r.status as AssetStatus,
-    // A recorded file's cover comes from its thumbnail track (when thumbnails are made); a merge is given its first file's.
+    // A recorded file's cover comes from its thumbnail track (when thumbnails are made); a merge carries its own copy of its first file's (services/library compose-worker).
     categoryId: r.category_id, categoryName: r.category_name, coverUrl: r.cover_url ?? r.track_cover ?? null,
     stream: { domain: r.domain, app: r.app, stream: r.stream }, recordingId: r.recording_id, format: r.format as RecordFormat,
     source: r.source as MediaAsset['source'], recordId: r.record_id, sourceAssetIds: JSON.parse(r.source_asset_ids) as string[],
