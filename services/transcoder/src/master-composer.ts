@@ -14,14 +14,34 @@ import {
 import type { Config } from '../../../libs/config/index.js';
 import { MASTER_RECORDING_SUFFIX, isSafeKey, masterPlaylistKey, relativeKey } from '../../../libs/naming/index.js';
 import { StorageRegistry } from '../../../libs/storage/index.js';
-import type { Logger } from '../../../libs/telemetry/index.js';
+import { meter, type Logger } from '../../../libs/telemetry/index.js';
 import { masterPlaylist, measureBandwidth, mediaSegments, overlapMs, type Variant } from './master-playlist.js';
 import type { VariantStore } from './variants.js';
 
 /** A rendition file belongs to a source file when they share at least this part of the shorter one. */
 const MIN_OVERLAP = 0.5;
-/** Redeliveries of an incomplete set (the catalogue may lag the event by a moment). */
+/**
+ * Deliveries of a file event whose set is incomplete, or whose playlists list segments not stored
+ * yet (the catalogue and the storage may lag the event by a moment), before the master is given up on.
+ */
 const INCOMPLETE_RETRIES = 10;
+const RETRY_DELAY_MS = 3000;
+
+/** What a master playlist still waits for: per playlist, the rendition streams or segments missing. */
+type Missing = { playlist: string; missing: string[] }[];
+
+/** The set is not complete yet: tried again a few times, then given up on (logged and counted). */
+class NotYet extends RetryLater {
+  constructor(readonly reason: 'variants_missing' | 'segment_missing', message: string, readonly missing: Missing, delayMs: number) {
+    super(message, delayMs);
+  }
+}
+
+export interface MasterComposerOptions {
+  /** Deliveries before an incomplete master is given up on (tests shorten them). */
+  retries?: number;
+  retryDelayMs?: number;
+}
 
 type Described = Pick<CatalogFile, 'stream' | 'recordingId' | 'format' | 'sequence' | 'objectKey' | 'storage' | 'startMs' | 'endMs' | 'durationMs' | 'width' | 'height'>;
 
@@ -37,15 +57,24 @@ async function readText(stream: Readable): Promise<string> {
 export class MasterComposer {
   private consumer: Running | null = null;
   private readonly storage: StorageRegistry;
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
+  private readonly outcomes = meter('transcoder').createCounter('liverecord_transcoder_master_playlists_total', {
+    description: 'Master playlists by outcome: stored, or given up on (variants_missing, segment_missing)',
+  });
 
-  constructor(private readonly bus: Bus, config: Config, private readonly variants: VariantStore, private readonly log: Logger) {
+  constructor(private readonly bus: Bus, config: Config, private readonly variants: VariantStore, private readonly log: Logger, opts: MasterComposerOptions = {}) {
     this.storage = new StorageRegistry(config);
+    this.retries = opts.retries ?? INCOMPLETE_RETRIES;
+    this.retryDelayMs = opts.retryDelayMs ?? RETRY_DELAY_MS;
   }
 
   async start(): Promise<void> {
     this.consumer = await consumeDurable<FileStored>(this.bus, {
       stream: STREAMS.events, durable: CONSUMERS.transcoderMaster, filterSubject: SUBJECTS.fileStored,
       component: 'transcoder', log: this.log, concurrency: 4,
+      // A recording's files one after another; different recordings' at once.
+      keyOf: (ev) => ev.file.recordingId,
       // Files stored before live transcoding was deployed have no renditions to list.
       deliverNew: true,
     }, (ev, msg) => this.onFile(ev, msg));
@@ -60,18 +89,37 @@ export class MasterComposer {
   private async onFile(ev: FileStored, msg: JsMsg): Promise<void> {
     const f = ev.file;
     if (!isPlaylist(f) || isMaster(f)) return;
+    try {
+      await this.composeFor(ev);
+    } catch (err) {
+      if (!(err instanceof NotYet) || msg.info.deliveryCount < this.retries) throw err;
+      this.log.error({
+        stream: streamLabel(f.stream), objectKey: ev.objectKey, reason: err.reason, missing: err.missing, deliveries: msg.info.deliveryCount,
+      }, 'master playlist not written: the set was still incomplete after the last retry');
+      this.outcomes.add(1, { outcome: err.reason });
+    }
+  }
+
+  private async composeFor(ev: FileStored): Promise<void> {
+    const f = ev.file;
     const own: Described = { ...f, objectKey: ev.objectKey, storage: ev.storage };
     const asRendition = await this.variants.ofRendition(f.stream);
-    let complete = true;
+    const missing: Missing = [];
     if (asRendition) {
       // A rendition's playlist: the source files it overlaps may now have every variant.
       const sources = (await this.filesOf(asRendition.source, own)).filter((s) => !isMaster(s) && overlapMs(s, own) > 0);
-      for (const s of sources) complete = (await this.compose(s, own)) && complete;
-      if (sources.length === 0) complete = false;
+      for (const s of sources) {
+        const m = await this.compose(s, own);
+        if (m.length > 0) missing.push({ playlist: s.objectKey, missing: m });
+      }
+      if (sources.length === 0) missing.push({ playlist: ev.objectKey, missing: [`a playlist of the source ${streamLabel(asRendition.source)}`] });
     } else {
-      complete = await this.compose(own, null);
+      const m = await this.compose(own, null);
+      if (m.length > 0) missing.push({ playlist: ev.objectKey, missing: m });
     }
-    if (!complete && msg.info.deliveryCount < INCOMPLETE_RETRIES) throw new RetryLater(`master playlist of ${streamLabel(f.stream)}: waiting for the other variants`, 3000);
+    if (missing.length > 0) {
+      throw new NotYet('variants_missing', `master playlist of ${streamLabel(f.stream)}: waiting for the other variants`, missing, this.retryDelayMs);
+    }
   }
 
   /** Files of a stream around another file's time range (the catalogue's view). */
@@ -83,18 +131,20 @@ export class MasterComposer {
 
   /**
    * Writes the master of a source playlist when every rendition live during it
-   * has a stored playlist; false while one is missing. `known` is a rendition
-   * file the catalogue may not list yet (the event being handled).
+   * has a stored playlist; else the renditions missing (nothing written). `known`
+   * is a rendition file the catalogue may not list yet (the event being handled).
    */
-  private async compose(source: Described, known: Described | null): Promise<boolean> {
+  private async compose(source: Described, known: Described | null): Promise<string[]> {
     const renditions = (await this.variants.ofSource(source.stream)).filter((v) => v.playlist !== false && v.at <= source.endMs && v.lastSeenMs >= source.startMs);
-    if (renditions.length === 0) return true;
+    if (renditions.length === 0) return [];
     const parts: { file: Described; codecs: string }[] = [];
+    const missing: string[] = [];
     for (const v of renditions) {
       const file = await this.renditionFile(v, source, known);
-      if (!file) return false;
-      parts.push({ file, codecs: v.renditionCodecs });
+      if (file) parts.push({ file, codecs: v.renditionCodecs });
+      else missing.push(streamLabel(v.rendition));
     }
+    if (missing.length > 0) return missing;
     const masterKey = masterPlaylistKey(source.objectKey);
     const variants: Variant[] = [];
     for (const p of [{ file: source, codecs: renditions[0].sourceCodecs }, ...parts]) {
@@ -113,7 +163,8 @@ export class MasterComposer {
     };
     await publishDurable(this.bus, SUBJECTS.fileStored, ev, `master:${recordingId}:${source.format}:${source.sequence}`);
     this.log.info({ stream: streamLabel(source.stream), masterKey, variants: variants.length }, 'master playlist stored');
-    return true;
+    this.outcomes.add(1, { outcome: 'stored' });
+    return [];
   }
 
   /** The rendition's playlist covering the source file (most overlap), or null while it is not stored. */
@@ -137,7 +188,7 @@ export class MasterComposer {
       const key = posix.normalize(posix.join(dir, s.uri));
       if (!isSafeKey(key)) throw new Error(`playlist ${file.objectKey} lists an unusable segment URI ${s.uri.slice(0, 200)}`);
       const info = await backend.stat(key);
-      if (!info) throw new RetryLater(`segment ${key} of ${file.objectKey} is not stored yet`, 3000);
+      if (!info) throw new NotYet('segment_missing', `segment ${key} of ${file.objectKey} is not stored yet`, [{ playlist: file.objectKey, missing: [key] }], this.retryDelayMs);
       measured.push({ durationSec: s.durationSec, bytes: info.size });
     }
     return measureBandwidth(measured);
