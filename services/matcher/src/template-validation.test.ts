@@ -20,6 +20,11 @@ describe('template validation - object storage', () => {
     assert.deepEqual(t.recordContent, ['raw']);
   });
 
+  it('a manual trigger with renditions and a recording of the source is accepted; renditions only with another trigger too', () => {
+    assert.equal(validateOssTemplate(oss({ onDemand: 7, transcodeTemplates: ['sd'], transcodeRecordFormat: [{ format: 'm3u8' }] }), STANDARD_LIMITS, ALL, 1).trigger, 7);
+    assert.deepEqual(validateOssTemplate(oss({ onDemand: 2, recordFormat: [], transcodeTemplates: ['sd'], transcodeRecordFormat: [{ format: 'm3u8' }] }), STANDARD_LIMITS, ALL, 1).recordContent, ['transcode']);
+  });
+
   it('defaults transcoded naming under transcodeRecord/', () => {
     const t = validateOssTemplate(oss({ transcodeTemplates: ['sd'], transcodeRecordFormat: [{ format: 'flv' }] }), STANDARD_LIMITS, ALL, 1);
     assert.match(t.transcodeFormats[0].filePattern, /^transcodeRecord\/\{AppName\}\/\{StreamName\}_\{TranscodeTemplateID\}/);
@@ -48,6 +53,7 @@ describe('template validation - object storage', () => {
     ['eleven transcodes', { transcodeTemplates: Array.from({ length: 11 }, (_, i) => `t${i}`), transcodeRecordFormat: [{ format: 'flv' }] }, /^transcode_templates: at most 10/],
     ['transcode format without templates', { transcodeRecordFormat: [{ format: 'flv' }] }, /^transcode_templates: is required/],
     ['templates without transcode format', { transcodeTemplates: ['sd'] }, /^transcode_record_format: is required/],
+    ['manual trigger for renditions only', { onDemand: 7, recordFormat: [], transcodeTemplates: ['sd'], transcodeRecordFormat: [{ format: 'm3u8' }] }, /^on_demand: the manual trigger \(7\) needs record_format/],
     ['bucket without S3', { ossBucket: 'b' }, /^oss_bucket: no S3-compatible object storage/],
     ['format not in this build', { recordFormat: [{ format: 'flv' }] }, /^record_format\[0\]\.format: format flv is not available in this build/, M3U8_ONLY],
   ];
@@ -83,6 +89,7 @@ describe('template validation - media library', () => {
     ['cmaf', { recordFormat: [{ format: 'cmaf' }] }, /^record_format\[0\]\.format: unknown format "cmaf"/],
     ['bad content', { recordContent: ['raw', 'both'] }, /^record_content\[1\]/],
     ['transcode content without templates', { recordContent: ['transcode'] }, /^transcode_templates: is required/],
+    ['manual trigger for renditions only', { onDemand: 7, recordContent: ['transcode'], transcodeTemplates: ['sd'] }, /^on_demand: the manual trigger \(7\) needs record_content to include raw/],
     ['compose without auto_compose', { recordFormat: [{ format: 'mp4', videoProcess: ['compose'], processMethod: 'transcode', processTemplateId: 'x' }] }, /^record_format\[0\]\.video_process: compose needs auto_compose/],
     ['process without method', { recordFormat: [{ format: 'mp4', videoProcess: ['origin'], processTemplateId: 'x' }] }, /^record_format\[0\]\.process_method: is required/],
     ['bad method', { recordFormat: [{ format: 'mp4', processMethod: 'magic' }] }, /^record_format\[0\]\.process_method: must be transcode, got "magic"/],

@@ -120,6 +120,9 @@ export function validateOssTemplate(req: AddLiveAppRecordConfigRequest, limits: 
   if (formats.length === 0 && transcodeFormats.length === 0) throw new ValidationError('record_format', 'needs at least one format');
   if (transcodeFormats.length > 0 && transcode.length === 0) throw new ValidationError('transcode_templates', 'is required when transcode_record_format is given');
   if (transcode.length > 0 && transcodeFormats.length === 0) throw new ValidationError('transcode_record_format', 'is required when transcode_templates is given');
+  const mode = trigger(req.onDemand);
+  // A start command starts the source's recording, and its renditions with it: renditions alone have none to start.
+  if (mode === 7 && formats.length === 0) throw new ValidationError('on_demand', 'the manual trigger (7) needs record_format: a template of renditions only records no source stream, so no start command could start it');
   const bucket = (req.ossBucket ?? '').trim();
   const endpoint = (req.ossEndpoint ?? '').trim();
   if ((bucket || endpoint) && !caps.s3) throw new ValidationError(bucket ? 'oss_bucket' : 'oss_endpoint', 'no S3-compatible object storage is configured in this deployment; leave oss_bucket and oss_endpoint empty for local storage');
@@ -128,7 +131,7 @@ export function validateOssTemplate(req: AddLiveAppRecordConfigRequest, limits: 
   if (endpoint && caps.endpoints && !isConfiguredEndpoint(endpoint, caps.endpoints)) throw new ValidationError('oss_endpoint', `is not one of the storage endpoints configured in this deployment (LR_S3_ENDPOINT, LR_S3_ENDPOINTS): "${endpoint.slice(0, 200)}"`);
   return {
     id: templateId(key), kind: 'oss', ...key,
-    trigger: trigger(req.onDemand),
+    trigger: mode,
     delaySeconds: seconds('delay_time', req.delayTime, DEFAULT_DELAY_SECONDS, limits.delaySeconds),
     recordContent: [...(formats.length ? ['raw' as const] : []), ...(transcode.length ? ['transcode' as const] : [])],
     formats, transcodeFormats, transcodeTemplates: transcode,
@@ -147,6 +150,8 @@ export function validateVodTemplate(req: AddLiveRecordVodConfigRequest, limits: 
   const transcode = transcodeTemplates(req.transcodeTemplates);
   if (content.includes('transcode') && transcode.length === 0) throw new ValidationError('transcode_templates', 'is required when record_content includes transcode');
   if (!content.includes('transcode') && transcode.length > 0) throw new ValidationError('record_content', 'must include transcode when transcode_templates is given');
+  const mode = trigger(req.onDemand);
+  if (mode === 7 && !content.includes('raw')) throw new ValidationError('on_demand', 'the manual trigger (7) needs record_content to include raw: a template of renditions only records no source stream, so no start command could start it');
   const cycleSeconds = seconds('cycle_duration', req.cycleDuration, DEFAULT_CYCLE_SECONDS, limits.cycleSeconds);
   const list = req.recordFormat ?? [];
   if (list.length === 0) throw new ValidationError('record_format', 'needs at least one format');
@@ -179,7 +184,7 @@ export function validateVodTemplate(req: AddLiveRecordVodConfigRequest, limits: 
   exclusiveFormats('record_format', formats);
   return {
     id: templateId(key), kind: 'vod', ...key,
-    trigger: trigger(req.onDemand),
+    trigger: mode,
     delaySeconds: seconds('delay_time', req.delayTime, DEFAULT_DELAY_SECONDS, limits.delaySeconds),
     recordContent: content as ('raw' | 'transcode')[],
     formats: content.includes('raw') ? formats : [],
