@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RpcFailure, type AssetRegistration, type AssetSearchQuery, type StreamRef, type VodFileSettings } from '../../../libs/bus/index.js';
-import { startPostgres, tempDir, type ThrowawayPostgres } from '../../../test-kit/index.js';
+import { startPostgres, tempDir, waitFor, type ThrowawayPostgres } from '../../../test-kit/index.js';
 import { CatalogueStore, type CatalogueDriver } from '../src/catalogue-store.js';
 import { LibraryStore, containsPattern, type LibraryReadTables } from '../src/library-store.js';
 
@@ -35,8 +35,10 @@ function librarySuite(name: string, driver: () => Promise<CatalogueDriver>): voi
   describe(`library store - ${name}`, () => {
     let cat: CatalogueStore;
     let lib: LibraryStore;
+    let opened: CatalogueDriver;
     before(async () => {
-      cat = await CatalogueStore.open(await driver());
+      opened = await driver();
+      cat = await CatalogueStore.open(opened);
       lib = new LibraryStore(cat.db.withTables<LibraryReadTables>());
       // Ten assets of three streams, an hour apart, created in order.
       for (let i = 0; i < 10; i++) {
@@ -196,6 +198,49 @@ function librarySuite(name: string, driver: () => Promise<CatalogueDriver>): voi
       await lib.registerAsset(asset('kept-asset', { recordingId: 'kept', recordId: 'kept-flv-0' }));
       const expired = await cat.expiredFiles(T0, {}, 100);
       assert.deepEqual(expired.map((f) => f.record_id), ['expires-flv-0']);
+    });
+
+    // PostgreSQL runs statements of two connections at once (SQLite has one connection):
+    // another connection holds the row as the other side's transaction would.
+    it('DeleteVideo and an attach racing: the rendition is refused, or removed and answered with its asset', { skip: name !== 'postgresql' }, async () => {
+      const { default: pgModule } = await import('pg');
+      const url = (opened as { url: string }).url;
+      const [other, watcher] = [new pgModule.Client({ connectionString: url }), new pgModule.Client({ connectionString: url })];
+      await other.connect();
+      await watcher.connect();
+      const waitingOnLock = () => waitFor('a statement waiting for a row lock', async () => {
+        const r = await watcher.query<{ n: string }>(`select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`);
+        return Number(r.rows[0].n) > 0;
+      }, 10000, 20);
+      const rendition = (assetId: string) => ({ renditionId: `${assetId}-g-480p`, assetId, groupId: 'g', definition: '480p', format: 'mp4', objectKey: `${assetId}.mp4`, storage, url: 'u', width: 854, height: 480, durationMs: 1000, size: 5, createdMs: 1 });
+      const rows = async (assetId: string) => (await watcher.query('select rendition_id from media_renditions where asset_id = $1', [assetId])).rows;
+      try {
+        // The removal first: the attach waits for it, then finds no asset.
+        await lib.registerAsset(asset('race1', { recordingId: 'race1' }));
+        await other.query('BEGIN');
+        await other.query(`DELETE FROM media_assets WHERE asset_id = 'race1'`);
+        const attaching = lib.attachRendition(rendition('race1')).then(() => 'attached', (e: Error) => (e instanceof RpcFailure ? e.error.code : e.message));
+        await waitingOnLock();
+        await other.query('COMMIT');
+        assert.equal(await attaching, 'not_found');
+        assert.deepEqual(await rows('race1'), []);
+
+        // The attach first: the removal waits for it, then deletes the rendition too and answers it (its object is deleted).
+        await lib.registerAsset(asset('race2', { recordingId: 'race2' }));
+        await other.query('BEGIN');
+        await other.query(`UPDATE media_assets SET updated_ms = 5 WHERE asset_id = 'race2'`);
+        await other.query(`INSERT INTO media_renditions (rendition_id, asset_id, group_id, definition, format, object_key, storage_kind, bucket, endpoint, url, width, height, duration_ms, size, created_ms)
+          VALUES ('race2-g-480p', 'race2', 'g', '480p', 'mp4', 'race2.mp4', 'local', '', '', 'u', 854, 480, 1000, 5, 1)`);
+        const removing = lib.removeAssets(['race2']);
+        await waitingOnLock();
+        await other.query('COMMIT');
+        const { removed } = await removing;
+        assert.deepEqual(removed.map((a) => [a.assetId, a.renditions.map((r) => r.objectKey)]), [['race2', ['race2.mp4']]]);
+        assert.deepEqual(await rows('race2'), []);
+      } finally {
+        await other.end();
+        await watcher.end();
+      }
     });
 
     it('template groups: ids unique, listed in order, deleted by id', async () => {
