@@ -2,7 +2,8 @@
 // to an app with a snapshot configuration and no recording template, and one to an app whose
 // manual template is never started, both get "latest" and sequence JPEGs at the interval; the
 // unmatched stream keeps only its keyframes on the media plane, and nothing is recorded. A manual
-// start hands the thumbnails to the recording and a stop hands them back.
+// start hands the thumbnails to the recording and a stop hands them back; a recorded stream stopped
+// by command goes on getting them.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -196,5 +197,25 @@ describe('e2e - thumbnails of streams that are not recorded', () => {
     }
     const recordings = new Set(all.filter((t) => !t.live).map((t) => t.id));
     assert.equal(recordings.size, 1, 'one recording');
+  });
+
+  it('a recorded stream whose recording is stopped by command goes on getting thumbnails', async () => {
+    await call('addLiveAppSnapshotConfig', AddLiveAppSnapshotConfigRequest.fromPartial({
+      domainName: 'localhost', appName: 'stopped', timeInterval: INTERVAL, resolution: '360p', sequenceOssObject: 'snapshot/{AppName}/{StreamName}/{UnixTimestamp}.jpg',
+    }));
+    await call('addLiveAppRecordConfig', AddLiveAppRecordConfigRequest.fromPartial({
+      domainName: 'localhost', appName: 'stopped', streamName: '*', onDemand: 0, delayTime: 15, recordFormat: [{ format: 'm3u8', sliceDuration: 2 }],
+    }));
+    const pusher = push(makeHdMedia(24), `rtmp://127.0.0.1:${sys.ports.rtmp}/stopped/cam`);
+    const byWhom = async () => (await snapshots('stopped', 'cam')).map((t) => ({ at: Date.parse(t.createTime), live: t.recordingId.startsWith('live-') }));
+    await waitFor('thumbnails of the recording', async () => (await byWhom()).length >= 3, 20000);
+    await call('realTimeRecordCommand', RealTimeRecordCommandRequest.fromPartial({ domainName: 'localhost', appName: 'stopped', streamName: 'cam', command: 'stop' }));
+    await waitFor('thumbnails after the stop', async () => (await byWhom()).filter((t) => t.live).length >= 3, 20000);
+    assert.equal(await pusher.done, 0, 'the push completes');
+    const all = await byWhom();
+    const firstLive = all.findIndex((t) => t.live);
+    assert.ok(firstLive >= 3 && all.slice(firstLive).every((t) => t.live), `the recording's, then the reader's: ${JSON.stringify(all)}`);
+    const gap = all[firstLive].at - all[firstLive - 1].at;
+    assert.ok(gap > 0 && gap <= 2 * INTERVAL * 1000 + 1000, `the switch neither overlaps nor leaves a hole: ${gap} ms`);
   });
 });

@@ -211,10 +211,9 @@ export class MediaPublisher {
    * configuration records (the stream is not recorded, but thumbnails are taken of it).
    */
   onlyKeyframes(): void {
+    // What was gathered goes as it is: it may hold the session's first keyframe.
+    this.flush();
     this.keyframesOnly = true;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    this.batch.take();
   }
 
   /** Stops publishing without an end marker (the stream is not recorded: nothing reads it). */
