@@ -59,10 +59,10 @@ export function processingOf(settings: VodFileSettings, source: 'record' | 'comp
 }
 
 /**
- * A merge's own cover image (a copy of its first file's): beside the merged object and
- * named like a recorded file's cover (the thumbnail track's <file>.cover.jpg), so it is
- * the merge's alone and goes with it (DeleteVideo, services/index library-rpc.ts).
+ * A merge's own cover image (a copy of its first file's): beside the merged object, named
+ * after all of it (the formats of one recording merge into objects that differ only by their
+ * extension), so it is that merge's alone and goes with it (DeleteVideo, services/index library-rpc.ts).
  */
 export function mergedCoverKey(mergedKey: string): string {
-  return `${mergedKey.replace(/\.[A-Za-z0-9]+$/, '')}.cover.jpg`;
+  return `${mergedKey}.cover.jpg`;
 }

@@ -1,8 +1,8 @@
 // End to end (issue 11): a VOD template with auto-merge over a real RTMP push
 // recorded as three cycles gives one merged asset per format whose duration is the
-// sum of its cycle files' (ffprobe), originals kept, category set; post-processing
-// attaches a 480p MP4 to the flv merge; signed callbacks reach a real HTTP server;
-// DeleteVideo removes assets and their files.
+// sum of its cycle files' (ffprobe), originals kept, category set, a cover of its own;
+// post-processing attaches a 480p MP4 to the flv merge; signed callbacks reach a real
+// HTTP server; DeleteVideo removes assets and their files.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  AddCategoryRequest, AddLiveRecordNotifyConfigRequest, AddLiveRecordVodConfigRequest, AddTranscodeTemplateGroupRequest, DeleteVideoRequest,
+  AddCategoryRequest, AddLiveAppSnapshotConfigRequest, AddLiveRecordNotifyConfigRequest, AddLiveRecordVodConfigRequest, AddTranscodeTemplateGroupRequest, DeleteVideoRequest,
   GetVideoInfoRequest, ListTranscodeTaskRequest, SearchMediaRequest, UpdateVideoInfoRequest,
   type AddCategoryResponse, type DeleteVideoResponse, type GetVideoInfoResponse, type ListTranscodeTaskResponse, type LiveRecordServiceClient,
   type SearchMediaResponse, type UpdateVideoInfoResponse, type VideoInfo,
@@ -61,6 +61,10 @@ describe('e2e - media library: assets, auto-compose, processing, callbacks', () 
     await unary(client, 'addLiveRecordNotifyConfig', AddLiveRecordNotifyConfigRequest.fromPartial({
       domainName: 'localhost', notifyUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callbacks`, authKey: AUTH_KEY,
     }));
+    // Thumbnails: each recorded file gets a cover (its thumbnail track), a merge a copy of its first file's.
+    await unary(client, 'addLiveAppSnapshotConfig', AddLiveAppSnapshotConfigRequest.fromPartial({
+      domainName: 'localhost', appName: 'vod', timeInterval: 2, sequenceOssObject: 'snapshot/{AppName}/{StreamName}/{UnixTimestamp}.jpg',
+    }));
     await unary(client, 'addTranscodeTemplateGroup', AddTranscodeTemplateGroupRequest.fromPartial({
       transcodeTemplateGroupId: 'g480', name: 'sd', transcodeTemplateList: [{ definition: '480p', width: 854, height: 480 }],
     }));
@@ -110,6 +114,16 @@ describe('e2e - media library: assets, auto-compose, processing, callbacks', () 
       const got = duration(file(m));
       assert.ok(Math.abs(got - sum) <= 1, `merged ${format} lasts ${got} s, its cycle files ${sum} s together`);
       assert.ok(got >= PUSH_SECONDS - 3, `merged ${format} holds the whole push (${got} s)`);
+    }
+
+    // A merge's cover is its own copy of its first file's.
+    for (const m of merged) {
+      const first = originals.find((v) => v.videoId === m.sourceVideoIds[0])!;
+      assert.ok(first.coverUrl, `the first ${m.format} file has a cover`);
+      const own = `${m.objectKey}.cover.jpg`;
+      assert.match(m.coverUrl, new RegExp(`/${own.split('/').pop()!.replace(/\./g, '\\.')}\\?`), `the merged ${m.format} shows its own cover`);
+      // A recorded file's cover sits beside it as <file>.cover.jpg (its thumbnail track).
+      assert.deepEqual(readFileSync(file({ objectKey: own })), readFileSync(file({ objectKey: first.objectKey.replace(/\.[a-z0-9]+$/, '.cover.jpg') })));
     }
 
     // One continuous push: the merged playlist joins its files without a discontinuity.
@@ -167,13 +181,15 @@ describe('e2e - media library: assets, auto-compose, processing, callbacks', () 
 
     const r1 = await unary<object, DeleteVideoResponse>(client, 'deleteVideo', DeleteVideoRequest.fromPartial({ videoIds: [flv.videoId, 'vnope'] }));
     assert.deepEqual(r1.nonExistVideoIds, ['vnope']);
-    assert.equal(r1.deletedObjects, 2, 'the merged flv and its rendition');
+    assert.equal(r1.deletedObjects, 3, 'the merged flv, its rendition and its cover');
     assert.ok(!existsSync(file(flv)));
+    assert.ok(!existsSync(file({ objectKey: `${flv.objectKey}.cover.jpg` })), 'the merge\'s cover is gone');
     assert.equal(flv.renditions.length, 1);
     assert.ok(!existsSync(file(flv.renditions[0])), 'the rendition file is gone');
     for (const v of flv.sourceVideoIds) {
       const o = (await unary<object, GetVideoInfoResponse>(client, 'getVideoInfo', GetVideoInfoRequest.fromPartial({ videoId: v }))).video!;
       assert.ok(existsSync(file(o)), 'the originals stay');
+      assert.ok(existsSync(file({ objectKey: o.objectKey.replace(/\.flv$/, '.cover.jpg') })), 'with their covers');
     }
 
     await unary(client, 'deleteVideo', DeleteVideoRequest.fromPartial({ videoIds: [originalM3u8.videoId] }));
