@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import {
   BUCKETS, CONSUMERS, MATCHER_METHODS, PACKAGED_FORMATS, RECORDER_METHODS, RetryLater, RpcFailure, STREAMS, SUBJECTS, call, consumeDurable, isNoResponders,
-  bucket, publishDurable, request, serve, streamLabel, streamToken, transcodeDemandKey,
+  bucket, isWrongRevision, publishDurable, request, serve, streamLabel, streamToken, transcodeDemandKey,
   type ActorLookup, type ActorMessage, type ActorReply, type Bus, type IngestPublished, type IngestUnpublished, type MatchDecision, type RecordingStateChanged,
   type MatcherMethod, type NotifyConfig, type Page, type PageQuery, type RecordAssignment, type RecordTemplate, type Running, type StreamRef, type TemplateKeyQuery, type TemplateListQuery,
   type TranscodeDemand,
@@ -242,7 +242,7 @@ export class MatcherService {
       // Only this session's: a newer publish's demand belongs to a recording still going.
       if (!entry || entry.operation !== 'PUT' || entry.json<TranscodeDemand>().sourceSessionId !== decision.sessionId) continue;
       await this.demand.delete(key, { previousSeq: entry.revision }).catch((err: unknown) => {
-        if (!/wrong last sequence|10071/i.test(String((err as Error)?.message ?? err))) throw err;
+        if (!isWrongRevision(err)) throw err;
         // Changed meanwhile: a transcoder withdrew it (its source ended) or claimed it; the next delivery looks again.
         throw new RetryLater(`demand ${key} changed while being withdrawn`, 200);
       });
