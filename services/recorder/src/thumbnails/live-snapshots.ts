@@ -52,14 +52,16 @@ export class LiveSnapshots {
 
   private async onDecision(d: MatchDecision): Promise<void> {
     const p = d.publish;
-    if (!p || p.rendition || (p.codecs.video !== 'h264' && p.codecs.video !== 'h265')) return;
+    if (!p || p.rendition) return;
+    const token = streamToken(p.stream);
+    // A newer publish of the stream: the session kept here (if this worker keeps it) is over.
+    const previous = this.sessions.get(token);
+    if (previous) this.drop(previous);
+    if (p.codecs.video !== 'h264' && p.codecs.video !== 'h265') return;
     // Its media is no longer on the media plane (a decision read long after it was made).
     if (Date.now() - d.at > this.mediaMaxAgeMs) return;
     const sink = this.thumbnails.sessionSink(p.stream, p.sessionId);
     if (!sink) return;
-    const token = streamToken(p.stream);
-    const previous = this.sessions.get(token);
-    if (previous) this.drop(previous);
     const s: SnapshotSession = { token, publish: p, sink, since: d.at, recording: d.record && d.plan !== null, reader: null, originDts: null, over: false };
     this.sessions.set(token, s);
     if (d.reason === 'continued') {
