@@ -466,6 +466,10 @@ async function runPhase(sys: RunningSystem, client: LiveRecordServiceClient, ind
 interface Figures {
   /** Server CPU-s per stream-minute of the baseline phases (net of idle), their mean. */
   baselineNetPerStreamMinute: number | null;
+  /** The same of each baseline phase, in order: how far apart they are is the noise of every difference. */
+  baselines: number[];
+  /** Phase `both`: both renditions of each stream at once, marginal per rendition-minute (compare with the mean of the two above: additive or not). */
+  both: { phase: string; serverMarginalPerRenditionMinute: number | null; ffmpegPerRenditionMinute: number } | null;
   /** Per rendition size: marginal server CPU-s per rendition-minute (phase − baseline, net of idle), and the transcode ffmpeg's own. */
   renditions: Record<string, {
     phase: string;
@@ -500,11 +504,19 @@ function figures(phases: PhaseResult[], o: Options): Figures {
       checked: `${ok}/${o.n} at ${r.width}x${r.height} and ${o.seconds} ± 3 s`,
     };
   }
+  const b = phases.find((p) => p.kind === 'both');
+  const both = b ? {
+    phase: b.app,
+    serverMarginalPerRenditionMinute: base === null ? null : ((b.serverCpuNetOfIdle - base) * b.streamMinutes) / b.renditionMinutes,
+    ffmpegPerRenditionMinute: b.breakdown.nodeReapedChildrenCpuSeconds / b.renditionMinutes,
+  } : null;
   const t = phases.find((p) => p.kind === 'thumbs');
   const made = t?.thumbnails?.jpegs ?? 0;
   const marginal = t && base !== null ? t.serverCpuNetOfIdle - base : null;
   return {
     baselineNetPerStreamMinute: base,
+    baselines: bases.map((p) => p.serverCpuNetOfIdle),
+    both,
     renditions,
     thumbnails: t ? {
       phase: t.app, intervalSeconds: o.thumbnailInterval, serverMarginalPerStreamMinute: marginal, thumbnailsMade: made,
@@ -551,7 +563,8 @@ function markdown(r: Report): string {
     L.push('| rendition | server CPU-s per rendition-minute (marginal over the baseline, net of idle) | transcode ffmpeg CPU-s per rendition-minute (reaped; sampled) | ffmpeg cores while running | renditions checked |', '|---|---|---|---|---|');
     for (const [size, v] of Object.entries(f.renditions)) L.push(`| ${size} (${v.phase}) | ${f3(v.serverMarginalPerRenditionMinute)} | ${f3(v.ffmpegPerRenditionMinute)}; ${f3(v.ffmpegSampledPerRenditionMinute)} | ${f2(v.ffmpegCores)} | ${v.checked} |`);
     L.push('');
-    L.push(`Baseline (source recorded alone, m3u8): ${f3(f.baselineNetPerStreamMinute)} server CPU-s per stream-minute net of idle (mean of the base phases).`, '');
+    L.push(`Baseline (source recorded alone, m3u8): ${f3(f.baselineNetPerStreamMinute)} server CPU-s per stream-minute net of idle (mean of the base phases: ${f.baselines.map(f3).join(', ')}; their spread is the noise of every marginal figure).`, '');
+    if (f.both) L.push(`Both renditions at once (${f.both.phase}): ${f3(f.both.serverMarginalPerRenditionMinute)} server CPU-s per rendition-minute over the baseline, transcode ffmpeg ${f3(f.both.ffmpegPerRenditionMinute)}.`, '');
     if (f.thumbnails) {
       const t = f.thumbnails;
       L.push(`Thumbnails every ${t.intervalSeconds} s (${t.phase}): the thumbnail and sprite-sheet ffmpeg runs (children reaped by node) ${f3(t.reapedChildrenPerStreamMinute)} CPU-s per stream-minute; `
@@ -609,7 +622,7 @@ function firstLine(cmd: string, args: string[]): string {
 function machineInfo(): Record<string, string | number> {
   const commit = firstLine('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']);
   // The system runs the working tree's build: say which files differed from the commit.
-  const dirty = (spawnSync('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).stdout ?? '').trim().split('\n').filter(Boolean).map((l) => l.slice(3));
+  const dirty = (spawnSync('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean).map((l) => l.slice(3));
   return {
     cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     memoryGB: Math.round(totalmem() / 1024 ** 3),
