@@ -106,6 +106,8 @@ describe('e2e - thumbnails of streams that are not recorded', () => {
     for (const app of ['snap', 'manual']) {
       await waitFor(`the latest object of ${app}/cam while it is live`, () => existsSync(join(sys.storageRoot, `${app}/cam.jpg`)), 20000, 100);
     }
+    await waitFor('two media-plane readers counted', async () =>
+      /^liverecord_thumbnail_live_readers\S* 2$/m.test(await (await fetch(`http://127.0.0.1:${sys.ports.http}/metrics`)).text()), 10000);
     const status = await call<DescribeLiveStreamRecordStatusResponse>('describeLiveStreamRecordStatus', DescribeLiveStreamRecordStatusRequest.fromPartial({ domainName: 'localhost', appName: 'manual', streamName: 'cam' }));
     assert.equal(status.hasActor, true);
     assert.equal(await unmatched.done, 0, 'the push to snap completes');

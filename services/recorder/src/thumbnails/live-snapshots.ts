@@ -13,7 +13,7 @@ import {
   type ActorMessage, type ActorReply, type Bus, type IngestPublished, type MatchDecision, type OrderedMessages, type RecordingStateChanged, type Running,
 } from '../../../../libs/bus/index.js';
 import { MEDIA_HEADERS, TAG_VIDEO, decodeBatch, parseVideoTag } from '../../../../libs/media/index.js';
-import type { Logger } from '../../../../libs/telemetry/index.js';
+import { meter, type Logger } from '../../../../libs/telemetry/index.js';
 import type { KeyframeSample, Thumbnails } from './index.js';
 
 /** A session whose media plane has been silent this long (its ingest node gone without an end marker) is given up. */
@@ -39,6 +39,7 @@ export class LiveSnapshots {
   private stateSub: Subscription | null = null;
   /** By stream token: one session per stream (a newer publish replaces an older one). */
   private readonly sessions = new Map<string, SnapshotSession>();
+  private readonly readers = meter('recorder').createUpDownCounter('liverecord_thumbnail_live_readers', { description: 'Media-plane readers taking thumbnails of live streams while they are not recorded' });
 
   constructor(private bus: Bus, private thumbnails: Thumbnails, private mediaMaxAgeMs: number, private log: Logger) {}
 
@@ -137,7 +138,7 @@ export class LiveSnapshots {
       return;
     }
     s.reader = reader;
-    if (s.originDts === null && media.startSeq) s.originDts = await this.originOf(media.startSeq);
+    this.readers.add(1);
     const quiet = () => setTimeout(() => {
       this.log.warn({ stream: streamLabel(s.publish.stream), sessionId }, 'live snapshots: the session\'s media went silent without an end; reading stops');
       this.drop(s);
@@ -147,6 +148,7 @@ export class LiveSnapshots {
     let seen = from.seen;
     let ended = false;
     try {
+      if (s.originDts === null && media.startSeq) s.originDts = await this.originOf(media.startSeq);
       for await (const m of reader) {
         clearTimeout(silence);
         silence = quiet();
@@ -183,6 +185,7 @@ export class LiveSnapshots {
     } finally {
       clearTimeout(silence);
       reader.stop();
+      this.readers.add(-1);
       if (s.reader === reader) s.reader = null;
     }
     if (ended) this.drop(s);
