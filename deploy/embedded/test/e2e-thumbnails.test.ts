@@ -148,7 +148,8 @@ describe('e2e - thumbnails while recording', () => {
 
     // Each file: a cover, sprite sheets and a track whose cues cover its duration, all next to the file.
     for (const f of files as RecordIndexInfo[]) {
-      const base = f.ossObject.replace(/\.m3u8$/, '');
+      // Named after the whole file name: each format's file of a cycle has its own.
+      const base = f.ossObject;
       assert.equal(f.thumbnailVttOssObject, `${base}.thumbnails.vtt`);
       assert.equal(f.coverOssObject, `${base}.cover.jpg`);
       assert.ok(f.coverUrl.includes(`${base}.cover.jpg?expires=`), f.coverUrl);

@@ -63,8 +63,8 @@ function suite(name: string, driver: () => Promise<CatalogueDriver>): void {
 
     it('gives a file its track, or (a clip) the first sequence thumbnail in its time as cover', async () => {
       const track: ThumbnailTrackStored = {
-        stream, recordingId: 'rec1', format: 'm3u8', sequence: 0, storage, coverKey: 'record/live/cam/rec1_0.cover.jpg', coverUrl: 'http://h/record/live/cam/rec1_0.cover.jpg',
-        vttKey: 'record/live/cam/rec1_0.thumbnails.vtt', spriteKeys: ['record/live/cam/rec1_0.sprite-0.jpg'], thumbnails: 5,
+        stream, recordingId: 'rec1', format: 'm3u8', sequence: 0, storage, coverKey: 'record/live/cam/rec1_0.m3u8.cover.jpg', coverUrl: 'http://h/record/live/cam/rec1_0.m3u8.cover.jpg',
+        vttKey: 'record/live/cam/rec1_0.m3u8.thumbnails.vtt', spriteKeys: ['record/live/cam/rec1_0.m3u8.sprite-0.jpg'], thumbnails: 5,
       };
       await thumbs.addTrack(track);
       await thumbs.addTrack(track);
@@ -75,7 +75,7 @@ function suite(name: string, driver: () => Promise<CatalogueDriver>): void {
       const described = await thumbs.withThumbnails(files);
       const byId = new Map(described.map((f) => [f.recordId, f.thumbnails]));
       assert.deepEqual(byId.get(recordId0), {
-        coverKey: track.coverKey, coverUrl: track.coverUrl, vttKey: track.vttKey, vttUrl: 'http://h/record/live/cam/rec1_0.thumbnails.vtt', spriteKeys: track.spriteKeys,
+        coverKey: track.coverKey, coverUrl: track.coverUrl, vttKey: track.vttKey, vttUrl: 'http://h/record/live/cam/rec1_0.m3u8.thumbnails.vtt', spriteKeys: track.spriteKeys,
       });
       assert.deepEqual(byId.get(recordId1), { coverKey: `snapshot/live/cam/${Math.floor((T0 + 10_000) / 1000)}.jpg`, coverUrl: `http://h/snapshot/live/cam/${Math.floor((T0 + 10_000) / 1000)}.jpg`, vttKey: '', spriteKeys: [] });
       assert.equal(byId.get(recordId2), undefined, 'no thumbnail in its time: no cover');
@@ -100,7 +100,7 @@ function suite(name: string, driver: () => Promise<CatalogueDriver>): void {
 
     it('hands over a removed file\'s track objects', async () => {
       const removed = await thumbs.removeTrack('rec1-m3u8-0');
-      assert.deepEqual(removed, { storage, keys: ['record/live/cam/rec1_0.cover.jpg', 'record/live/cam/rec1_0.thumbnails.vtt', 'record/live/cam/rec1_0.sprite-0.jpg'] });
+      assert.deepEqual(removed, { storage, keys: ['record/live/cam/rec1_0.m3u8.cover.jpg', 'record/live/cam/rec1_0.m3u8.thumbnails.vtt', 'record/live/cam/rec1_0.m3u8.sprite-0.jpg'] });
       assert.equal(await thumbs.removeTrack('rec1-m3u8-0'), null);
     });
   });

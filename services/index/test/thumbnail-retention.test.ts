@@ -118,9 +118,9 @@ function suite(name: string, driver: () => Promise<CatalogueDriver>): void {
       const stream: StreamRef = { domain: 'localhost', app: 'live', stream: 'filed' };
       const fileKey = 'record/live/filed/old_0.m3u8';
       const track: ThumbnailTrackStored = {
-        stream, recordingId: 'old', format: 'm3u8', sequence: 0, storage: local, coverKey: 'record/live/filed/old_0.cover.jpg',
-        coverUrl: backend.urlOf('record/live/filed/old_0.cover.jpg'), vttKey: 'record/live/filed/old_0.thumbnails.vtt',
-        spriteKeys: ['record/live/filed/old_0.sprite-0.jpg', 'record/live/filed/old_0.sprite-1.jpg'], thumbnails: 150,
+        stream, recordingId: 'old', format: 'm3u8', sequence: 0, storage: local, coverKey: 'record/live/filed/old_0.m3u8.cover.jpg',
+        coverUrl: backend.urlOf('record/live/filed/old_0.m3u8.cover.jpg'), vttKey: 'record/live/filed/old_0.m3u8.thumbnails.vtt',
+        spriteKeys: ['record/live/filed/old_0.m3u8.sprite-0.jpg', 'record/live/filed/old_0.m3u8.sprite-1.jpg'], thumbnails: 150,
       };
       const keys = [fileKey, track.coverKey, track.vttKey, ...track.spriteKeys];
       for (const k of keys) await backend.putBytes(k, jpeg(10), 'application/octet-stream');

@@ -61,7 +61,7 @@ describe('merging (compose worker)', () => {
       await lib.registerAsset(reg);
       ids.push(reg.assetId);
     }
-    const coverKey = `${DIR}/${recordingId}_0.cover.jpg`;
+    const coverKey = `${DIR}/${recordingId}_0.m3u8.cover.jpg`;
     writeFileSync(join(root, coverKey), `cover of ${recordingId}`);
     await cat.db.withTables<LibraryReadTables>().insertInto('thumbnail_tracks').values({
       record_id: `${recordingId}-m3u8-0`, recording_id: recordingId, cover_key: coverKey, cover_url: registry.local.urlOf(coverKey), vtt_key: 'v', sprite_keys: '[]',
@@ -96,7 +96,7 @@ describe('merging (compose worker)', () => {
     assert.equal(readFileSync(join(root, cover), 'utf8'), 'cover of r1');
 
     // The first file's cover goes (with its file); the merge's stays.
-    rmSync(join(root, DIR, 'r1_0.cover.jpg'));
+    rmSync(join(root, DIR, 'r1_0.m3u8.cover.jpg'));
     assert.ok(existsSync(join(root, cover)));
 
     const r = await deleteAssets(lib, [merged.assetId], deps());
@@ -114,7 +114,7 @@ describe('merging (compose worker)', () => {
     });
     writeFileSync(join(root, asset.objectKey), playlist([]));
     assert.equal((await deleteAssets(lib, ['vold'], deps())).deletedObjects, 1);
-    assert.ok(existsSync(join(root, DIR, 'r0_0.cover.jpg')));
+    assert.ok(existsSync(join(root, DIR, 'r0_0.m3u8.cover.jpg')));
   });
 
   it('a merge whose original is deleted while it is made is discarded, with what it stored', async () => {

@@ -11,14 +11,13 @@ export function thumbnailKey(pattern: string, stream: StreamRef, atMs: number, s
   }, '');
 }
 
-/** A file's object key without its extension: the track's objects sit next to the file. */
-function fileBase(fileKey: string): string {
-  return fileKey.replace(/\.[A-Za-z0-9]+$/, '');
-}
-
+/**
+ * The track's objects sit next to the file, named after its whole name (extension included): a
+ * recording's flv, mp4 and m3u8 files of one cycle differ only by their extension, so each format's
+ * file has its own cover, sprite sheets and track, deleted with that file and no other.
+ */
 export function trackKeys(fileKey: string, sheets: number): { coverKey: string; vttKey: string; spriteKeys: string[] } {
-  const base = fileBase(fileKey);
-  return { coverKey: `${base}.cover.jpg`, vttKey: `${base}.thumbnails.vtt`, spriteKeys: Array.from({ length: sheets }, (_, i) => `${base}.sprite-${i}.jpg`) };
+  return { coverKey: `${fileKey}.cover.jpg`, vttKey: `${fileKey}.thumbnails.vtt`, spriteKeys: Array.from({ length: sheets }, (_, i) => `${fileKey}.sprite-${i}.jpg`) };
 }
 
 /** The largest short side (a landscape picture's height) of a resolution tier (null: the source's own). */

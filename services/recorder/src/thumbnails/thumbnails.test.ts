@@ -46,10 +46,14 @@ describe('thumbnails - object names', () => {
   it('refuses a rendered key that would leave the storage root', () => {
     assert.throws(() => thumbnailKey('{AppName}/{StreamName}.jpg', { ...stream, app: '..' }, 0, 1), /not a safe object key/);
   });
-  it('puts the track next to the file', () => {
+  it('puts the track next to the file, named after its whole name', () => {
     assert.deepEqual(trackKeys('record/live/cam1/a_b.m3u8', 2), {
-      coverKey: 'record/live/cam1/a_b.cover.jpg', vttKey: 'record/live/cam1/a_b.thumbnails.vtt', spriteKeys: ['record/live/cam1/a_b.sprite-0.jpg', 'record/live/cam1/a_b.sprite-1.jpg'],
+      coverKey: 'record/live/cam1/a_b.m3u8.cover.jpg', vttKey: 'record/live/cam1/a_b.m3u8.thumbnails.vtt', spriteKeys: ['record/live/cam1/a_b.m3u8.sprite-0.jpg', 'record/live/cam1/a_b.m3u8.sprite-1.jpg'],
     });
+  });
+  it('gives each format\'s file of a cycle its own track (the files differ only by extension)', () => {
+    const keys = ['flv', 'mp4', 'm3u8'].map((ext) => trackKeys(`record/live/cam1/a_b.${ext}`, 1)).flatMap((k) => [k.coverKey, k.vttKey, ...k.spriteKeys]);
+    assert.equal(new Set(keys).size, keys.length, keys.join(' '));
   });
   it('tiers are heights', () => {
     assert.deepEqual((['source', '720p', '480p', '360p'] as const).map(tierHeight), [null, 720, 480, 360]);
