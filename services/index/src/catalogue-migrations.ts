@@ -1,6 +1,6 @@
 import { sql, type CreateTableBuilder, type Kysely, type Transaction } from 'kysely';
 import { INDEX_FILE_RECORDING_PREFIX, type CatalogueDb } from './catalogue-schema.js';
-import { libraryRecordIndex, libraryTables } from './library-schema.js';
+import { libraryMergeSegments, libraryRecordIndex, libraryTables } from './library-schema.js';
 import { thumbnailTables } from './thumbnail-schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -172,6 +172,8 @@ const MIGRATIONS: { version: number; up(db: Transaction<CatalogueDb>, dialect: D
   { version: 5, up: thumbnailTables },
   // Media assets found by their recording file (retention keeps an asset's file).
   { version: 6, up: libraryRecordIndex },
+  // The segments an m3u8 merge took over from its deleted originals (retention and deletion keep them).
+  { version: 7, up: libraryMergeSegments },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

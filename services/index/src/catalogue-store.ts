@@ -226,6 +226,12 @@ export class CatalogueStore {
     return referencedAmong(this.db, rows.map((r) => r.object_key), rows);
   }
 
+  /** Which of these segment keys (catalogued or retained) a file, or a media-library merge, still references. */
+  async referencedKeys(keys: string[]): Promise<Set<string>> {
+    const spans = await spansOfKeys(this.db, keys);
+    return referencedAmong(this.db, keys, [...spans.values()]);
+  }
+
   async isSegmentReferenced(key: string): Promise<boolean> {
     const span = (await spansOfKeys(this.db, [key])).get(key);
     return (await referencedAmong(this.db, [key], span ? [span] : [])).has(key);
@@ -241,8 +247,17 @@ export class CatalogueStore {
     return q.limit(limit).execute();
   }
 
+  /**
+   * Up to `limit` segment records of a domain set that ended before the cutoff, but for those a
+   * media-library asset's playlist plays: listed by the recording file of an m3u8 (or cmaf)
+   * asset, or taken over by an m3u8 merge whose original was deleted. They live, record and
+   * object, as long as the asset (DeleteVideo).
+   */
   async expiredSegments(cutoffMs: number, domains: { only?: string; except?: string[] }, limit: number): Promise<SegmentsTable[]> {
-    let q = this.db.selectFrom('segments').selectAll().where('end_ms', '<', cutoffMs);
+    let q = this.db.selectFrom('segments').selectAll().where('end_ms', '<', cutoffMs)
+      .where(sql<boolean>`not exists (select 1 from file_segments fs join media_assets a on a.record_id = fs.record_id
+        where fs.segment_key = segments.object_key and a.format in ('m3u8', 'cmaf'))`)
+      .where(sql<boolean>`not exists (select 1 from media_asset_segments m where m.segment_key = segments.object_key)`);
     if (domains.only) q = q.where('domain', '=', domains.only);
     if (domains.except?.length) q = q.where('domain', 'not in', domains.except);
     return q.limit(limit).execute();

@@ -9,17 +9,18 @@ import {
 import type { Logger } from '../../../libs/telemetry/index.js';
 import type { CatalogueDb } from './catalogue-schema.js';
 import { LibraryStore, type LibraryReadTables } from './library-store.js';
-import type { OrphanDeps } from './orphan-segments.js';
+import { deleteOrphanSegments, type OrphanDeps } from './orphan-segments.js';
 import { deleteRecords } from './record-deletion.js';
 // A pure naming rule shared with the library service, which makes the merge's cover.
 import { mergedCoverKey } from '../../library/src/asset-registration.js';
 
 /**
  * DeleteVideo: the assets' rows, then their objects: renditions, a merged file
- * (an m3u8 merge references its originals' segments, which stay) with its own cover, and the
+ * (an m3u8 merge references its originals' segments, which stay while an original lists them) with its own cover, and the
  * recording file of an original (through the index's own record deletion, which
  * also removes the segments nothing else references; while an m3u8 merge of its
- * recording exists, only the original's playlist goes, its segments stay for the merge).
+ * recording exists, only the original's playlist goes, and the merge takes over its segments:
+ * retention keeps them, and the merge's own deletion deletes those nothing else references).
  */
 export async function deleteAssets(store: LibraryStore, assetIds: string[], deps: OrphanDeps): Promise<DeleteAssetsResult> {
   const { removed, missing } = await store.removeAssets(assetIds);
@@ -29,8 +30,9 @@ export async function deleteAssets(store: LibraryStore, assetIds: string[], deps
       await deps.backendFor(r.storage).delete(r.objectKey);
       deletedObjects++;
     }
-    // An m3u8 merge plays its originals' segments: while it exists, an original takes only its playlist along.
-    const segmentsShared = a.format === 'm3u8' && a.source === 'record' && await store.hasMerge(a.recordingId, a.format);
+    // An m3u8 merge plays its originals' segments: while it exists, an original takes only its playlist along
+    // and the merge takes over the segment references of its recording file.
+    const segmentsShared = a.format === 'm3u8' && a.source === 'record' && await store.handOverSegments(a);
     if (a.source === 'record' && a.recordId && !segmentsShared) {
       const r = await deleteRecords({ stream: a.stream, recordIds: [a.recordId], removeFile: true }, deps);
       deletedObjects += r.deletedObjects;
@@ -40,6 +42,9 @@ export async function deleteAssets(store: LibraryStore, assetIds: string[], deps
       if (a.recordId) await deleteRecords({ stream: a.stream, recordIds: [a.recordId], removeFile: false }, deps);
       deletedObjects += await deleteObject(store, a, deps);
     }
+    // A merge that took over its deleted originals' segments was the last asset playing them:
+    // as an original's deletion does, those no other record (or asset) references go, records and objects.
+    if (a.takenOver.length > 0) deletedObjects += await deleteOrphanSegments(await unreferenced(deps, a.takenOver), deps, { keepCatalogued: false });
     // A merge's cover is its own copy (services/library compose-worker); a merge made before
     // that shows its first file's cover, which is that file's to delete, so only the own key goes.
     if (a.source === 'compose' && a.coverUrl) {
@@ -53,6 +58,12 @@ export async function deleteAssets(store: LibraryStore, assetIds: string[], deps
     deps.log.info({ assetId: a.assetId, stream: streamLabel(a.stream), renditions: a.renditions.length }, 'media asset deleted');
   }
   return { missing, deletedObjects };
+}
+
+/** Which of these segment keys no file (nor another asset) references. */
+async function unreferenced(deps: OrphanDeps, keys: string[]): Promise<string[]> {
+  const referenced = await deps.store.referencedKeys(keys);
+  return keys.filter((k) => !referenced.has(k));
 }
 
 async function deleteObject(store: LibraryStore, a: MediaAsset, deps: OrphanDeps): Promise<number> {

@@ -1,7 +1,7 @@
 // The media library's catalogue tables (assets, renditions, categories,
 // processing template groups and tasks, ended recordings). Same rules as the rest
 // of the catalogue: application-made text ids, BIGINT epoch ms, JSON as TEXT.
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { CatalogueDb } from './catalogue-schema.js';
 
 export interface MediaAssetsTable {
@@ -97,8 +97,19 @@ export interface MediaRecordingsTable {
   ended_ms: number;
 }
 
+/**
+ * The segments an m3u8 merge plays that its originals' recording files no longer list: when an
+ * original is deleted (DeleteVideo) while its merge exists, the merge takes over its file's
+ * segment references, so retention and deletion keep them until the merge goes.
+ */
+export interface MediaAssetSegmentsTable {
+  asset_id: string;
+  segment_key: string;
+}
+
 // A type alias, not an interface: Kysely's withTables needs the implicit index signature.
 export type LibraryTables = {
+  media_asset_segments: MediaAssetSegmentsTable;
   media_assets: MediaAssetsTable;
   media_renditions: MediaRenditionsTable;
   media_categories: MediaCategoriesTable;
@@ -201,4 +212,16 @@ export async function libraryTables(db: Transaction<CatalogueDb>): Promise<void>
 /** Migration: assets by their recording file, which retention asks of every expired file. */
 export async function libraryRecordIndex(db: Transaction<CatalogueDb>): Promise<void> {
   await db.schema.createIndex('media_assets_record').ifNotExists().on('media_assets').column('record_id').execute();
+}
+
+/** Migration: the segments m3u8 merges took over from their deleted originals (MediaAssetSegmentsTable). */
+export async function libraryMergeSegments(db: Transaction<CatalogueDb>, dialect: 'sqlite' | 'postgres'): Promise<void> {
+  let table = db.schema.createTable('media_asset_segments').ifNotExists()
+    .addColumn('asset_id', 'text', (c) => c.notNull())
+    .addColumn('segment_key', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('media_asset_segments_pk', ['asset_id', 'segment_key']);
+  // As file_segments: no rowid B-tree on SQLite.
+  if (dialect === 'sqlite') table = table.modifyEnd(sql`without rowid`);
+  await table.execute();
+  await db.schema.createIndex('media_asset_segments_key').ifNotExists().on('media_asset_segments').column('segment_key').execute();
 }

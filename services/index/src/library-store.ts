@@ -73,6 +73,9 @@ function newId(prefix: string): string {
   return `${prefix}${randomBytes(8).toString('hex')}`;
 }
 
+/** A removed asset, with the segments it had taken over (a merge whose originals were deleted). */
+export type RemovedAsset = MediaAsset & { takenOver: string[] };
+
 export class LibraryStore {
   constructor(private readonly db: Kysely<LibraryDb>) {}
 
@@ -213,9 +216,12 @@ export class LibraryStore {
     await this.db.updateTable('media_assets').set({ status: q.status, updated_ms: now }).where('asset_id', '=', q.assetId).execute();
   }
 
-  /** Removes assets with their renditions and tasks; answers what was removed (the caller deletes the objects). */
-  async removeAssets(assetIds: string[]): Promise<{ removed: MediaAsset[]; missing: string[] }> {
-    const removed: MediaAsset[] = [];
+  /**
+   * Removes assets with their renditions and tasks; answers what was removed (the caller deletes the objects),
+   * with the segments a merge had taken over from its deleted originals (takenOver: the caller deletes those no one else uses).
+   */
+  async removeAssets(assetIds: string[]): Promise<{ removed: RemovedAsset[]; missing: string[] }> {
+    const removed: RemovedAsset[] = [];
     const missing: string[] = [];
     for (const id of assetIds) {
       const a = await this.getAsset({ assetId: id });
@@ -225,25 +231,52 @@ export class LibraryStore {
       }
       // The asset's row goes first: that locks it, so a rendition being attached meanwhile
       // (attachRendition) is either refused or committed before, and then deleted and answered here.
-      const renditions = await this.db.transaction().execute(async (tx) => {
-        const gone = await tx.deleteFrom('media_assets').where('asset_id', '=', id).executeTakeFirst();
-        if (Number(gone.numDeletedRows) === 0) return null;
+      // An original's handover to its merge (handOverSegments) holds the merge's row the same way:
+      // it either finishes first (and its rows are deleted here) or finds no merge.
+      const gone = await this.db.transaction().execute(async (tx) => {
+        const row = await tx.deleteFrom('media_assets').where('asset_id', '=', id).executeTakeFirst();
+        if (Number(row.numDeletedRows) === 0) return null;
         await tx.deleteFrom('media_tasks').where('asset_id', '=', id).execute();
-        return tx.deleteFrom('media_renditions').where('asset_id', '=', id).returningAll().execute();
+        const segments = await tx.deleteFrom('media_asset_segments').where('asset_id', '=', id).returning('segment_key').execute();
+        const renditions = await tx.deleteFrom('media_renditions').where('asset_id', '=', id).returningAll().execute();
+        return { renditions, takenOver: segments.map((r) => r.segment_key) };
       });
-      if (!renditions) {
+      if (!gone) {
         missing.push(id);
         continue;
       }
-      removed.push({ ...a, renditions: renditions.map(renditionOf) });
+      removed.push({ ...a, renditions: gone.renditions.map(renditionOf), takenOver: gone.takenOver });
     }
     return { removed, missing };
   }
 
-  /** Whether a recording's format has a merged asset (an m3u8 merge references its originals' segments). */
-  async hasMerge(recordingId: string, format: string): Promise<boolean> {
-    const a = await this.db.selectFrom('media_assets').select('asset_id').where('recording_id', '=', recordingId).where('format', '=', format).where('source', '=', 'compose').executeTakeFirst();
-    return !!a;
+  /**
+   * An m3u8 original being deleted while its recording's merge exists: the merge takes over the
+   * segment references of the original's recording file (which goes), so retention keeps those
+   * segments and the merge's own deletion deletes them. The merge's row is locked (a no-op update)
+   * so a concurrent removal of the merge either finished first (nothing is taken over: false) or
+   * waits and then deletes these rows with it. True when a merge took them over.
+   */
+  async handOverSegments(original: Pick<MediaAsset, 'recordingId' | 'format' | 'recordId'>): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const merges = await tx.updateTable('media_assets').set((eb) => ({ updated_ms: eb.ref('updated_ms') }))
+        .where('recording_id', '=', original.recordingId).where('format', '=', original.format).where('source', '=', 'compose')
+        .returning('asset_id').execute();
+      if (merges.length === 0) return false;
+      if (!original.recordId) return true;
+      for (const m of merges) {
+        await tx.insertInto('media_asset_segments').columns(['asset_id', 'segment_key'])
+          .expression((eb) => eb.selectFrom('file_segments').select([sql<string>`${m.asset_id}`.as('asset_id'), 'segment_key']).where('record_id', '=', original.recordId!))
+          .onConflict((oc) => oc.doNothing()).execute();
+      }
+      return true;
+    });
+  }
+
+  /** The segments a merge took over from its deleted originals (handOverSegments). */
+  async takenOverSegments(assetId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('media_asset_segments').select('segment_key').where('asset_id', '=', assetId).orderBy('segment_key').execute();
+    return rows.map((r) => r.segment_key);
   }
 
   /** Whether another asset (a merge of m3u8 playlists shares segments with its originals) still uses the object. */

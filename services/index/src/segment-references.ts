@@ -1,8 +1,10 @@
 // Which segment objects files still reference. A recorder's file lists its segments
 // (file_segments rows); a created index file references a span of its stream
-// (file_ranges). A segment is referenced when a row names it or a range holds it.
+// (file_ranges); an m3u8 merge of the media library plays the segments it took over from its
+// deleted originals (media_asset_segments). A segment is referenced when a row names it or a range holds it.
 import type { Kysely } from 'kysely';
 import type { CatalogueDb } from './catalogue-schema.js';
+import type { MediaAssetSegmentsTable } from './library-schema.js';
 
 export interface SegmentSpan {
   object_key: string;
@@ -57,11 +59,15 @@ class RangeCover {
   }
 }
 
-/** Keys named by some file_segments row. */
+/** Keys named by some file_segments row, or by a media asset's (a merge that took them over). */
 async function namedByRows(db: Kysely<CatalogueDb>, keys: string[]): Promise<Set<string>> {
   const out = new Set<string>();
+  const assets = db.withTables<{ media_asset_segments: MediaAssetSegmentsTable }>();
   for (const part of chunks([...new Set(keys)])) {
     for (const r of await db.selectFrom('file_segments').select('segment_key').distinct().where('segment_key', 'in', part).execute()) out.add(r.segment_key);
+    const rest = part.filter((k) => !out.has(k));
+    if (rest.length === 0) continue;
+    for (const r of await assets.selectFrom('media_asset_segments').select('segment_key').distinct().where('segment_key', 'in', rest).execute()) out.add(r.segment_key);
   }
   return out;
 }
