@@ -82,8 +82,8 @@ export class Thumbnails {
   fileQueued(file: FileMeta, fileKey: string, target: StorageTarget): void {
     const { recordingId } = file;
     const job: Promise<void> = (async () => {
-      // Thumbnails of the file's last seconds may still be decoding.
-      await this.worker.idle(recordingId);
+      // Thumbnails of the file's last seconds may still be decoding; later ones (the next file's) are not waited for.
+      await this.worker.idleBefore(recordingId, file.endMs);
       const track = await storeThumbnailTrack({ bus: this.bus, storage: this.storage }, file, fileKey, target, this.thumbsDir(recordingId));
       if (track) this.log.info({ recordingId, format: file.format, sequence: file.sequence, vttKey: track.vttKey, sheets: track.spriteKeys.length, thumbnails: track.thumbnails }, 'thumbnail track stored');
     })().catch((err: unknown) => {

@@ -49,9 +49,10 @@ export class ThumbnailWorker {
   private readonly queue: ThumbnailJob[] = [];
   /** Recordings with a thumbnail being made: one at a time each, so a stream's "latest" object ends with its latest frame. */
   private readonly running = new Set<string>();
-  /** Thumbnails of each recording not finished yet (queued or running). */
-  private readonly pending = new Map<string, number>();
-  private readonly idleWaiters = new Map<string, (() => void)[]>();
+  /** Frame times (atMs) of each recording's thumbnails not finished yet (queued or running). */
+  private readonly pending = new Map<string, number[]>();
+  /** Who waits for a recording's thumbnails before a time to be finished. */
+  private readonly idleWaiters = new Map<string, { beforeMs: number; resolve: () => void }[]>();
   private readonly m = meter('recorder');
   private readonly made = this.m.createCounter('liverecord_thumbnails_total', { description: 'Thumbnails decoded and stored' });
   private readonly failed = this.m.createCounter('liverecord_thumbnail_failures_total', { description: 'Thumbnails not made (by stage: busy, decode, spool, store, announce)' });
@@ -66,7 +67,9 @@ export class ThumbnailWorker {
       this.log.warn({ recordingId: job.recordingId, atMs: job.sample.atMs }, 'thumbnail skipped: the decoders are behind');
       return false;
     }
-    this.pending.set(job.recordingId, (this.pending.get(job.recordingId) ?? 0) + 1);
+    const pending = this.pending.get(job.recordingId) ?? [];
+    pending.push(job.sample.atMs);
+    this.pending.set(job.recordingId, pending);
     this.queue.push(job);
     this.pump();
     return true;
@@ -74,12 +77,24 @@ export class ThumbnailWorker {
 
   /** Resolves once no thumbnail of the recording is queued or being made. */
   idle(recordingId: string): Promise<void> {
-    if (!this.pending.get(recordingId)) return Promise.resolve();
+    return this.idleBefore(recordingId, Infinity);
+  }
+
+  /**
+   * Resolves once no thumbnail of the recording with a frame before `beforeMs` is queued or being
+   * made (a file's track needs only its own time's; a live recording is rarely idle as a whole).
+   */
+  idleBefore(recordingId: string, beforeMs: number): Promise<void> {
+    if (!this.pendingBefore(recordingId, beforeMs)) return Promise.resolve();
     return new Promise((resolve) => {
       const list = this.idleWaiters.get(recordingId) ?? [];
-      list.push(resolve);
+      list.push({ beforeMs, resolve });
       this.idleWaiters.set(recordingId, list);
     });
+  }
+
+  private pendingBefore(recordingId: string, beforeMs: number): boolean {
+    return (this.pending.get(recordingId) ?? []).some((t) => t < beforeMs);
   }
 
   private pump(): void {
@@ -91,21 +106,26 @@ export class ThumbnailWorker {
       this.running.add(job.recordingId);
       void this.make(job).finally(() => {
         this.running.delete(job.recordingId);
-        this.finished(job.recordingId);
+        this.finished(job.recordingId, job.sample.atMs);
         this.pump();
       });
     }
   }
 
-  private finished(recordingId: string): void {
-    const left = (this.pending.get(recordingId) ?? 1) - 1;
-    if (left > 0) {
-      this.pending.set(recordingId, left);
-      return;
-    }
-    this.pending.delete(recordingId);
-    for (const resolve of this.idleWaiters.get(recordingId) ?? []) resolve();
-    this.idleWaiters.delete(recordingId);
+  private finished(recordingId: string, atMs: number): void {
+    const pending = this.pending.get(recordingId) ?? [];
+    const at = pending.indexOf(atMs);
+    if (at >= 0) pending.splice(at, 1);
+    if (pending.length === 0) this.pending.delete(recordingId);
+    const waiters = this.idleWaiters.get(recordingId);
+    if (!waiters) return;
+    const still = waiters.filter((w) => {
+      if (this.pendingBefore(recordingId, w.beforeMs)) return true;
+      w.resolve();
+      return false;
+    });
+    if (still.length > 0) this.idleWaiters.set(recordingId, still);
+    else this.idleWaiters.delete(recordingId);
   }
 
   private async make(job: ThumbnailJob): Promise<void> {
