@@ -82,4 +82,22 @@ describe('thumbnail images (ffmpeg)', () => {
     assert.deepEqual(splitJpegs(Buffer.concat(sheets)).map((b) => b.length), sheets.map((b) => b.length));
     assert.deepEqual(await composeSpriteSheets([], { tileWidth: 160, tileHeight: 90, columns: 3, rows: 2 }), []);
   });
+
+  it('tiles thumbnails read one at a time from an async source, and fails with a source that fails', async () => {
+    const one = await keyframeToJpeg('avc', encodedKeyframe('avc', 1280, 720), null, { quality: 2 });
+    let pulled = 0;
+    async function* lazily(n: number, failAt = -1): AsyncGenerator<Buffer> {
+      for (let i = 0; i < n; i++) {
+        if (i === failAt) throw new Error('spool thumbnail gone');
+        pulled++;
+        yield one.jpeg;
+      }
+    }
+    // Enough source-tier pictures to fill the pipe many times over: written as ffmpeg takes them.
+    const sheets = await composeSpriteSheets(lazily(150), { tileWidth: 160, tileHeight: 90, columns: 10, rows: 10 });
+    assert.equal(pulled, 150);
+    assert.equal(sheets.length, 2);
+    for (const s of sheets) assert.deepEqual(jpegSize(s), { width: 1600, height: 900 });
+    await assert.rejects(composeSpriteSheets(lazily(30, 20), { tileWidth: 160, tileHeight: 90, columns: 10, rows: 10 }), /sprite sheet: reading its input: spool thumbnail gone/);
+  });
 });

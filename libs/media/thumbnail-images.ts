@@ -39,7 +39,8 @@ const NICENESS = 10;
 
 interface RunOptions {
   args: string[];
-  input: Buffer[];
+  /** Fed in order, each chunk written once the pipe has room (an async source is read one chunk at a time). */
+  input: Iterable<Buffer> | AsyncIterable<Buffer>;
   timeoutMs: number;
   what: string;
 }
@@ -80,9 +81,32 @@ function runFfmpeg({ args, input, timeoutMs, what }: RunOptions): Promise<Buffer
     child.stdin.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EPIPE') finish(new Error(`${what}: writing to ffmpeg: ${e.message}`));
     });
-    for (const chunk of input) child.stdin.write(chunk);
-    child.stdin.end();
+    feed(child.stdin, input, () => settled).catch((e: unknown) => {
+      // Reading the input failed (e.g. a file gone): the run fails with it, and ffmpeg goes.
+      child.kill('SIGKILL');
+      finish(new Error(`${what}: reading its input: ${(e as Error).message}`));
+    });
   });
+}
+
+/** Writes `input` to a pipe with its backpressure: at most one chunk beyond the pipe's buffer is held. */
+async function feed(stdin: NodeJS.WritableStream & { destroyed: boolean }, input: Iterable<Buffer> | AsyncIterable<Buffer>, stopped: () => boolean): Promise<void> {
+  for await (const chunk of input) {
+    if (stopped() || stdin.destroyed) return;
+    if (!stdin.write(chunk)) {
+      // Room again, or the pipe closed (ffmpeg exited: its exit code tells the outcome).
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          stdin.off('drain', done);
+          stdin.off('close', done);
+          resolve();
+        };
+        stdin.on('drain', done);
+        stdin.on('close', done);
+      });
+    }
+  }
+  if (!stdin.destroyed) stdin.end();
 }
 
 /** A scale filter bringing the short side down to `shortSide` (never up), aspect kept, even sizes. */
@@ -117,9 +141,11 @@ export interface SpriteLayout {
 /**
  * Tiles JPEGs (in order) into sprite sheets of columns x rows tiles, each tile
  * tileWidth x tileHeight; returns one JPEG per sheet (the last one may be partly empty).
+ * `images` may be read lazily (an async source): each is read only when ffmpeg has taken the
+ * ones before, so a thousand source-tier JPEGs are never in memory at once.
  */
-export async function composeSpriteSheets(images: Buffer[], layout: SpriteLayout, opts: { quality?: number; timeoutMs?: number } = {}): Promise<Buffer[]> {
-  if (images.length === 0) return [];
+export async function composeSpriteSheets(images: Buffer[] | AsyncIterable<Buffer>, layout: SpriteLayout, opts: { quality?: number; timeoutMs?: number } = {}): Promise<Buffer[]> {
+  if (Array.isArray(images) && images.length === 0) return [];
   const { tileWidth, tileHeight, columns, rows } = layout;
   const out = await runFfmpeg({
     args: [

@@ -9,8 +9,8 @@ import type { StorageRegistry } from '../../../../libs/storage/index.js';
 import { meter, type Logger } from '../../../../libs/telemetry/index.js';
 import { KeyframeSampler } from './keyframe-sampler.js';
 import { SnapshotConfigs } from '../../../../libs/bus/snapshot-configs.js';
-import { storeThumbnailTrack } from './thumbnail-track.js';
-import { ThumbnailWorker, type KeyframeSample } from './thumbnail-worker.js';
+import { spoolTimes, storeThumbnailTrack } from './thumbnail-track.js';
+import { ThumbnailWorker, spoolName, type KeyframeSample } from './thumbnail-worker.js';
 
 export type { KeyframeSample } from './thumbnail-worker.js';
 
@@ -19,13 +19,24 @@ export interface ThumbnailRecording {
   recordingId: string;
   stream: StreamRef;
   hasVideo: boolean;
+  /** Its formats: each makes its own files, whose tracks need the spool thumbnails of their time. */
+  plan: { formats: readonly { format: string }[] };
+}
+
+/** What of a recording's spool thumbnails its files' tracks still need. */
+interface SpoolUse {
+  /** The recording's formats. */
+  formats: Set<string>;
+  /** Per format, the end of its latest file whose track is done (made or given up on). */
+  doneEndMs: Map<string, number>;
 }
 
 export class Thumbnails {
   private readonly configs: SnapshotConfigs;
   private readonly worker: ThumbnailWorker;
-  /** Track jobs per recording; a recording's spool thumbnails stay until they are done. */
-  private readonly tracks = new Map<string, Set<Promise<void>>>();
+  /** Track jobs per recording, each with its file's start; the spool thumbnails they read stay until they are done. */
+  private readonly tracks = new Map<string, Map<Promise<void>, number>>();
+  private readonly spoolUse = new Map<string, SpoolUse>();
   private readonly trackFailures = meter('recorder').createCounter('liverecord_thumbnail_track_failures_total', { description: 'Files whose sprite sheets and WebVTT track could not be made' });
 
   constructor(private bus: Bus, private storage: StorageRegistry, private spoolDirOf: (recordingId: string) => string, private log: Logger) {
@@ -51,6 +62,10 @@ export class Thumbnails {
     if (!config) return undefined;
     const sampler = new KeyframeSampler(config.intervalSeconds);
     const thumbsDir = this.thumbsDir(rec.recordingId);
+    const use = this.spoolUse.get(rec.recordingId);
+    const formats = new Set(rec.plan.formats.map((f) => f.format));
+    if (use) use.formats = formats;
+    else this.spoolUse.set(rec.recordingId, { formats, doneEndMs: new Map() });
     return (sample) => {
       if (!sampler.take(sample.timelineMs)) return;
       this.worker.submit({ sample, config, stream: rec.stream, recordingId: rec.recordingId, thumbsDir });
@@ -93,17 +108,42 @@ export class Thumbnails {
       const jobs = this.tracks.get(recordingId);
       jobs?.delete(job);
       if (jobs?.size === 0) this.tracks.delete(recordingId);
+      const use = this.spoolUse.get(recordingId);
+      if (use) use.doneEndMs.set(file.format, Math.max(use.doneEndMs.get(file.format) ?? -Infinity, file.endMs));
+      return this.pruneSpool(recordingId).catch((err: unknown) => {
+        // Reported here; the thumbnails left go when the recording ends.
+        this.log.warn({ recordingId, err: (err as Error).message }, 'spool thumbnails not pruned');
+      });
     });
-    const jobs = this.tracks.get(recordingId) ?? new Set<Promise<void>>();
-    jobs.add(job);
+    const jobs = this.tracks.get(recordingId) ?? new Map<Promise<void>, number>();
+    jobs.set(job, file.startMs);
     this.tracks.set(recordingId, jobs);
+  }
+
+  /**
+   * Deletes the spool thumbnails no track will read: those before the end of every format's latest
+   * done file (each format's next file starts there) and before the start of every track being
+   * made. So a long recording keeps about one file's time of thumbnails, not all of them.
+   */
+  private async pruneSpool(recordingId: string): Promise<void> {
+    const use = this.spoolUse.get(recordingId);
+    if (!use) return;
+    let cutoff = Infinity;
+    for (const format of use.formats) cutoff = Math.min(cutoff, use.doneEndMs.get(format) ?? -Infinity);
+    for (const startMs of this.tracks.get(recordingId)?.values() ?? []) cutoff = Math.min(cutoff, startMs);
+    if (!Number.isFinite(cutoff)) return;
+    const dir = this.thumbsDir(recordingId);
+    for (const t of await spoolTimes(dir)) {
+      if (t < cutoff) await rm(join(dir, spoolName(t)), { force: true });
+    }
   }
 
   /** The recording is over (its files queued, `filesDone` resolved): its spool thumbnails go once the tracks are made. */
   async recordingEnded(recordingId: string, filesDone: Promise<void>): Promise<void> {
     await filesDone;
     await this.worker.idle(recordingId);
-    await Promise.allSettled([...(this.tracks.get(recordingId) ?? [])]);
+    await Promise.allSettled([...(this.tracks.get(recordingId)?.keys() ?? [])]);
+    this.spoolUse.delete(recordingId);
     await rm(this.thumbsDir(recordingId), { recursive: true, force: true });
     // The recording's folder goes too when nothing else is left in it (the finalizer's clean-up may have run first).
     await rmdir(this.spoolDirOf(recordingId)).catch((err: NodeJS.ErrnoException) => {
@@ -113,7 +153,7 @@ export class Thumbnails {
 
   /** Waits for every track being made (shutdown). */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.tracks.values()].flatMap((jobs) => [...jobs]));
+    await Promise.allSettled([...this.tracks.values()].flatMap((jobs) => [...jobs.keys()]));
   }
 
   stop(): void {

@@ -1,9 +1,10 @@
 // A recording's spool thumbnails over several cycles, through the real worker (ffmpeg decodes),
 // a real nats-server (the configuration watched from lr_snapshot_configs, track events) and
-// local storage: a file's track is made without waiting for the next file's thumbnails.
+// local storage: a file's track is made without waiting for the next file's thumbnails, and the
+// spool keeps only what a format's next file still needs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bucket, BUCKETS, type Bus, type FileMeta, type SnapshotConfig, type StorageTarget } from '../../../../libs/bus/index.js';
@@ -68,7 +69,7 @@ describe('thumbnails - a recording\'s files and its spool', () => {
   });
 
   const sinkOf = (recordingId: string) => {
-    const sink = thumbnails.keyframeSink({ recordingId, stream, hasVideo: true });
+    const sink = thumbnails.keyframeSink({ recordingId, stream, hasVideo: true, plan: { formats: [{ format: 'flv' }, { format: 'm3u8' }] } });
     assert.ok(sink, 'the stream has a configuration');
     return (atMs: number) => sink({ codec: 'avc', record, frame, atMs, timelineMs: atMs - T0 } satisfies KeyframeSample);
   };
@@ -85,10 +86,34 @@ describe('thumbnails - a recording\'s files and its spool', () => {
     const dir = join(spoolRoot, recordingId, 'thumbs');
     return existsSync(dir) ? readdirSync(dir).map((n) => Number(n.slice(0, -4))).sort((a, b) => a - b) : [];
   };
+  const cues = (fileKey: string) => readFileSync(join(storageRoot, `${fileKey}.thumbnails.vtt`), 'utf8').split('\n').filter((l) => l.includes(' --> ')).length;
+  const cycleTimes = (cycle: number) => Array.from({ length: CYCLE_MS / 1000 }, (_, i) => T0 + cycle * CYCLE_MS + i * 1000);
+
+  it('keeps only what each format\'s next file needs, cycle after cycle', async () => {
+    const take = sinkOf('rec-cycles');
+    for (const t of cycleTimes(0)) take(t);
+    for (let cycle = 0; cycle < 4; cycle++) {
+      // The next cycle is being recorded while this one's files are finalized.
+      for (const t of cycleTimes(cycle + 1)) take(t);
+      const flv = queue('rec-cycles', 'flv', cycle);
+      await thumbnails.drain();
+      assert.ok(spooled('rec-cycles').includes(T0 + cycle * CYCLE_MS), `cycle ${cycle}: the m3u8 file, not queued yet, still has its thumbnails`);
+      const m3u8 = queue('rec-cycles', 'm3u8', cycle);
+      await thumbnails.drain();
+      assert.equal(cues(flv), 10, `cycle ${cycle}: the flv track has every thumbnail of its time`);
+      assert.equal(cues(m3u8), 10, `cycle ${cycle}: so has the m3u8 track`);
+      // Both formats' files of the cycle are done: only the next cycle's thumbnails are left.
+      const next = cycleTimes(cycle + 1);
+      await waitFor(`cycle ${cycle + 1}'s thumbnails decoded`, () => spooled('rec-cycles').length >= next.length, 20000, 20);
+      assert.deepEqual(spooled('rec-cycles'), next, `after cycle ${cycle} the spool holds one cycle, not ${cycle + 2}`);
+    }
+    await thumbnails.recordingEnded('rec-cycles', Promise.resolve());
+    assert.equal(existsSync(join(spoolRoot, 'rec-cycles')), false, 'the recording\'s spool goes when it ends');
+  });
 
   it('makes a file\'s track without waiting for the thumbnails after its end', async () => {
     const take = sinkOf('rec-busy');
-    for (let i = 0; i < 10; i++) take(T0 + i * 1000);
+    for (const t of cycleTimes(0)) take(t);
     // The next 40 s are queued behind (one decode at a time per recording: seconds of work).
     for (let i = 0; i < 40; i++) take(T0 + CYCLE_MS + i * 1000);
     const key = queue('rec-busy', 'flv', 0);

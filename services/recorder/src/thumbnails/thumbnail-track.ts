@@ -27,27 +27,37 @@ export interface TrackResult {
   thumbnails: number;
 }
 
+/** The times of the thumbnails kept in a recording's spool (none when it has no folder). */
+export async function spoolTimes(thumbsDir: string): Promise<number[]> {
+  const names = await readdir(thumbsDir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  return names.filter((n) => /^\d+\.jpg$/.test(n)).map((n) => Number(n.slice(0, -4)));
+}
+
 /** Composes, stores and announces a file's thumbnail track; null when the file has no thumbnails. */
 export async function storeThumbnailTrack(
   deps: { bus: Bus; storage: StorageRegistry },
   file: FileMeta, fileKey: string, target: StorageTarget, thumbsDir: string,
 ): Promise<TrackResult | null> {
-  const names = await readdir(thumbsDir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [] as string[];
-    throw err;
-  });
-  const times = names.filter((n) => /^\d+\.jpg$/.test(n)).map((n) => Number(n.slice(0, -4)));
-  const chosen = selectThumbnails(times, file.startMs, file.endMs);
+  const chosen = selectThumbnails(await spoolTimes(thumbsDir), file.startMs, file.endMs);
   if (chosen.length === 0) return null;
-  const images = await Promise.all(chosen.map((t) => readFile(join(thumbsDir, spoolName(t)))));
-  const first = jpegSize(images[0]);
+  // The cover, then the rest read one at a time as ffmpeg tiles them: a thousand source-tier
+  // JPEGs are never in memory at once.
+  const cover = await readFile(join(thumbsDir, spoolName(chosen[0])));
+  const first = jpegSize(cover);
   const layout: SpriteLayout = { ...tileSize(first.width, first.height), columns: COLUMNS, rows: Math.min(MAX_ROWS, Math.ceil(chosen.length / COLUMNS)) };
-  const sheets = await composeSpriteSheets(images, layout);
+  async function* images(): AsyncGenerator<Buffer> {
+    yield cover;
+    for (const t of chosen.slice(1)) yield await readFile(join(thumbsDir, spoolName(t)));
+  }
+  const sheets = await composeSpriteSheets(images(), layout);
   const expected = Math.ceil(chosen.length / (layout.columns * layout.rows));
   if (sheets.length !== expected) throw new Error(`sprite sheets: expected ${expected}, ffmpeg made ${sheets.length}`);
   const { coverKey, vttKey, spriteKeys } = trackKeys(fileKey, sheets.length);
   const backend = deps.storage.backendFor(target);
-  await backend.putBytes(coverKey, images[0], 'image/jpeg');
+  await backend.putBytes(coverKey, cover, 'image/jpeg');
   for (let i = 0; i < sheets.length; i++) await backend.putBytes(spriteKeys[i], sheets[i], 'image/jpeg');
   // Cues name the sheets relative to the track: they sit in the same folder.
   const sheetNames = spriteKeys.map((k) => k.slice(k.lastIndexOf('/') + 1));
