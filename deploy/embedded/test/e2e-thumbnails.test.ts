@@ -1,14 +1,17 @@
 // End to end: thumbnails while recording. A snapshot configuration over gRPC (validated), a real
-// push of 1280x720 H.264, JPEGs in storage at the configured tier, the catalogue's listing, and
-// per recorded file a sprite sheet and a WebVTT track whose cues cover the file.
+// push of 1280x720 H.264 with a 1 s GOP, JPEGs in storage at the configured tier and at the
+// configured 2 s interval (± one GOP; a sampler taking every keyframe would make twice as many),
+// the "latest" object moving on at the interval during the push, the catalogue's listing, and per
+// recorded file a sprite sheet and a WebVTT track whose cues cover the file. The same interval and
+// "latest" object for a stream that is not recorded (a manual template never started).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import {
-  AddLiveAppSnapshotConfigRequest, DeleteLiveAppSnapshotConfigRequest, DeleteLiveStreamRecordIndexFilesRequest, DescribeLiveSnapshotConfigRequest, DescribeLiveStreamRecordIndexFileRequest,
+  AddLiveAppRecordConfigRequest, AddLiveAppSnapshotConfigRequest, DeleteLiveAppSnapshotConfigRequest, DeleteLiveStreamRecordIndexFilesRequest, DescribeLiveSnapshotConfigRequest, DescribeLiveStreamRecordIndexFileRequest,
   DescribeLiveStreamRecordIndexFilesRequest, DescribeLiveStreamSnapshotInfoRequest, UpdateLiveAppSnapshotConfigRequest,
   type AddLiveAppSnapshotConfigResponse, type DeleteLiveStreamRecordIndexFilesResponse, type DescribeLiveSnapshotConfigResponse, type DescribeLiveStreamRecordIndexFileResponse,
   type DescribeLiveStreamRecordIndexFilesResponse, type DescribeLiveStreamSnapshotInfoResponse, type LiveRecordServiceClient, type RecordIndexInfo,
@@ -19,12 +22,16 @@ import { ffprobe, grpcClient, push, startS3, startSystem, tempDir, unary, waitFo
 
 const PUSH_SECONDS = 14;
 const CYCLE_SECONDS = 8;
+const INTERVAL_SECONDS = 2;
+const GOP_SECONDS = 1;
+/** Decoding, storing and cataloguing a thumbnail, beyond its interval and GOP. */
+const LATENCY_MS = 2000;
 
 function makeHdMedia(seconds: number): string {
   const file = join(tempDir('thumbs-media'), 'hd.flv');
   const r = spawnSync('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-t', String(seconds),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-f', 'flv', file,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(25 * GOP_SECONDS), '-keyint_min', String(25 * GOP_SECONDS), '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-f', 'flv', file,
   ]);
   if (r.status !== 0) throw new Error(`could not make test media: ${r.stderr}`);
   return file;
@@ -51,6 +58,65 @@ describe('e2e - thumbnails while recording', () => {
   let client: LiveRecordServiceClient;
   const startedAt = new Date(Date.now() - 60_000).toISOString();
   const call = <Res>(method: string, req: object) => unary<object, Res>(client, method, req);
+  const rangeOf = (app: string, stream: string) => ({ domainName: 'localhost', appName: app, streamName: stream, startTime: startedAt, endTime: new Date(Date.now() + 60_000).toISOString() });
+  const snapshots = async (app: string, stream: string) => (await call<DescribeLiveStreamSnapshotInfoResponse>('describeLiveStreamSnapshotInfo',
+    DescribeLiveStreamSnapshotInfoRequest.fromPartial({ ...rangeOf(app, stream), limit: 100 }))).liveStreamSnapshotInfoList;
+
+  /**
+   * Pushes PUSH_SECONDS of media and, while it plays, waits for each move of the stream's "latest"
+   * object (its catalogue row's frame time), each within one interval and GOP (plus the time to
+   * make it). Answers the frame times seen and the object's distinct modification times.
+   */
+  async function pushWatchingLatest(app: string, stream: string): Promise<{ frames: number[]; mtimes: number }> {
+    const pusher = push(makeHdMedia(PUSH_SECONDS), `rtmp://127.0.0.1:${sys.ports.rtmp}/${app}/${stream}`);
+    let ended = false;
+    const done = pusher.done.then((code) => {
+      ended = true;
+      return code;
+    });
+    const latestFrame = async () => {
+      const row = (await snapshots(app, stream)).find((t) => t.isOverwrite);
+      return row ? Date.parse(row.createTime) : null;
+    };
+    const frames = [await waitFor(`the latest object of ${app}/${stream} during the push`, latestFrame, 20000, 50)];
+    const mtimes = new Set([statSync(join(sys.storageRoot, `${app}/${stream}.jpg`)).mtimeMs]);
+    const bound = (INTERVAL_SECONDS + GOP_SECONDS) * 1000 + LATENCY_MS;
+    for (;;) {
+      const next = await waitFor(`the latest object of ${app}/${stream} moves on within ${bound} ms (seen: ${frames.join(',')})`, async () => {
+        const f = await latestFrame();
+        if (f !== null && f > frames[frames.length - 1]) return { f };
+        return ended ? { f: null } : null;
+      }, bound, 50);
+      if (next.f === null) break;
+      frames.push(next.f);
+      mtimes.add(statSync(join(sys.storageRoot, `${app}/${stream}.jpg`)).mtimeMs);
+    }
+    assert.equal(await done, 0, 'the push completes');
+    return { frames, mtimes: mtimes.size };
+  }
+
+  /** A stream's sequence thumbnails once all are catalogued: about one per interval, each gap within the interval ± one GOP. */
+  async function assertAtTheInterval(app: string, stream: string, latest: { frames: number[]; mtimes: number }) {
+    const expected = Math.floor(PUSH_SECONDS / INTERVAL_SECONDS);
+    const sequence = await waitFor(`the thumbnails of ${app}/${stream} catalogued`, async () => {
+      const seq = (await snapshots(app, stream)).filter((t) => !t.isOverwrite);
+      return seq.length >= expected - 1 ? seq : null;
+    }, 30000);
+    const times = sequence.map((t) => Date.parse(t.createTime));
+    assert.ok(times.length >= expected - 1 && times.length <= expected + 1, `${app}/${stream}: ${expected} ± 1 thumbnails in ${PUSH_SECONDS} s at ${INTERVAL_SECONDS} s, got ${times.length}`);
+    for (let i = 1; i < times.length; i++) {
+      const gap = times[i] - times[i - 1];
+      assert.ok(gap >= (INTERVAL_SECONDS - GOP_SECONDS) * 1000 && gap <= (INTERVAL_SECONDS + GOP_SECONDS) * 1000, `${app}/${stream}: every gap within ${INTERVAL_SECONDS} s ± ${GOP_SECONDS} s: ${times.map((t, k) => k && t - times[k - 1]).slice(1).join(',')} ms`);
+    }
+    // The "latest" object moved on during the push, to the sequence thumbnails' frames, at least every other interval seen.
+    assert.ok(latest.frames.length >= expected - 3, `the latest object seen moving ${latest.frames.length} times during the push: ${latest.frames.join(',')}`);
+    for (const f of latest.frames) assert.ok(times.includes(f), `the latest object held a sequence thumbnail's frame (${f})`);
+    assert.equal(latest.mtimes, latest.frames.length, 'and was written again each time');
+    const row = (await snapshots(app, stream)).filter((t) => t.isOverwrite);
+    assert.equal(row.length, 1);
+    assert.equal(Date.parse(row[0].createTime), times[times.length - 1], 'the latest object ends with the last frame');
+    return sequence;
+  }
 
   before(async () => {
     s3 = await startS3();
@@ -100,8 +166,7 @@ describe('e2e - thumbnails while recording', () => {
       domainName: 'localhost', appName: 'live', timeInterval: 2, resolution: '360p',
       overwriteOssObject: '{AppName}/{StreamName}.jpg', sequenceOssObject: 'snapshot/{AppName}/{StreamName}/{UnixTimestamp}.jpg',
     }));
-    const pusher = push(makeHdMedia(PUSH_SECONDS), `rtmp://127.0.0.1:${sys.ports.rtmp}/live/thumbs`);
-    assert.equal(await pusher.done, 0, 'the push completes');
+    const latest = await pushWatchingLatest('live', 'thumbs');
 
     // Both cycle files catalogued with their thumbnail tracks.
     const range = { domainName: 'localhost', appName: 'live', streamName: 'thumbs', startTime: startedAt, endTime: new Date(Date.now() + 60_000).toISOString() };
@@ -110,20 +175,18 @@ describe('e2e - thumbnails while recording', () => {
       return r.totalNum === 2 && r.recordIndexInfoList.every((f) => f.thumbnailVttOssObject) ? r.recordIndexInfoList : null;
     }, 45000);
 
-    // Sequence objects: one per interval, at 360p (640x360 from 1280x720); the latest object too.
+    // Sequence objects: one per interval (± one GOP), at 360p (640x360 from 1280x720); the latest object too.
+    await assertAtTheInterval('live', 'thumbs', latest);
     const dir = join(sys.storageRoot, 'snapshot/live/thumbs');
     const jpegs = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort();
-    assert.ok(jpegs.length >= PUSH_SECONDS / 2 - 2, `about one thumbnail per 2 s, got ${jpegs.length}`);
     for (const f of jpegs) {
       assert.match(f, /^\d{10}\.jpg$/);
       const v = ffprobe(join(dir, f)).streams[0];
       assert.deepEqual([v.codec_name, v.width, v.height], ['mjpeg', 640, 360], f);
     }
-    const seconds = jpegs.map((f) => Number(f.slice(0, 10)));
-    for (let i = 1; i < seconds.length; i++) assert.ok(seconds[i] - seconds[i - 1] >= 1, `one per interval: ${seconds.join(',')}`);
-    const latest = join(sys.storageRoot, 'live/thumbs.jpg');
-    assert.ok(existsSync(latest), 'the latest object');
-    assert.equal(ffprobe(latest).streams[0].width, 640);
+    const latestObject = join(sys.storageRoot, 'live/thumbs.jpg');
+    assert.ok(existsSync(latestObject), 'the latest object');
+    assert.equal(ffprobe(latestObject).streams[0].width, 640);
 
     // The catalogue lists them in the time range, paged by limit.
     const info = await waitFor('every thumbnail catalogued', async () => {
@@ -187,6 +250,22 @@ describe('e2e - thumbnails while recording', () => {
     assert.ok(existsSync(join(sys.storageRoot, files[1].thumbnailVttOssObject)), 'the other file keeps its track');
     // The spool keeps nothing of the recording once it ended.
     await waitFor('the spool emptied', () => !existsSync(join(sys.dataDir, 'spool', files[0].recordingId, 'thumbs')), 15000);
+  });
+
+  it('snapshots a stream that is not recorded at the same interval, its latest object moving on during the push', async () => {
+    await call('addLiveAppSnapshotConfig', AddLiveAppSnapshotConfigRequest.fromPartial({
+      domainName: 'localhost', appName: 'unrec', timeInterval: INTERVAL_SECONDS, resolution: '360p',
+      overwriteOssObject: '{AppName}/{StreamName}.jpg', sequenceOssObject: 'snapshot/{AppName}/{StreamName}/{Sequence}.jpg',
+    }));
+    // The app's own template, manual and never started: the catch-all one does not record it either.
+    await call('addLiveAppRecordConfig', AddLiveAppRecordConfigRequest.fromPartial({
+      domainName: 'localhost', appName: 'unrec', streamName: '*', onDemand: 7, delayTime: 15, recordFormat: [{ format: 'm3u8', sliceDuration: 2 }],
+    }));
+    const latest = await pushWatchingLatest('unrec', 'cam');
+    const sequence = await assertAtTheInterval('unrec', 'cam', latest);
+    assert.ok(sequence.every((t) => t.recordingId.startsWith('live-')), 'taken off the media plane, not by a recording');
+    const files = await call<DescribeLiveStreamRecordIndexFilesResponse>('describeLiveStreamRecordIndexFiles', DescribeLiveStreamRecordIndexFilesRequest.fromPartial(rangeOf('unrec', 'cam')));
+    assert.equal(files.totalNum, 0, 'unrec/cam is not recorded');
   });
 
   it('stores thumbnails in the configuration\'s bucket', async () => {
