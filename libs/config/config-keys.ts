@@ -63,6 +63,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   { key: 'notifier.maxAttempts', env: 'LR_CALLBACK_MAX_ATTEMPTS', type: 'int', default: 12, min: 1, max: 1000, doc: 'Deliveries of one callback before it is given up (and evented)' },
   { key: 'notifier.firstBackoffMs', env: 'LR_CALLBACK_FIRST_BACKOFF_MS', type: 'int', default: 1000, min: 10, max: 600000, doc: 'Wait before the first retry; doubles each time' },
   { key: 'notifier.maxBackoffMs', env: 'LR_CALLBACK_MAX_BACKOFF_MS', type: 'int', default: 300000, min: 10, max: 3600000, doc: 'Longest wait between retries' },
+  { key: 'library.jobAckWaitMs', env: 'LR_LIBRARY_JOB_ACK_WAIT_MS', type: 'int', default: 60000, min: 1000, max: 3600000, doc: 'How long a library job (merge, processing) of a worker that stopped answering waits before another worker takes it' },
   { key: 'embedded.services', env: 'LR_EMBEDDED_SERVICES', type: 'list', default: ['index', 'library', 'storage-uploader', 'notifier', 'splice-timer', 'recorder', 'matcher', 'transcoder', 'ingest', 'api'], doc: 'Services npm start runs in its process (run the others alone with their own main)' },
   { key: 'retention.fileDays', env: 'LR_RETENTION_FILE_DAYS', type: 'int', default: 180, min: 1, max: 36500, doc: 'Days a file record stays in the catalogue' },
   { key: 'retention.segmentDays', env: 'LR_RETENTION_SEGMENT_DAYS', type: 'int', default: 90, min: 1, max: 36500, doc: 'Days a segment record stays in the catalogue (clips can be made from it)' },

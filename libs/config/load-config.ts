@@ -28,6 +28,7 @@ export interface Config {
   matcher: { onDemandTimeoutMs: number; onDemandFallback: 'skip' | 'record' };
   embedded: { services: string[] };
   notifier: { timeoutMs: number; maxAttempts: number; firstBackoffMs: number; maxBackoffMs: number };
+  library: { jobAckWaitMs: number };
   storage: { root: string; endpoints: string[]; s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean; partSizeBytes: number } };
   spool: { dir: string; maxBytes: number };
   retention: { fileDays: number; segmentDays: number; domains: Record<string, string>; deleteObjects: boolean; sweepSeconds: number };

@@ -8,6 +8,7 @@ import { StorageRegistry } from '../../../libs/storage/index.js';
 import { componentLogger, meter } from '../../../libs/telemetry/index.js';
 import { processingOf, registrationOf } from './asset-registration.js';
 import { ComposeWorker } from './compose-worker.js';
+import { consumeJobs } from './job-queue.js';
 import { assetReady, processFinished, submitTask } from './library-events.js';
 import { ProcessWorker } from './process-worker.js';
 
@@ -41,13 +42,14 @@ export class LibraryService {
     const processor = new ProcessWorker(this.ops, this.storage, workDir, this.log, (task, asset) => processFinished(this.bus, task, asset));
     this.processor = processor;
     const events = { stream: STREAMS.events, component: 'library', log: this.log };
-    const jobs = { stream: STREAMS.libraryJobs, component: 'library', log: this.log, ackWaitMs: 60000 };
+    const jobs = { stream: STREAMS.libraryJobs, component: 'library', log: this.log, ackWaitMs: this.config.library.jobAckWaitMs };
     this.running.push(
       await consumeDurable<FileStored>(this.bus, { ...events, durable: CONSUMERS.libraryFiles, filterSubject: SUBJECTS.fileStored, concurrency: 4, keyOf: (ev) => ev.file.recordingId }, (ev) => this.onFileStored(ev)),
       await consumeDurable<RecordingStateChanged>(this.bus, { ...events, durable: CONSUMERS.libraryRecordings, filterSubject: SUBJECTS.recordingState, concurrency: 4, keyOf: (ev) => ev.recordingId }, (ev) => this.onRecordingState(ev)),
-      await consumeDurable<ComposeCandidate>(this.bus, { ...jobs, durable: CONSUMERS.libraryCompose, filterSubject: SUBJECTS.libraryCompose }, (job) => composer.run(job)),
-      // One ffmpeg job at a time per worker: more workers (processes) process more at once.
-      await consumeDurable<ProcessJob>(this.bus, { ...jobs, durable: CONSUMERS.libraryProcess, filterSubject: SUBJECTS.libraryProcess }, (job) => processor.run(job)),
+      // A job at a time per queue and worker, taken only when the worker is free: more workers
+      // (processes) process more at once, and a dead worker's job goes to another (job-queue.ts).
+      await consumeJobs<ComposeCandidate>(this.bus, { ...jobs, durable: CONSUMERS.libraryCompose, filterSubject: SUBJECTS.libraryCompose }, (job) => composer.run(job)),
+      await consumeJobs<ProcessJob>(this.bus, { ...jobs, durable: CONSUMERS.libraryProcess, filterSubject: SUBJECTS.libraryProcess }, (job) => processor.run(job)),
     );
     this.log.info('media library ready');
   }
