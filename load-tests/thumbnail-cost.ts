@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { composeSpriteSheets, keyframeToJpeg } from '../libs/media/index.js';
 import { tileSize } from '../services/recorder/src/thumbnails/webvtt-track.js';
 import { REPO_ROOT } from '../test-kit/index.js';
+import { eachFlag, frameSize, positiveInt, positiveNumber } from './bench-flags.js';
 
 const TICKS = (() => {
   const v = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
@@ -36,31 +37,19 @@ interface Options {
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { intervalSeconds: 10, runs: Number(process.env.RUNS ?? 20), cycleMinutes: 180, sizes: [[1280, 720], [1920, 1080]] };
-  const positive = (name: string, v: string | undefined) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} wants a positive number, got "${v}"`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = () => inline ?? argv[++i];
+  eachFlag(argv, (flag, value, raw) => {
     switch (flag) {
-      case '--interval': o.intervalSeconds = positive('interval', value()); break;
-      case '--runs': o.runs = Math.round(positive('runs', value())); break;
-      case '--cycle-minutes': o.cycleMinutes = positive('cycle-minutes', value()); break;
-      case '--sizes': o.sizes = value().split(',').map((s) => {
-        const m = /^(\d+)x(\d+)$/.exec(s.trim());
-        if (!m) throw new Error(`--sizes wants WIDTHxHEIGHT,..., got "${s}"`);
-        return [Number(m[1]), Number(m[2])] as [number, number];
-      });
-        break;
+      case '--interval': o.intervalSeconds = positiveNumber('interval', value()); break;
+      case '--runs': o.runs = positiveInt('runs', value()); break;
+      case '--cycle-minutes': o.cycleMinutes = positiveNumber('cycle-minutes', value()); break;
+      case '--sizes': o.sizes = value().split(',').map((s) => frameSize('sizes', s)); break;
       case '--help':
         console.log('npm run bench:thumbnails -- [--interval 10] [--runs 20] [--cycle-minutes 180] [--sizes 1280x720,1920x1080]');
         process.exit(0);
         break;
-      default: throw new Error(`unknown option "${argv[i]}" (try --help)`);
+      default: throw new Error(`unknown option "${raw}" (try --help)`);
     }
-  }
+  });
   return o;
 }
 

@@ -22,6 +22,7 @@ import { ProcessTreeSampler, killLeftovers, readTree, type TreeUsage } from './c
 import { checkFile, checkReference, mapLimited, probeablePlaylist, type FileCheck, type PushedReference } from './capacity/recording-check.js';
 import { sourceMediaAt } from './capacity/source-media.js';
 import { filesBelow, sleep } from './capacity/system-under-test.js';
+import { eachFlag, frameSize, knownList, positiveInt } from './bench-flags.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options and phases
@@ -64,30 +65,12 @@ function parseOptions(argv: string[]): Options {
     source: { width: 1280, height: 720, videoKbps: 3000, noise: 0 },
     sliceSeconds: 6, delaySeconds: 15, settleSeconds: 90, thumbnailInterval: 10, thumbnailResolution: 'source', keep: false,
   };
-  const positiveInt = (name: string, v: string | undefined): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} wants a positive integer, got "${v}"`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = () => inline ?? argv[++i];
+  eachFlag(argv, (flag, value, raw) => {
     switch (flag) {
       case '--n': o.n = positiveInt('n', value()); break;
       case '--seconds': o.seconds = positiveInt('seconds', value()); break;
-      case '--phases': {
-        const list = value().split(',').map((s) => s.trim());
-        for (const p of list) if (!(PHASE_KINDS as readonly string[]).includes(p)) throw new Error(`--phases: unknown "${p}" (known: ${PHASE_KINDS.join(', ')})`);
-        o.phases = list as PhaseKind[];
-        break;
-      }
-      case '--source': {
-        const m = /^(\d+)x(\d+)$/.exec(value() ?? '');
-        if (!m) throw new Error('--source wants WIDTHxHEIGHT, e.g. 1920x1080');
-        o.source.width = Number(m[1]);
-        o.source.height = Number(m[2]);
-        break;
-      }
+      case '--phases': o.phases = knownList('phases', value(), PHASE_KINDS); break;
+      case '--source': [o.source.width, o.source.height] = frameSize('source', value()); break;
       case '--source-kbps': o.source.videoKbps = positiveInt('source-kbps', value()); break;
       case '--noise': o.source.noise = positiveInt('noise', value()); break;
       case '--slice': o.sliceSeconds = positiveInt('slice', value()); break;
@@ -101,9 +84,9 @@ function parseOptions(argv: string[]): Options {
           + '[--slice 6] [--delay 15] [--settle 90] [--thumbnail-interval 10] [--thumbnail-resolution source] [--keep]');
         process.exit(0);
         break;
-      default: throw new Error(`unknown option "${argv[i]}" (try --help)`);
+      default: throw new Error(`unknown option "${raw}" (try --help)`);
     }
-  }
+  });
   if (o.delaySeconds < 15) throw new Error('--delay: the record configuration API wants 15 s or more');
   return o;
 }

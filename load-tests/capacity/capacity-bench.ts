@@ -20,6 +20,7 @@ import { checkFile, checkReference, mapLimited, type CheckedFormat, type FileChe
 import { runResult, type RunResult } from './run-figures.js';
 import { sourceMedia } from './source-media.js';
 import { CHECKED_FORMATS, sleep, type SystemUnderTest } from './system-under-test.js';
+import { eachFlag, knownList, positiveInt } from '../bench-flags.js';
 
 const SYSTEMS = ['liverecord', 'nginx-rtmp'] as const;
 type SystemName = (typeof SYSTEMS)[number];
@@ -36,23 +37,11 @@ function parseOptions(argv: string[]): BenchOptions {
     ns: [25, 50, 100, 200], seconds: 60, systems: [...SYSTEMS], sliceSeconds: 6, delaySeconds: 15, settleSeconds: 60,
     outputsPerProcess: DEFAULT_OUTPUTS_PER_PROCESS, keep: false,
   };
-  const positiveInt = (name: string, v: string | undefined): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} wants a positive integer, got "${v}"`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = () => inline ?? argv[++i];
+  eachFlag(argv, (flag, value, raw) => {
     switch (flag) {
       case '--n': opts.ns = value().split(',').map((v) => positiveInt('n', v.trim())); break;
       case '--seconds': opts.seconds = positiveInt('seconds', value()); break;
-      case '--systems': {
-        const list = value().split(',').map((s) => s.trim());
-        for (const s of list) if (!(SYSTEMS as readonly string[]).includes(s)) throw new Error(`--systems: unknown "${s}" (known: ${SYSTEMS.join(', ')})`);
-        opts.systems = list;
-        break;
-      }
+      case '--systems': opts.systems = knownList('systems', value(), SYSTEMS); break;
       case '--slice': opts.sliceSeconds = positiveInt('slice', value()); break;
       case '--delay': opts.delaySeconds = positiveInt('delay', value()); break;
       case '--settle': opts.settleSeconds = positiveInt('settle', value()); break;
@@ -62,9 +51,9 @@ function parseOptions(argv: string[]): BenchOptions {
         console.log('npm run bench:capacity -- [--n 25,50,100,200] [--seconds 60] [--systems liverecord,nginx-rtmp] [--slice 6] [--delay 15] [--settle 60] [--outputs-per-process 100] [--keep]');
         process.exit(0);
         break;
-      default: throw new Error(`unknown option "${argv[i]}" (try --help)`);
+      default: throw new Error(`unknown option "${raw}" (try --help)`);
     }
-  }
+  });
   return opts;
 }
 
