@@ -2,7 +2,7 @@
 // stream's configuration records) into one FLV file: the header once, each
 // configuration record only when it changes, timestamps starting at zero.
 // Appending only: no packet is parsed beyond its tag header.
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { TAG_AUDIO, TAG_VIDEO, flvFileHeader, isConfigPacket, readFlvTags } from './flv-tags.js';
 
 export interface ComposeResult {
@@ -11,7 +11,15 @@ export interface ComposeResult {
   durationMs: number;
 }
 
-/** Writes `output` from the parts, read one at a time through `readPart` (local spool or storage). */
+/** Tags per writev call: bounded, well under the platform's IOV_MAX (1024). */
+const RUNS_PER_WRITE = 512;
+
+/**
+ * Writes `output` from the parts, read one at a time through `readPart` (local spool or storage).
+ * Each part buffer is rewritten in place (timestamps rebased) and written as runs of its own
+ * bytes: at finalize every recorded FLV byte passes through here, and a copy per tag was the
+ * largest source of garbage in the recorder. `readPart` must hand over buffers nobody else uses.
+ */
 export async function composeFlv(partCount: number, readPart: (index: number) => Promise<Buffer>, output: string): Promise<ComposeResult> {
   const out = await open(output, 'w');
   try {
@@ -29,33 +37,66 @@ export async function composeFlv(partCount: number, readPart: (index: number) =>
     const result: ComposeResult = { videoTags: 0, audioTags: 0, durationMs: 0 };
     for (let i = 0; i < partCount; i++) {
       const part = i === 0 ? first : await readPart(i);
-      const chunks: Buffer[] = [];
-      for (const t of readFlvTags(part, 0)) {
-        if (t.type !== TAG_AUDIO && t.type !== TAG_VIDEO) continue;
-        const packet = { type: t.type, dts: t.timestampMs, data: t.body } as const;
-        if (isConfigPacket(packet)) {
-          const prev = lastConfig.get(t.type);
-          if (prev && prev.equals(t.body)) continue;
-          lastConfig.set(t.type, Buffer.from(t.body));
-        } else if (t.type === TAG_VIDEO) result.videoTags++;
-        else result.audioTags++;
-        base ??= t.timestampMs;
-        const ts = Math.max(0, t.timestampMs - base);
-        lastTs = Math.max(lastTs, ts);
-        const tag = Buffer.alloc(11 + t.body.length + 4);
-        tag[0] = t.type;
-        tag.writeUIntBE(t.body.length, 1, 3);
-        tag.writeUIntBE(ts & 0xffffff, 4, 3);
-        tag[7] = (ts >>> 24) & 0xff;
-        t.body.copy(tag, 11);
-        tag.writeUInt32BE(11 + t.body.length, 11 + t.body.length);
-        chunks.push(tag);
+      // Runs of consecutive kept tags, as [start, end) offsets in the part.
+      const runs: Buffer[] = [];
+      let runStart = -1;
+      let runEnd = -1;
+      let at = 0;
+      while (at + 11 <= part.length) {
+        const type = part[at];
+        const size = part.readUIntBE(at + 1, 3);
+        const end = at + 11 + size + 4;
+        if (end > part.length) break; // an incomplete last tag is left out, as readFlvTags does
+        const tsIn = (part.readUIntBE(at + 4, 3) | (part[at + 7] << 24)) >>> 0;
+        let keep = false;
+        if (type === TAG_AUDIO || type === TAG_VIDEO) {
+          keep = true;
+          const body = part.subarray(at + 11, at + 11 + size);
+          if (isConfigPacket({ type, dts: tsIn, data: body })) {
+            const prev = lastConfig.get(type);
+            if (prev && prev.equals(body)) keep = false;
+            else lastConfig.set(type, Buffer.from(body));
+          } else if (type === TAG_VIDEO) result.videoTags++;
+          else result.audioTags++;
+        }
+        if (keep) {
+          base ??= tsIn;
+          const ts = Math.max(0, tsIn - base);
+          lastTs = Math.max(lastTs, ts);
+          part.writeUIntBE(ts & 0xffffff, at + 4, 3);
+          part[at + 7] = (ts >>> 24) & 0xff;
+          if (runEnd === at) runEnd = end;
+          else {
+            if (runStart >= 0) runs.push(part.subarray(runStart, runEnd));
+            runStart = at;
+            runEnd = end;
+          }
+        }
+        at = end;
       }
-      await out.write(Buffer.concat(chunks));
+      if (runStart >= 0) runs.push(part.subarray(runStart, runEnd));
+      for (let r = 0; r < runs.length; r += RUNS_PER_WRITE) await writeAll(out, runs.slice(r, r + RUNS_PER_WRITE));
     }
     result.durationMs = lastTs;
     return result;
   } finally {
     await out.close();
+  }
+}
+
+/** writev may write less than asked (like write): the rest is written until every byte is. */
+async function writeAll(out: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers;
+  while (pending.length > 0) {
+    let { bytesWritten } = await out.writev(pending);
+    const rest: Buffer[] = [];
+    for (const b of pending) {
+      if (bytesWritten >= b.length) bytesWritten -= b.length;
+      else {
+        rest.push(b.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    pending = rest;
   }
 }

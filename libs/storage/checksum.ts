@@ -15,17 +15,20 @@ export async function sha256Stream(stream: AsyncIterable<unknown>): Promise<Stor
 }
 
 const READ_CHUNK = 256 * 1024;
+/** Read buffers kept for the next calls: as many as hash at once in a busy uploader. */
+const SPARE_READ_BUFFERS_MAX = 8;
+const spareReadBuffers: Buffer[] = [];
 
 /**
- * Every stored segment is hashed: read through one buffer per call rather than a
- * read stream's fresh 64 KiB chunk per read, which at a hundred streams was a
- * steady source of garbage for the collector.
+ * Every stored segment is hashed: read through a buffer reused across calls rather
+ * than a read stream's fresh 64 KiB chunk per read (or a fresh buffer per call),
+ * which at a hundred streams was a steady source of garbage for the collector.
  */
 export async function sha256File(path: string): Promise<StoredInfo> {
   const hash = createHash('sha256');
   const fh = await open(path, 'r');
+  const buf = spareReadBuffers.pop() ?? Buffer.allocUnsafe(READ_CHUNK);
   try {
-    const buf = Buffer.allocUnsafe(READ_CHUNK);
     let size = 0;
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, null);
@@ -35,6 +38,7 @@ export async function sha256File(path: string): Promise<StoredInfo> {
     }
     return { size, sha256: hash.digest('hex') };
   } finally {
+    if (spareReadBuffers.length < SPARE_READ_BUFFERS_MAX) spareReadBuffers.push(buf);
     await fh.close();
   }
 }
