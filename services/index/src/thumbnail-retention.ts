@@ -78,9 +78,9 @@ export async function sweepThumbnails(
 
 /**
  * One expired thumbnail: its object is deleted, then its record forgotten (a failed delete keeps
- * the record, so the next sweep tries again). A "latest" object is kept while its stream is live,
- * and left in storage when it no longer holds the catalogued frame (written again since, its
- * event not catalogued yet).
+ * the record, so the next sweep tries again). A "latest" object is kept while its stream is live.
+ * Any object is left in storage when it no longer holds the catalogued frame: written again since
+ * (a "latest" object, or a `{Sequence}` name a later session repeats), its event not catalogued yet.
  */
 async function expireOne(
   deps: ThumbnailSweepDeps, t: ExpiredThumbnail, cutoff: number, isLive: (s: StreamRef) => Promise<boolean>,
@@ -88,13 +88,11 @@ async function expireOne(
   const ctx = { objectKey: t.objectKey, atMs: t.atMs };
   try {
     const backend = deps.backendFor(t.storage);
-    if (t.overwrite) {
-      if (await isLive(t.stream)) return 'live';
-      const stored = await backend.stat(t.objectKey);
-      if (stored && stored.size !== t.size) {
-        deps.log.info(ctx, 'expired "latest" thumbnail record forgotten; its object holds a newer frame and stays');
-        return (await deps.catalogue.forgetThumbnail(t.thumbnailId, cutoff)) ? 'forgotten' : 'kept';
-      }
+    if (t.overwrite && (await isLive(t.stream))) return 'live';
+    const stored = await backend.stat(t.objectKey);
+    if (stored && stored.size !== t.size) {
+      deps.log.info(ctx, 'expired thumbnail record forgotten; its object holds a newer frame and stays');
+      return (await deps.catalogue.forgetThumbnail(t.thumbnailId, cutoff)) ? 'forgotten' : 'kept';
     }
     await backend.delete(t.objectKey);
   } catch (err) {

@@ -82,22 +82,25 @@ function suite(name: string, driver: () => Promise<CatalogueDriver>): void {
       // A "latest" object written again since its catalogued frame (its event not catalogued yet): it stays.
       await stored(rewritten, 'live/rewritten.jpg', T0, true, 100);
       await backend.putBytes('live/rewritten.jpg', jpeg(120), 'image/jpeg');
+      // So is a {Sequence} object a later session wrote again under the same name.
+      await stored(rewritten, 'snapshot/live/rewritten/0.jpg', T0, false, 100);
+      await backend.putBytes('snapshot/live/rewritten/0.jpg', jpeg(130), 'image/jpeg');
       // Recent thumbnails stay; a domain with a 5-day override loses a 6-day-old one.
       await stored(ended, 'snapshot/live/ended/recent.jpg', NOW - DAY, false);
       await stored(shortLived, 'snapshot/short/cam/old.jpg', NOW - 6 * DAY, false);
       await stored(shortLived, 'snapshot/short/cam/new.jpg', NOW - 4 * DAY, false);
 
       const r = await index.sweep(policy, NOW);
-      assert.deepEqual(r, { thumbnails: 6, objects: 5, keptLive: 1 });
+      assert.deepEqual(r, { thumbnails: 7, objects: 5, keptLive: 1 });
       for (const gone of ['snapshot/live/ended/1.jpg', 'snapshot/live/ended/2.jpg', 'live/ended.jpg', 'snapshot/live/onair/1.jpg', 'snapshot/short/cam/old.jpg']) {
         assert.equal(present(gone), false, `${gone} was deleted`);
       }
-      for (const kept of ['live/onair.jpg', 'live/rewritten.jpg', 'snapshot/live/ended/recent.jpg', 'snapshot/short/cam/new.jpg']) {
+      for (const kept of ['live/onair.jpg', 'live/rewritten.jpg', 'snapshot/live/rewritten/0.jpg', 'snapshot/live/ended/recent.jpg', 'snapshot/short/cam/new.jpg']) {
         assert.equal(present(kept), true, `${kept} was kept`);
       }
       assert.deepEqual(await listed(ended), ['snapshot/live/ended/recent.jpg']);
       assert.deepEqual(await listed(onAir), ['live/onair.jpg'], 'the live stream\'s "latest" record stays with its object');
-      assert.deepEqual(await listed(rewritten), [], 'the rewritten object\'s old record is forgotten (its new event catalogues it again)');
+      assert.deepEqual(await listed(rewritten), [], 'the rewritten objects\' old records are forgotten (their new events catalogue them again)');
       assert.deepEqual(await listed(shortLived), ['snapshot/short/cam/new.jpg']);
 
       // Once the stream is no longer on the media plane, its "latest" object goes too.
