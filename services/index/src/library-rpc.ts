@@ -19,7 +19,7 @@ import { mergedCoverKey } from '../../library/src/asset-registration.js';
  * (an m3u8 merge references its originals' segments, which stay while an original lists them) with its own cover, and the
  * recording file of an original (through the index's own record deletion, which
  * also removes the segments nothing else references; while an m3u8 merge of its
- * recording exists, only the original's playlist goes, and the merge takes over its segments:
+ * recording exists, only the original's playlist and thumbnail track go, and the merge takes over its segments:
  * retention keeps them, and the merge's own deletion deletes those nothing else references).
  */
 export async function deleteAssets(store: LibraryStore, assetIds: string[], deps: OrphanDeps): Promise<DeleteAssetsResult> {
@@ -30,16 +30,16 @@ export async function deleteAssets(store: LibraryStore, assetIds: string[], deps
       await deps.backendFor(r.storage).delete(r.objectKey);
       deletedObjects++;
     }
-    // An m3u8 merge plays its originals' segments: while it exists, an original takes only its playlist along
-    // and the merge takes over the segment references of its recording file.
-    const segmentsShared = a.format === 'm3u8' && a.source === 'record' && await store.handOverSegments(a);
-    if (a.source === 'record' && a.recordId && !segmentsShared) {
+    // An m3u8 merge plays its originals' segments: while it exists, an original takes only its playlist
+    // (and its thumbnail track) along; the merge took over the segment references of its recording file
+    // in the transaction that removed the asset (removeAssets: segmentsShared).
+    if (a.source === 'record' && a.recordId && !a.segmentsShared) {
       const r = await deleteRecords({ stream: a.stream, recordIds: [a.recordId], removeFile: true }, deps);
       deletedObjects += r.deletedObjects;
       // Catalogue record already gone (retention): the file itself still goes.
       if (r.results[0]?.message === 'NOT_FOUND') deletedObjects += await deleteObject(store, a, deps);
     } else {
-      if (a.recordId) await deleteRecords({ stream: a.stream, recordIds: [a.recordId], removeFile: false }, deps);
+      if (a.recordId) deletedObjects += (await deleteRecords({ stream: a.stream, recordIds: [a.recordId], removeFile: false }, deps, { removeTrack: true, shown: (url) => store.coverShown(url) })).deletedObjects;
       deletedObjects += await deleteObject(store, a, deps);
     }
     // A merge that took over its deleted originals' segments was the last asset playing them:

@@ -1,7 +1,7 @@
 // The media library's catalogue queries. Every write is idempotent where an
 // event can be delivered twice (assets by id, tasks by asset and group).
 import { createHash, randomBytes } from 'node:crypto';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import {
   RpcFailure, type AssetRegistration, type AssetSearchQuery, type AssetStatus, type AssetUpdate, type Category, type CategoryListing,
   type ComposeCandidate, type MediaAsset, type Page, type ProcessTask, type RecordFormat, type RegisterResult, type Rendition,
@@ -73,8 +73,11 @@ function newId(prefix: string): string {
   return `${prefix}${randomBytes(8).toString('hex')}`;
 }
 
-/** A removed asset, with the segments it had taken over (a merge whose originals were deleted). */
-export type RemovedAsset = MediaAsset & { takenOver: string[] };
+/**
+ * A removed asset, with the segments it had taken over (a merge whose originals were deleted), and for an
+ * m3u8 original whether its recording's merge took over its file's segments (segmentsShared: its file's segments stay).
+ */
+export type RemovedAsset = MediaAsset & { takenOver: string[]; segmentsShared: boolean };
 
 export class LibraryStore {
   constructor(private readonly db: Kysely<LibraryDb>) {}
@@ -219,6 +222,8 @@ export class LibraryStore {
   /**
    * Removes assets with their renditions and tasks; answers what was removed (the caller deletes the objects),
    * with the segments a merge had taken over from its deleted originals (takenOver: the caller deletes those no one else uses).
+   * An m3u8 original deleted while its recording's merge exists hands its file's segment references over to the merge
+   * in the same transaction (segmentsShared), so no state has the asset gone and its segments unprotected.
    */
   async removeAssets(assetIds: string[]): Promise<{ removed: RemovedAsset[]; missing: string[] }> {
     const removed: RemovedAsset[] = [];
@@ -231,52 +236,57 @@ export class LibraryStore {
       }
       // The asset's row goes first: that locks it, so a rendition being attached meanwhile
       // (attachRendition) is either refused or committed before, and then deleted and answered here.
-      // An original's handover to its merge (handOverSegments) holds the merge's row the same way:
-      // it either finishes first (and its rows are deleted here) or finds no merge.
       const gone = await this.db.transaction().execute(async (tx) => {
         const row = await tx.deleteFrom('media_assets').where('asset_id', '=', id).executeTakeFirst();
         if (Number(row.numDeletedRows) === 0) return null;
         await tx.deleteFrom('media_tasks').where('asset_id', '=', id).execute();
         const segments = await tx.deleteFrom('media_asset_segments').where('asset_id', '=', id).returning('segment_key').execute();
         const renditions = await tx.deleteFrom('media_renditions').where('asset_id', '=', id).returningAll().execute();
-        return { renditions, takenOver: segments.map((r) => r.segment_key) };
+        const segmentsShared = a.format === 'm3u8' && a.source === 'record' && await this.handOverSegments(tx, a);
+        return { renditions, takenOver: segments.map((r) => r.segment_key), segmentsShared };
       });
       if (!gone) {
         missing.push(id);
         continue;
       }
-      removed.push({ ...a, renditions: gone.renditions.map(renditionOf), takenOver: gone.takenOver });
+      removed.push({ ...a, renditions: gone.renditions.map(renditionOf), takenOver: gone.takenOver, segmentsShared: gone.segmentsShared });
     }
     return { removed, missing };
   }
 
   /**
-   * An m3u8 original being deleted while its recording's merge exists: the merge takes over the
-   * segment references of the original's recording file (which goes), so retention keeps those
-   * segments and the merge's own deletion deletes them. The merge's row is locked (a no-op update)
-   * so a concurrent removal of the merge either finished first (nothing is taken over: false) or
-   * waits and then deletes these rows with it. True when a merge took them over.
+   * An m3u8 original being deleted (in removeAssets' transaction) while its recording's merge exists:
+   * the merge takes over the segment references of the original's recording file (which goes), so
+   * retention keeps those segments and the merge's own deletion deletes them. The merge's row is locked
+   * (a no-op update) so a concurrent removal of the merge either finished first (nothing is taken
+   * over: false) or waits and then deletes these rows with it; a merge being registered locks this
+   * original's row first, so it either committed before (and is found here) or is refused.
+   * True when a merge took them over.
    */
-  async handOverSegments(original: Pick<MediaAsset, 'recordingId' | 'format' | 'recordId'>): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
-      const merges = await tx.updateTable('media_assets').set((eb) => ({ updated_ms: eb.ref('updated_ms') }))
-        .where('recording_id', '=', original.recordingId).where('format', '=', original.format).where('source', '=', 'compose')
-        .returning('asset_id').execute();
-      if (merges.length === 0) return false;
-      if (!original.recordId) return true;
-      for (const m of merges) {
-        await tx.insertInto('media_asset_segments').columns(['asset_id', 'segment_key'])
-          .expression((eb) => eb.selectFrom('file_segments').select([sql<string>`${m.asset_id}`.as('asset_id'), 'segment_key']).where('record_id', '=', original.recordId!))
-          .onConflict((oc) => oc.doNothing()).execute();
-      }
-      return true;
-    });
+  private async handOverSegments(tx: Transaction<LibraryDb>, original: Pick<MediaAsset, 'recordingId' | 'format' | 'recordId'>): Promise<boolean> {
+    const merges = await tx.updateTable('media_assets').set((eb) => ({ updated_ms: eb.ref('updated_ms') }))
+      .where('recording_id', '=', original.recordingId).where('format', '=', original.format).where('source', '=', 'compose')
+      .returning('asset_id').execute();
+    if (merges.length === 0) return false;
+    if (!original.recordId) return true;
+    for (const m of merges) {
+      await tx.insertInto('media_asset_segments').columns(['asset_id', 'segment_key'])
+        .expression((eb) => eb.selectFrom('file_segments').select([sql<string>`${m.asset_id}`.as('asset_id'), 'segment_key']).where('record_id', '=', original.recordId!))
+        .onConflict((oc) => oc.doNothing()).execute();
+    }
+    return true;
   }
 
   /** The segments a merge took over from its deleted originals (handOverSegments). */
   async takenOverSegments(assetId: string): Promise<string[]> {
     const rows = await this.db.selectFrom('media_asset_segments').select('segment_key').where('asset_id', '=', assetId).orderBy('segment_key').execute();
     return rows.map((r) => r.segment_key);
+  }
+
+  /** Whether an asset shows this cover as its own (a merge made before merges had their own cover shows its first file's). */
+  async coverShown(url: string): Promise<boolean> {
+    const a = await this.db.selectFrom('media_assets').select('asset_id').where('cover_url', '=', url).executeTakeFirst();
+    return !!a;
   }
 
   /** Whether another asset (a merge of m3u8 playlists shares segments with its originals) still uses the object. */

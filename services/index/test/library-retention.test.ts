@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { AssetRegistration, FileStored, RecordFormat, SegmentStored, StreamRef, VodFileSettings } from '../../../libs/bus/index.js';
+import type { AssetRegistration, FileStored, RecordFormat, SegmentStored, StreamRef, ThumbnailTrackStored, VodFileSettings } from '../../../libs/bus/index.js';
 import { loadConfig } from '../../../libs/config/index.js';
 import { StorageRegistry } from '../../../libs/storage/index.js';
 import { componentLogger } from '../../../libs/telemetry/index.js';
@@ -17,6 +17,7 @@ import { CatalogueStore, type CatalogueDriver } from '../src/catalogue-store.js'
 import { deleteAssets } from '../src/library-rpc.js';
 import { LibraryStore, type LibraryReadTables } from '../src/library-store.js';
 import { sweepExpired, type RetentionPolicy } from '../src/retention.js';
+import { ThumbnailCatalogue } from '../src/thumbnail-catalogue.js';
 
 const DAY = 24 * 3600 * 1000;
 const T0 = Date.UTC(2026, 0, 1);
@@ -159,6 +160,103 @@ function retentionSuite(name: string, driver: () => Promise<CatalogueDriver>): v
       assert.deepEqual(d, { missing: [], deletedObjects: 1 + 3 });
       assert.ok(!segs.some(stored));
       assert.deepEqual(await catalogued(segs), Array(6).fill('none'));
+    });
+
+    /** A thumbnail track of a cycle file (cover, two sprite sheets, WebVTT), stored and catalogued; answers its keys. */
+    async function track(file: AssetRegistration): Promise<string[]> {
+      const base = file.objectKey;
+      const t: ThumbnailTrackStored = {
+        stream, recordingId: file.recordingId, format: file.format, sequence: file.sequence, storage, coverKey: `${base}.cover.jpg`,
+        coverUrl: registry.local.urlOf(`${base}.cover.jpg`), vttKey: `${base}.thumbnails.vtt`, spriteKeys: [`${base}.sprite-0.jpg`, `${base}.sprite-1.jpg`], thumbnails: 20,
+      };
+      const keys = [t.coverKey, t.vttKey, ...t.spriteKeys];
+      for (const k of keys) writeFileSync(join(root, k), `thumbnails ${k}`);
+      await new ThumbnailCatalogue(cat.db).addTrack(t, file.endMs);
+      return keys;
+    }
+
+    it('an m3u8 original deleted while its merge exists takes its cover, sprite sheets and WebVTT track along; the merge keeps the segments', async () => {
+      const segs = [];
+      for (let i = 0; i < 4; i++) segs.push(await segment('rec4', i, T0 + i * 2000));
+      const m0 = await cycleFile('rec4', 'm3u8', 0, segs.slice(0, 2), T0);
+      const m1 = await cycleFile('rec4', 'm3u8', 1, segs.slice(2), T0 + 4000);
+      const thumbs0 = await track(m0);
+      const thumbs1 = await track(m1);
+      const mergedId = await merge('rec4', [m0, m1]);
+      assert.equal((await lib.getAsset({ assetId: m0.assetId }))?.coverUrl, registry.local.urlOf(thumbs0[0]));
+      assert.deepEqual(await deleteAssets(lib, [m0.assetId], deps()), { missing: [], deletedObjects: 1 + 4 });
+      assert.ok(!stored(m0.objectKey));
+      assert.deepEqual(thumbs0.map(stored), [false, false, false, false], 'the track\'s objects went with its record');
+      assert.equal(await new ThumbnailCatalogue(cat.db).removeTrack(m0.recordId!), null);
+      assert.ok(thumbs1.every(stored), 'the other original\'s track stays');
+      assert.deepEqual(await lib.takenOverSegments(mergedId), segs.slice(0, 2).sort());
+      await sweep(T0 + 300 * DAY);
+      assert.ok(segs.every(stored), 'the merge still plays them');
+      assert.deepEqual(await catalogued(segs), Array(4).fill('record'));
+    });
+
+    it('a merge made before merges had their own cover keeps showing its first file\'s, whose deletion leaves that cover', async () => {
+      const segs = [];
+      for (let i = 0; i < 2; i++) segs.push(await segment('rec5', i, T0 + i * 2000));
+      const m0 = await cycleFile('rec5', 'm3u8', 0, segs.slice(0, 1), T0);
+      const m1 = await cycleFile('rec5', 'm3u8', 1, segs.slice(1), T0 + 2000);
+      const thumbs0 = await track(m0);
+      const key = `${DIR}/rec5_merged.m3u8`;
+      writeFileSync(join(root, key), 'merged playlist');
+      await lib.registerAsset({
+        ...m0, assetId: 'rec5-merged', source: 'compose', recordId: null, sourceAssetIds: [m0.assetId, m1.assetId], coverUrl: registry.local.urlOf(thumbs0[0]),
+        objectKey: key, url: registry.local.urlOf(key), endMs: m1.endMs, sequence: 0,
+      }, m1.endMs);
+      assert.deepEqual(await deleteAssets(lib, [m0.assetId], deps()), { missing: [], deletedObjects: 1 + 3 });
+      assert.deepEqual(thumbs0.map(stored), [true, false, false, false], 'the cover the merge shows stays');
+    });
+
+    it('a failure after an m3u8 original\'s removal leaves its segments handed over to the merge: retention keeps them', async () => {
+      const segs = [];
+      for (let i = 0; i < 4; i++) segs.push(await segment('rec6', i, T0 + i * 2000));
+      const m0 = await cycleFile('rec6', 'm3u8', 0, segs.slice(0, 2), T0);
+      const m1 = await cycleFile('rec6', 'm3u8', 1, segs.slice(2), T0 + 4000);
+      const mergedId = await merge('rec6', [m0, m1]);
+      // The step after the asset's removal (its file record's deletion) fails.
+      const failing = Object.create(cat, { removeFile: { value: async () => { throw new Error('injected: record deletion failed'); } } }) as CatalogueStore;
+      await assert.rejects(deleteAssets(lib, [m0.assetId], { ...deps(), store: failing }), /injected/);
+      assert.equal(await lib.getAsset({ assetId: m0.assetId }), null, 'the asset is gone');
+      assert.ok(await cat.fileRow(m0.recordId!), 'its file record stays');
+      assert.deepEqual(await lib.takenOverSegments(mergedId), segs.slice(0, 2).sort(), 'handed over in the asset\'s removal');
+      // Past the files' and segments' retention: the file (no asset) expires, the segments the merge plays do not.
+      await sweep(T0 + 300 * DAY);
+      assert.equal(await cat.fileRow(m0.recordId!), undefined, 'the file record expired');
+      assert.ok(!stored(m0.objectKey));
+      assert.deepEqual(await catalogued(segs), Array(4).fill('record'), 'the merge still plays them');
+      assert.ok(segs.every(stored));
+      assert.deepEqual(await deleteAssets(lib, [m0.assetId], deps()), { missing: [m0.assetId], deletedObjects: 0 });
+    });
+
+    it('a handover that fails undoes the original\'s removal: a retried DeleteVideo finds the asset and hands its segments over', async () => {
+      const segs = [];
+      for (let i = 0; i < 4; i++) segs.push(await segment('rec7', i, T0 + i * 2000));
+      const m0 = await cycleFile('rec7', 'm3u8', 0, segs.slice(0, 2), T0);
+      const m1 = await cycleFile('rec7', 'm3u8', 1, segs.slice(2), T0 + 4000);
+      const mergedId = await merge('rec7', [m0, m1]);
+      // Writing the handover rows fails (the statement, whatever the dialect).
+      const failingDb = cat.db.withTables<LibraryReadTables>().withPlugin({
+        transformQuery: (args) => {
+          const node = args.node;
+          if (node.kind === 'InsertQueryNode' && node.into?.table.identifier.name === 'media_asset_segments') throw new Error('injected: handover failed');
+          return node;
+        },
+        transformResult: async (args) => args.result,
+      });
+      await assert.rejects(deleteAssets(new LibraryStore(failingDb), [m0.assetId], deps()), /injected/);
+      assert.equal((await lib.getAsset({ assetId: m0.assetId }))?.assetId, m0.assetId, 'the asset\'s removal was rolled back with it');
+      assert.ok(await cat.fileRow(m0.recordId!));
+      assert.ok(stored(m0.objectKey));
+      assert.deepEqual(await lib.takenOverSegments(mergedId), []);
+      assert.deepEqual(await deleteAssets(lib, [m0.assetId], deps()), { missing: [], deletedObjects: 1 });
+      assert.deepEqual(await lib.takenOverSegments(mergedId), segs.slice(0, 2).sort());
+      await sweep(T0 + 300 * DAY);
+      assert.deepEqual(await catalogued(segs), Array(4).fill('record'), 'the merge still plays them');
+      assert.ok(segs.every(stored));
     });
 
     it('a merge deleted before its originals takes nothing; an original deleted then takes its own segments', async () => {
