@@ -73,7 +73,8 @@ export class MasterComposer {
     this.consumer = await consumeDurable<FileStored>(this.bus, {
       stream: STREAMS.events, durable: CONSUMERS.transcoderMaster, filterSubject: SUBJECTS.fileStored,
       component: 'transcoder', log: this.log, concurrency: 4,
-      // A recording's files one after another; different recordings' at once.
+      // A recording's files one after another on first delivery (a retried one may be overtaken: harmless, a master is
+      // recomputed whole); different recordings' at once.
       keyOf: (ev) => ev.file.recordingId,
       // Files stored before live transcoding was deployed have no renditions to list.
       deliverNew: true,

@@ -1,6 +1,7 @@
 // Transcoding templates in KV (lr_transcode_templates), keyed by the token of
 // (domain, app, id): domains hold dots and apps may be "*", neither fit a key as is.
 import { KvWatchInclude, type KV } from '@nats-io/kv';
+import type { Logger } from '../../../libs/telemetry/index.js';
 import { BUCKETS, RpcFailure, bucket, isWrongRevision, type Bus, type TranscodeTemplate, type TranscodeTemplateKey, type TranscodeTemplateListQuery } from '../../../libs/bus/index.js';
 
 export function templateStoreKey(k: TranscodeTemplateKey): string {
@@ -46,17 +47,14 @@ export class TranscodeTemplateStore {
     await this.kv.delete(templateStoreKey(k));
   }
 
-  /** Calls `onDelete` for each template deleted from now on (by any transcoder); `done` settles when the watch ends. */
-  async watchDeletes(onDelete: (k: TranscodeTemplateKey) => void): Promise<{ stop(): void; done: Promise<void> }> {
-    const watcher = await this.kv.watch({ include: KvWatchInclude.UpdatesOnly });
-    const done = (async () => {
-      for await (const e of watcher) {
-        if (e.operation === 'PUT') continue;
-        const k = templateFromStoreKey(e.key);
-        if (k) onDelete(k);
-      }
-    })();
-    return { stop: () => watcher.stop(), done };
+  /**
+   * Follows the deletes of templates (by any transcoder) from now on; a watch that ends or fails
+   * is logged and opened again (see TemplateDeleteWatch). Resolves once the first watch is open.
+   */
+  async watchDeletes(handlers: TemplateDeleteHandlers, log: Logger): Promise<TemplateDeleteWatch> {
+    const w = new TemplateDeleteWatch(this.kv, handlers, log);
+    await w.start();
+    return w;
   }
 
   async list(q: TranscodeTemplateListQuery): Promise<TranscodeTemplate[]> {
@@ -68,5 +66,98 @@ export class TranscodeTemplateStore {
       if (e && e.operation === 'PUT') out.push(e.json<TranscodeTemplate>());
     }
     return out.sort((a, b) => a.app.localeCompare(b.app) || a.id.localeCompare(b.id));
+  }
+}
+
+/** Waits before a template watch is opened again: doubling from the first, up to the last. */
+const REOPEN_DELAY_MS = { first: 500, max: 15_000 };
+
+export interface TemplateDeleteHandlers {
+  onDelete(k: TranscodeTemplateKey): void;
+  /** A watch is open again after one ended: templates deleted meanwhile were not seen, so check them. */
+  onReopened(): void;
+}
+
+/**
+ * The watch of template deletes, kept open: one that ends by itself (its consumer gone, the broker
+ * lost) or fails is logged and opened again with backoff (0.5 s doubling to 15 s, like
+ * libs/bus/snapshot-configs.ts); stop() ends it for good.
+ */
+export class TemplateDeleteWatch {
+  private watch: { stop(): void } | null = null;
+  private stopped = false;
+  private reopenTimer: NodeJS.Timeout | null = null;
+  private reopenDelayMs = REOPEN_DELAY_MS.first;
+  /** Watches opened (the first included): diagnostics and tests. */
+  opened = 0;
+
+  constructor(private readonly kv: KV, private readonly handlers: TemplateDeleteHandlers, private readonly log: Logger) {}
+
+  /** Opens the first watch; rejects if it cannot be opened. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.open();
+  }
+
+  private async open(): Promise<void> {
+    const iter = await this.kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    this.opened++;
+    if (this.stopped) {
+      iter.stop();
+      return;
+    }
+    this.watch = iter;
+    void (async () => {
+      for await (const e of iter) {
+        if (e.operation === 'PUT') continue;
+        const k = templateFromStoreKey(e.key);
+        if (k) this.handlers.onDelete(k);
+      }
+    })().then(
+      () => this.ended(iter, null),
+      (err: unknown) => this.ended(iter, err as Error),
+    );
+  }
+
+  /** A watch ended: by stop() (nothing to do), or by itself (logged, and opened again). */
+  private ended(iter: { stop(): void }, err: Error | null): void {
+    if (this.stopped || this.watch !== iter) {
+      if (err) this.log.warn({ bucket: BUCKETS.transcodeTemplates, err: err.message }, 'template watch failed as it was stopped');
+      return;
+    }
+    this.watch = null;
+    this.log.error({ bucket: BUCKETS.transcodeTemplates, err: err ? err.message : 'the watch ended', reopenInMs: this.reopenDelayMs },
+      'template watch ended; templates deleted until it is open again are checked then');
+    this.scheduleReopen();
+  }
+
+  private scheduleReopen(): void {
+    const delay = this.reopenDelayMs;
+    this.reopenDelayMs = Math.min(REOPEN_DELAY_MS.max, delay * 2);
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = null;
+      if (this.stopped) return;
+      this.open().then(
+        () => {
+          if (this.stopped) return;
+          this.reopenDelayMs = REOPEN_DELAY_MS.first;
+          this.log.info({ bucket: BUCKETS.transcodeTemplates, opened: this.opened }, 'template watch open again');
+          this.handlers.onReopened();
+        },
+        (err: unknown) => {
+          this.log.error({ bucket: BUCKETS.transcodeTemplates, err: (err as Error).message, reopenInMs: this.reopenDelayMs }, 'template watch not opened again; retrying');
+          if (!this.stopped && !this.watch) this.scheduleReopen();
+        },
+      );
+    }, delay);
+    this.reopenTimer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = null;
+    this.watch?.stop();
+    this.watch = null;
   }
 }

@@ -107,9 +107,11 @@ export class TranscoderService {
       for await (const e of watcher) this.onDemandEntry(e);
     })().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'demand watch ended; the periodic scan still claims renditions'));
     // A deleted transcoding template stops its renditions on every transcoder (each watches the bucket).
-    const templates = await this.templates.watchDeletes((k) => this.onTemplateDeleted(k));
-    this.templateWatch = templates;
-    void templates.done.catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'template watch ended; renditions of templates deleted from now on run until their source ends'));
+    // A watch that ends is logged and opened again; the renditions made meanwhile are checked then.
+    this.templateWatch = await this.templates.watchDeletes({
+      onDelete: (k) => this.onTemplateDeleted(k),
+      onReopened: () => void this.recheckTemplates('while the template watch was closed'),
+    }, this.log);
     // Renewal, fencing, and the scan that takes over renditions whose transcoder died.
     const every = Math.max(500, Math.floor(this.config.recorder.leaseTtlMs / 3));
     this.scheduleTick(every);
@@ -177,6 +179,26 @@ export class TranscoderService {
       this.log.warn({ rendition: streamLabel(h.rendition), template: k }, 'transcoding template deleted; its rendition stops');
       h.job.stop('template_deleted');
     }
+  }
+
+  /** Stops the renditions whose template is gone (its delete unseen by the watch). */
+  private async recheckTemplates(when: string): Promise<void> {
+    for (const h of [...this.hosted.values()]) await this.recheckTemplate(h, when);
+  }
+
+  /** Stops `h` if its transcoding template is no longer the one it is made with (deleted, perhaps added again). */
+  private async recheckTemplate(h: Hosted, when: string): Promise<void> {
+    const k: TranscodeTemplateKey = { domain: h.template.domain, app: h.template.app, id: h.template.id };
+    let now: TranscodeTemplate | null;
+    try {
+      now = await this.templates.get(k);
+    } catch (err) {
+      this.log.warn({ rendition: streamLabel(h.rendition), template: k, err: (err as Error).message }, `transcoding template not read again ${when}; only a delete the watch sees stops its rendition`);
+      return;
+    }
+    if (now && now.createdMs === h.template.createdMs) return;
+    this.log.warn({ rendition: streamLabel(h.rendition), template: k }, `transcoding template deleted ${when}; its rendition stops`);
+    h.job.stop('template_deleted');
   }
 
   private onDecision(d: MatchDecision): void {
@@ -313,6 +335,8 @@ export class TranscoderService {
     const finishing = job.done.then((r) => this.finished(h, r.exit, r.detail));
     this.finishing.add(finishing);
     void finishing.finally(() => this.finishing.delete(finishing));
+    // A delete that came between reading the template and hosting the job was not matched to it.
+    await this.recheckTemplate(h, 'while its rendition was launched');
   }
 
   private async finished(h: Hosted, exit: JobExit, detail: string): Promise<void> {

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KV } from '@nats-io/kv';
-import { BUCKETS, SUBJECTS, bucket, streamToken, transcodeDemandKey, type Bus, type StreamRef, type TranscodeDemand, type TranscodeStateChanged } from '../../../libs/bus/index.js';
+import { BUCKETS, SUBJECTS, bucket, streamToken, transcodeDemandKey, type Bus, type StreamRef, type TranscodeDemand, type TranscodeStateChanged, type TranscodeTemplate, type TranscodeTemplateKey } from '../../../libs/bus/index.js';
 import { loadConfig } from '../../../libs/config/index.js';
 import { eventsOn, startNats, tempDir, waitFor, type TestNats } from '../../../test-kit/index.js';
-import { TranscodeTemplateStore } from '../src/template-store.js';
+import { TranscodeTemplateStore, type TemplateDeleteWatch } from '../src/template-store.js';
 import { TranscoderService } from '../src/transcoder-service.js';
 import { TEMPLATE, demandOf, publishSource } from './fixtures.js';
 
@@ -16,6 +16,7 @@ describe('transcoder service', () => {
   let bus: Bus;
   let demands: KV;
   let leases: KV;
+  let templates: TranscodeTemplateStore;
 
   const service = (workerId: string) => new TranscoderService(bus, loadConfig({ LR_DATA_DIR: tempDir('transcoder'), LR_WORKER_ID: workerId }));
   const states = () => eventsOn<TranscodeStateChanged>(nats.url, SUBJECTS.transcodeState);
@@ -23,7 +24,7 @@ describe('transcoder service', () => {
   before(async () => {
     nats = await startNats();
     bus = await nats.bus('transcoder-service-test');
-    const templates = new TranscodeTemplateStore(bus);
+    templates = new TranscodeTemplateStore(bus);
     await templates.open();
     await templates.add(TEMPLATE);
     demands = await bucket(bus, BUCKETS.transcodeDemand);
@@ -74,5 +75,86 @@ describe('transcoder service', () => {
     assert.notEqual((await leases.get(key))?.operation, 'PUT', 'no lease left behind');
     assert.equal((await demands.get(key))?.json<TranscodeDemand>().claims ?? 0, 0, 'the demand is not counted as claimed');
     assert.ok(!(await states()).some((e) => e.source.stream === 'shutdown'), 'no rendition started or stopped');
+  });
+
+  /** The service's insides the tests below reach. */
+  interface Insides {
+    hosted: Map<string, unknown>;
+    templateWatch: TemplateDeleteWatch;
+    templates: { forStream(domain: string, app: string, id: string): Promise<TranscodeTemplate | null> };
+    onTemplateDeleted(k: TranscodeTemplateKey): void;
+  }
+  const insides = (svc: TranscoderService) => svc as unknown as Insides;
+  const stopsOf = async (stream: string) => (await states()).filter((e) => e.source.stream === stream && e.state !== 'started').map((e) => [e.state, e.reason]);
+
+  it('a template watch that ended is opened again: templates deleted meanwhile and later still stop their renditions', async () => {
+    // Each rendition with its app's own template, so deleting one leaves the others.
+    const gap: StreamRef = { domain: 'localhost', app: 'gap', stream: 'gap' };
+    const later: StreamRef = { domain: 'localhost', app: 'later', stream: 'later' };
+    for (const s of [gap, later]) await templates.add({ ...TEMPLATE, app: s.app });
+    const gapKey = transcodeDemandKey(streamToken(gap), TEMPLATE.id);
+    const laterKey = transcodeDemandKey(streamToken(later), TEMPLATE.id);
+    const svc = service('t3');
+    await svc.start();
+    const watch = insides(svc).templateWatch;
+    try {
+      await demands.put(gapKey, JSON.stringify(demandOf(gap, 'g1', null)));
+      await demands.put(laterKey, JSON.stringify(demandOf(later, 'l1', null)));
+      await waitFor('both renditions hosted', () => insides(svc).hosted.has(gapKey) && insides(svc).hosted.has(laterKey), 10000, 20);
+      assert.equal(watch.opened, 1);
+      // The watch ends without stop() (as when its consumer or connection goes), and a template is deleted before it is open again.
+      (watch as unknown as { watch: { stop(): void } }).watch.stop();
+      await templates.remove({ domain: 'localhost', app: gap.app, id: TEMPLATE.id });
+      await waitFor('the watch open again', () => watch.opened === 2, 10000, 20);
+      await waitFor('the rendition of the template deleted while the watch was closed stopped', async () => (await stopsOf('gap')).length > 0, 10000);
+      assert.deepEqual(await stopsOf('gap'), [['stopped', 'template_deleted']]);
+      assert.ok(insides(svc).hosted.has(laterKey), 'the rendition whose template is still there goes on');
+      // The new watch sees a later delete.
+      await templates.remove({ domain: 'localhost', app: later.app, id: TEMPLATE.id });
+      await waitFor('the rendition of the template deleted later stopped', async () => (await stopsOf('later')).length > 0, 10000);
+      assert.deepEqual(await stopsOf('later'), [['stopped', 'template_deleted']]);
+      await waitFor('both demands withdrawn', async () => (await demands.get(gapKey))?.operation !== 'PUT' && (await demands.get(laterKey))?.operation !== 'PUT', 10000);
+    } finally {
+      await svc.stop();
+    }
+    assert.equal((watch as unknown as { watch: unknown }).watch, null, 'stop() ends the watch');
+    assert.equal(watch.opened, 2, 'and it is not opened again');
+  });
+
+  it('a template deleted while its rendition is being launched stops the rendition', async () => {
+    const source: StreamRef = { domain: 'localhost', app: 'race', stream: 'race' };
+    const tk: TranscodeTemplateKey = { domain: 'localhost', app: source.app, id: TEMPLATE.id };
+    await templates.add({ ...TEMPLATE, app: source.app });
+    const key = transcodeDemandKey(streamToken(source), TEMPLATE.id);
+    const svc = service('t4');
+    await svc.start();
+    try {
+      // The launch reads the template; it is deleted, and the watch has seen the delete, before the job is hosted.
+      const inner = insides(svc);
+      const forStream = inner.templates.forStream.bind(inner.templates);
+      const onTemplateDeleted = inner.onTemplateDeleted.bind(svc);
+      let seen!: () => void;
+      const deleteSeen = new Promise<void>((resolve) => (seen = resolve));
+      inner.onTemplateDeleted = (k) => {
+        onTemplateDeleted(k);
+        if (k.app === tk.app) seen();
+      };
+      inner.templates.forStream = async (domain, app, id) => {
+        const t = await forStream(domain, app, id);
+        if (app === tk.app) {
+          assert.equal(inner.hosted.has(key), false, 'read before the job is hosted');
+          await templates.remove(tk);
+          await deleteSeen;
+        }
+        return t;
+      };
+      await demands.put(key, JSON.stringify(demandOf(source, 'r1', null)));
+      await waitFor('the rendition stopped', async () => (await stopsOf('race')).length > 0, 10000);
+      assert.deepEqual(await stopsOf('race'), [['stopped', 'template_deleted']]);
+      await waitFor('its demand withdrawn and lease released', async () => (await demands.get(key))?.operation !== 'PUT' && (await leases.get(key))?.operation !== 'PUT', 10000);
+      assert.equal(inner.hosted.has(key), false);
+    } finally {
+      await svc.stop();
+    }
   });
 });
