@@ -9,5 +9,6 @@ export { connectBus, ensureTopology, bucket, publishDurable, traceHeaders, heade
 export { consumeDurable, RetryLater, type DurableConsumerOptions, type Running } from './consume.js';
 export { subscribeJson } from './subscribe.js';
 export { isWrongRevision } from './kv-revision.js';
+export { ReopenBackoff } from './reopen-backoff.js';
 export { readOrdered, type OrderedMessages, type OrderedReadOptions } from './ordered-reader.js';
 export { request, call, serve, RpcFailure, RpcTimeout, isNoResponders, type PageQuery, type Page } from './rpc.js';

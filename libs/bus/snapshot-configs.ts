@@ -6,14 +6,12 @@
 import type { KV } from '@nats-io/kv';
 import type { Logger } from '../telemetry/index.js';
 import { bucket, type Bus } from './connection.js';
+import { ReopenBackoff } from './reopen-backoff.js';
 import type { StreamRef } from './payloads.js';
 import { BUCKETS } from './subjects.js';
 import type { SnapshotConfig } from './thumbnail-payloads.js';
 
 const keyOf = (domain: string, app: string) => `${domain}/${app}`;
-
-/** Waits before a watch is opened again: doubling from the first, up to the last. */
-const REOPEN_DELAY_MS = { first: 500, max: 15_000 };
 
 /** The configuration of a stream: its app's own, else its domain's "*" one. */
 export function configFor(configs: ReadonlyMap<string, SnapshotConfig>, stream: StreamRef): SnapshotConfig | null {
@@ -31,8 +29,7 @@ export class SnapshotConfigs {
   private view: WatchView = { configs: new Map(), byBucketKey: new Map() };
   private watch: { stop(): void } | null = null;
   private stopped = false;
-  private reopenTimer: NodeJS.Timeout | null = null;
-  private reopenDelayMs = REOPEN_DELAY_MS.first;
+  private readonly reopen = new ReopenBackoff();
   /** Watches opened (the first included): diagnostics and tests. */
   opened = 0;
 
@@ -62,7 +59,7 @@ export class SnapshotConfigs {
       if (loaded) return;
       loaded = true;
       this.view = view;
-      this.reopenDelayMs = REOPEN_DELAY_MS.first;
+      this.reopen.reset();
       settle.resolve();
     };
     void (async () => {
@@ -99,25 +96,21 @@ export class SnapshotConfigs {
     if (this.stopped || this.watch !== iter) return;
     this.watch = null;
     if (!loaded) return;
-    this.log.error({ bucket: BUCKETS.snapshotConfigs, err: why, reopenInMs: this.reopenDelayMs }, 'snapshot configuration watch ended; the configurations read so far stay in force until it is open again');
+    this.log.error({ bucket: BUCKETS.snapshotConfigs, err: why, reopenInMs: this.reopen.nextInMs }, 'snapshot configuration watch ended; the configurations read so far stay in force until it is open again');
     this.scheduleReopen();
   }
 
   private scheduleReopen(): void {
-    const delay = this.reopenDelayMs;
-    this.reopenDelayMs = Math.min(REOPEN_DELAY_MS.max, delay * 2);
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = null;
+    this.reopen.schedule(() => {
       if (this.stopped) return;
       this.open().then(
         () => this.log.info({ bucket: BUCKETS.snapshotConfigs, configurations: this.view.configs.size }, 'snapshot configuration watch open again'),
         (err: unknown) => {
-          this.log.error({ bucket: BUCKETS.snapshotConfigs, err: (err as Error).message, reopenInMs: this.reopenDelayMs }, 'snapshot configuration watch not opened again; retrying');
+          this.log.error({ bucket: BUCKETS.snapshotConfigs, err: (err as Error).message, reopenInMs: this.reopen.nextInMs }, 'snapshot configuration watch not opened again; retrying');
           if (!this.stopped && !this.watch) this.scheduleReopen();
         },
       );
-    }, delay);
-    this.reopenTimer.unref();
+    });
   }
 
   configFor(stream: StreamRef): SnapshotConfig | null {
@@ -126,8 +119,7 @@ export class SnapshotConfigs {
 
   stop(): void {
     this.stopped = true;
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    this.reopenTimer = null;
+    this.reopen.cancel();
     this.watch?.stop();
     this.watch = null;
   }

@@ -2,7 +2,7 @@
 // (domain, app, id): domains hold dots and apps may be "*", neither fit a key as is.
 import { KvWatchInclude, type KV } from '@nats-io/kv';
 import type { Logger } from '../../../libs/telemetry/index.js';
-import { BUCKETS, RpcFailure, bucket, isWrongRevision, type Bus, type TranscodeTemplate, type TranscodeTemplateKey, type TranscodeTemplateListQuery } from '../../../libs/bus/index.js';
+import { BUCKETS, ReopenBackoff, RpcFailure, bucket, isWrongRevision, type Bus, type TranscodeTemplate, type TranscodeTemplateKey, type TranscodeTemplateListQuery } from '../../../libs/bus/index.js';
 
 export function templateStoreKey(k: TranscodeTemplateKey): string {
   return Buffer.from(`${k.domain}/${k.app}/${k.id}`, 'utf8').toString('base64url');
@@ -69,9 +69,6 @@ export class TranscodeTemplateStore {
   }
 }
 
-/** Waits before a template watch is opened again: doubling from the first, up to the last. */
-const REOPEN_DELAY_MS = { first: 500, max: 15_000 };
-
 export interface TemplateDeleteHandlers {
   onDelete(k: TranscodeTemplateKey): void;
   /** A watch is open again after one ended: templates deleted meanwhile were not seen, so check them. */
@@ -86,8 +83,7 @@ export interface TemplateDeleteHandlers {
 export class TemplateDeleteWatch {
   private watch: { stop(): void } | null = null;
   private stopped = false;
-  private reopenTimer: NodeJS.Timeout | null = null;
-  private reopenDelayMs = REOPEN_DELAY_MS.first;
+  private readonly reopen = new ReopenBackoff();
   /** Watches opened (the first included): diagnostics and tests. */
   opened = 0;
 
@@ -126,37 +122,32 @@ export class TemplateDeleteWatch {
       return;
     }
     this.watch = null;
-    this.log.error({ bucket: BUCKETS.transcodeTemplates, err: err ? err.message : 'the watch ended', reopenInMs: this.reopenDelayMs },
+    this.log.error({ bucket: BUCKETS.transcodeTemplates, err: err ? err.message : 'the watch ended', reopenInMs: this.reopen.nextInMs },
       'template watch ended; templates deleted until it is open again are checked then');
     this.scheduleReopen();
   }
 
   private scheduleReopen(): void {
-    const delay = this.reopenDelayMs;
-    this.reopenDelayMs = Math.min(REOPEN_DELAY_MS.max, delay * 2);
-    this.reopenTimer = setTimeout(() => {
-      this.reopenTimer = null;
+    this.reopen.schedule(() => {
       if (this.stopped) return;
       this.open().then(
         () => {
           if (this.stopped) return;
-          this.reopenDelayMs = REOPEN_DELAY_MS.first;
+          this.reopen.reset();
           this.log.info({ bucket: BUCKETS.transcodeTemplates, opened: this.opened }, 'template watch open again');
           this.handlers.onReopened();
         },
         (err: unknown) => {
-          this.log.error({ bucket: BUCKETS.transcodeTemplates, err: (err as Error).message, reopenInMs: this.reopenDelayMs }, 'template watch not opened again; retrying');
+          this.log.error({ bucket: BUCKETS.transcodeTemplates, err: (err as Error).message, reopenInMs: this.reopen.nextInMs }, 'template watch not opened again; retrying');
           if (!this.stopped && !this.watch) this.scheduleReopen();
         },
       );
-    }, delay);
-    this.reopenTimer.unref();
+    });
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.reopenTimer) clearTimeout(this.reopenTimer);
-    this.reopenTimer = null;
+    this.reopen.cancel();
     this.watch?.stop();
     this.watch = null;
   }
