@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KV } from '@nats-io/kv';
-import { BUCKETS, SUBJECTS, bucket, streamToken, transcodeDemandKey, type Bus, type StreamRef, type TranscodeDemand, type TranscodeStateChanged, type TranscodeTemplate, type TranscodeTemplateKey } from '../../../libs/bus/index.js';
+import { BUCKETS, SUBJECTS, bucket, publishDurable, streamToken, transcodeDemandKey, type Bus, type MatchDecision, type StreamRef, type TranscodeDemand, type TranscodeStateChanged, type TranscodeTemplate, type TranscodeTemplateKey } from '../../../libs/bus/index.js';
 import { loadConfig } from '../../../libs/config/index.js';
 import { eventsOn, startNats, tempDir, waitFor, type TestNats } from '../../../test-kit/index.js';
 import { TranscodeTemplateStore, type TemplateDeleteWatch } from '../src/template-store.js';
@@ -83,6 +83,7 @@ describe('transcoder service', () => {
     templateWatch: TemplateDeleteWatch;
     templates: { forStream(domain: string, app: string, id: string): Promise<TranscodeTemplate | null> };
     onTemplateDeleted(k: TranscodeTemplateKey): void;
+    onDecision(d: MatchDecision): void;
   }
   const insides = (svc: TranscoderService) => svc as unknown as Insides;
   const stopsOf = async (stream: string) => (await states()).filter((e) => e.source.stream === stream && e.state !== 'started').map((e) => [e.state, e.reason]);
@@ -156,5 +157,57 @@ describe('transcoder service', () => {
     } finally {
       await svc.stop();
     }
+  });
+
+  it('a rendition the matcher decides not to record stops (not_recorded): ffmpeg ends, its demand is withdrawn and its lease released', async () => {
+    const source: StreamRef = { domain: 'localhost', app: 'live', stream: 'unrecorded' };
+    const key = transcodeDemandKey(streamToken(source), TEMPLATE.id);
+    const svc = service('t5');
+    await svc.start();
+    const inner = insides(svc);
+    // Each decision the service has handled, in order (decisions come on one subscription, one at a time).
+    const handled: MatchDecision[] = [];
+    const onDecision = inner.onDecision.bind(svc);
+    inner.onDecision = (d) => {
+      onDecision(d);
+      handled.push(d);
+    };
+    let publisher: { end(): Promise<void> } | null = null;
+    try {
+      const b = await publishSource(bus, source, 'u1', 6);
+      publisher = b.publisher;
+      await demands.put(key, JSON.stringify(demandOf(source, 'u1', b.startSeq)));
+      const started = await waitFor('the rendition started', async () => (await states()).find((e) => e.source.stream === source.stream && e.state === 'started'), 20000);
+      const [pid] = await waitFor('its ffmpeg running', () => (svc.ffmpegPids().length === 1 ? svc.ffmpegPids() : null), 10000, 20);
+      const rendition: StreamRef = started.rendition;
+      const decision = (sessionId: string, record: boolean): MatchDecision => ({
+        stream: rendition, sessionId, record, reason: record ? 'recording' : 'no_template', detail: 'test', templateId: null, trigger: null, plan: null, at: Date.now(),
+      });
+      // Decisions that are not "this rendition is not recorded" leave it alone: another session's, and one to record.
+      await publishDurable(bus, SUBJECTS.matchDecision, decision('another-session', false));
+      await publishDurable(bus, SUBJECTS.matchDecision, decision(started.sessionId, true));
+      await waitFor('both decisions handled', () => handled.length === 2, 10000, 20);
+      assert.ok(inner.hosted.has(key), 'still made after decisions about other sessions or to record');
+      assert.deepEqual(svc.ffmpegPids(), [pid]);
+      assert.deepEqual(await stopsOf(source.stream), []);
+
+      // The matcher decides the rendition's own publish session is not recorded.
+      await publishDurable(bus, SUBJECTS.matchDecision, decision(started.sessionId, false));
+      await waitFor('the rendition stopped', async () => (await stopsOf(source.stream)).length > 0, 20000);
+      const stops = (await states()).filter((e) => e.source.stream === source.stream && e.state !== 'started');
+      assert.deepEqual(stops.map((e) => [e.state, e.reason, e.sessionId, e.sourceSessionId, e.workerId]), [['stopped', 'not_recorded', started.sessionId, 'u1', 't5']]);
+      // The state event comes once the job is done and its end recorded: ffmpeg has exited and, as for source_ended, the demand is withdrawn.
+      assert.deepEqual(svc.ffmpegPids(), []);
+      assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'its ffmpeg is gone');
+      assert.notEqual((await demands.get(key))?.operation, 'PUT', 'the demand is withdrawn');
+      assert.notEqual((await leases.get(key))?.operation, 'PUT', 'the lease is released');
+      // The claim tried after every end finds no demand: nothing is made again.
+      await waitFor('it is neither made nor being claimed', () => !svc.renditionKeys().includes(key), 10000, 20);
+      assert.equal(inner.hosted.has(key), false);
+    } finally {
+      await publisher?.end();
+      await svc.stop();
+    }
+    assert.deepEqual(await stopsOf(source.stream), [['stopped', 'not_recorded']], 'no other rendition of it later');
   });
 });
