@@ -75,6 +75,8 @@ describe('transcoder service', () => {
     assert.notEqual((await leases.get(key))?.operation, 'PUT', 'no lease left behind');
     assert.equal((await demands.get(key))?.json<TranscodeDemand>().claims ?? 0, 0, 'the demand is not counted as claimed');
     assert.ok(!(await states()).some((e) => e.source.stream === 'shutdown'), 'no rendition started or stopped');
+    // Its source never publishes: withdrawn, or every later service here would claim it and wait out its shutdown grace.
+    await demands.delete(key);
   });
 
   /** The service's insides the tests below reach. */
