@@ -10,12 +10,12 @@
 // server with thumbnails on, for comparison.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { composeSpriteSheets, keyframeToJpeg } from '../libs/media/index.js';
 import { tileSize } from '../services/recorder/src/thumbnails/webvtt-track.js';
 import { REPO_ROOT } from '../test-kit/index.js';
 import { eachFlag, frameSize, positiveInt, positiveNumber } from './bench-flags.js';
+import { machineInfo } from './bench-machine.js';
 
 const TICKS = (() => {
   const v = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
@@ -109,10 +109,6 @@ interface PerStreamMinute {
 
 const SHARED_NOTE = 'The machine was shared with other agents running tests at the same time. CPU-s per thumbnail and per minute (CPU time of the ffmpeg processes) is fairly robust to that; wall-clock times are not.';
 
-function firstLine(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return r.status === 0 ? ((r.stdout || r.stderr || '').split('\n')[0] ?? '').trim() : 'unknown';
-}
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
@@ -154,10 +150,7 @@ async function main(): Promise<void> {
     };
   });
 
-  const machine = {
-    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`, memoryGB: Math.round(totalmem() / 1024 ** 3), node: process.version,
-    ffmpeg: firstLine('ffmpeg', ['-version']).replace(/ Copyright.*/, ''), commit: firstLine('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']),
-  };
+  const machine = machineInfo();
   const report = { startedAt, finishedAt: new Date().toISOString(), machine, sharedMachineNote: SHARED_NOTE, options: o, thumbnailsPerFile: perFile, decodes, sprites, perStreamMinute };
 
   const f0 = (v: number) => v.toFixed(0);

@@ -11,7 +11,7 @@
 // See load-tests/README.md for what the figures mean.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
   AddCustomLiveStreamTranscodeRequest, AddLiveAppRecordConfigRequest, AddLiveAppSnapshotConfigRequest, type LiveRecordServiceClient,
@@ -23,6 +23,7 @@ import { checkFile, checkReference, mapLimited, probeablePlaylist, type FileChec
 import { sourceMediaAt } from './capacity/source-media.js';
 import { filesBelow, sleep } from './capacity/system-under-test.js';
 import { eachFlag, frameSize, knownList, positiveInt } from './bench-flags.js';
+import { machineInfo } from './bench-machine.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options and phases
@@ -596,25 +597,7 @@ function writeReport(r: Report, jsonPath: string, mdPath: string): void {
   spawnSync('mv', [`${mdPath}.tmp`, mdPath]);
 }
 
-function firstLine(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) return 'unknown';
-  return ((r.stdout || r.stderr || '').split('\n')[0] ?? '').trim() || 'unknown';
-}
 
-function machineInfo(): Record<string, string | number> {
-  const commit = firstLine('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']);
-  // The system runs the working tree's build: say which files differed from the commit.
-  const dirty = (spawnSync('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean).map((l) => l.slice(3));
-  return {
-    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
-    memoryGB: Math.round(totalmem() / 1024 ** 3),
-    node: process.version,
-    ffmpeg: firstLine('ffmpeg', ['-version']).replace(/ Copyright.*/, ''),
-    natsServer: firstLine('nats-server', ['--version']),
-    commit: dirty.length ? `${commit} (uncommitted changes in the working tree: ${dirty.join(', ')})` : commit,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 

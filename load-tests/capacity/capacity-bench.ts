@@ -6,9 +6,7 @@
 //
 // Everything runs on loopback, every wait is bounded, and every process it starts is stopped
 // (also on Ctrl-C). See load-tests/README.md for what the figures mean.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../../test-kit/index.js';
 import { printTable, writeReport, type BenchOptions, type CapacityReport } from './capacity-report.js';
@@ -21,6 +19,7 @@ import { runResult, type RunResult } from './run-figures.js';
 import { sourceMedia } from './source-media.js';
 import { CHECKED_FORMATS, sleep, type SystemUnderTest } from './system-under-test.js';
 import { eachFlag, knownList, positiveInt } from '../bench-flags.js';
+import { machineInfo } from '../bench-machine.js';
 
 const SYSTEMS = ['liverecord', 'nginx-rtmp'] as const;
 type SystemName = (typeof SYSTEMS)[number];
@@ -57,24 +56,7 @@ function parseOptions(argv: string[]): BenchOptions {
   return opts;
 }
 
-function firstLine(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) return 'unknown';
-  return ((r.stdout || r.stderr || '').split('\n')[0] ?? '').trim() || 'unknown';
-}
 
-function machineInfo(): Record<string, string | number> {
-  const commit = firstLine('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']);
-  const dirty = spawnSync('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).stdout?.trim() ? ' (uncommitted changes)' : '';
-  return {
-    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
-    memoryGB: Math.round(totalmem() / 1024 ** 3),
-    node: process.version,
-    ffmpeg: firstLine('ffmpeg', ['-version']).replace(/ Copyright.*/, ''),
-    natsServer: firstLine('nats-server', ['--version']),
-    commit: `${commit}${dirty}`,
-  };
-}
 
 /** A server that died mid-run yields no figures: fail the run with its last words instead. */
 function assertAlive(server: SystemUnderTest, when: string): void {
