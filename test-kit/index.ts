@@ -25,6 +25,19 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `lr-${prefix}-`));
 }
 
+/** The promise's value, or a rejection naming `what` if it has not settled within `timeoutMs` (a deadline, not a pause). */
+export async function within<T>(what: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown = null;

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { headers } from '@nats-io/transport-node';
 import { STREAMS, SUBJECTS, streamToken, type Bus, type StreamRef, type TranscodeDemand } from '../../../libs/bus/index.js';
 import { MEDIA_HEADERS } from '../../../libs/media/index.js';
-import { startNats, waitFor, type TestNats } from '../../../test-kit/index.js';
+import { startNats, waitFor, within, type TestNats } from '../../../test-kit/index.js';
 import { RenditionJob, type RenditionJobOptions } from '../src/rendition-job.js';
 import { TEMPLATE, counters, demandOf, log, publishSource } from './fixtures.js';
 
@@ -50,12 +50,11 @@ describe('rendition job', () => {
     const foreign = (async () => {
       while (sending) {
         await bus.js.publish(SUBJECTS.media(streamToken(source)), new Uint8Array([1]), { headers: h });
-        sent++;
-        await new Promise((r) => setTimeout(r, 100)); // the pace of a live stream's batches
+        sent++; // each next message as soon as the broker took the last: the other session never pauses
       }
     })();
     try {
-      const r = await waitFor('the job to end while the other session goes on', () => Promise.race([j.done, new Promise<null>((res) => setTimeout(() => res(null), 200))]), 10000, 0);
+      const r = await within('the job to end while the other session goes on', j.done, 10000);
       assert.equal(r.exit, 'source_ended');
       assert.ok(sent > 10, `the other session was sending all along (${sent} messages)`);
       assert.equal(j.begun, false);
@@ -76,7 +75,7 @@ describe('rendition job', () => {
     const j = job(bus, demandOf(source, 'src-1', startSeq), { onStarted: () => (started = true) });
     try {
       const pid = await waitFor('ffmpeg to run', () => j.pid(), 15000, 50);
-      const r = await waitFor('the job to end', () => Promise.race([j.done, new Promise<null>((res) => setTimeout(() => res(null), 200))]), 30000, 0);
+      const r = await within('the job to end', j.done, 30000);
       assert.equal(r.exit, 'failed');
       assert.match(r.detail, /publish event was not taken/);
       assert.equal(started, false, 'never reported started');
