@@ -28,6 +28,27 @@ export interface Running {
 }
 
 /**
+ * Handles one delivered message: kept alive with in-progress acks while `handle` runs in a span
+ * continuing the producer's trace, acked on success, naked with a delay (RetryLater's, or a
+ * growing one) on failure, which is logged.
+ */
+export async function handleDelivery(
+  msg: JsMsg, o: { component: string; log: Logger; workingEveryMs: number; what: string }, handle: () => Promise<void>,
+): Promise<void> {
+  const working = setInterval(() => msg.working(), o.workingEveryMs);
+  try {
+    await inSpan(o.component, `handle ${msg.subject}`, extractTrace(headerCarrier(msg.headers)), handle);
+    msg.ack();
+  } catch (err) {
+    const delay = err instanceof RetryLater ? err.delayMs : Math.min(30000, 500 * 2 ** Math.min(msg.info.deliveryCount, 6));
+    o.log.warn({ subject: msg.subject, seq: msg.seq, attempt: msg.info.deliveryCount, retryInMs: delay, err: (err as Error).message }, `${o.what} failed; will retry`);
+    msg.nak(delay);
+  } finally {
+    clearInterval(working);
+  }
+}
+
+/**
  * Runs a durable pull consumer: each message is parsed, handled in a span that
  * continues the producer's trace, and acked on success. A handler error naks
  * with a delay so the work is retried; nothing is dropped silently.
@@ -52,19 +73,8 @@ export async function consumeDurable<T>(bus: Bus, opts: DurableConsumerOptions<T
   const chains = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<void>>();
 
-  const handleOne = async (msg: JsMsg, payload: T): Promise<void> => {
-    const working = setInterval(() => msg.working(), Math.max(1000, ackWaitMs / 3));
-    try {
-      await inSpan(opts.component, `handle ${msg.subject}`, extractTrace(headerCarrier(msg.headers)), () => handler(payload, msg));
-      msg.ack();
-    } catch (err) {
-      const delay = err instanceof RetryLater ? err.delayMs : Math.min(30000, 500 * 2 ** Math.min(msg.info.deliveryCount, 6));
-      opts.log.warn({ subject: msg.subject, seq: msg.seq, attempt: msg.info.deliveryCount, retryInMs: delay, err: (err as Error).message }, 'handler failed; will retry');
-      msg.nak(delay);
-    } finally {
-      clearInterval(working);
-    }
-  };
+  const handleOne = (msg: JsMsg, payload: T): Promise<void> =>
+    handleDelivery(msg, { component: opts.component, log: opts.log, workingEveryMs: Math.max(1000, ackWaitMs / 3), what: 'handler' }, () => handler(payload, msg));
 
   const loop = (async () => {
     for await (const msg of messages) {

@@ -6,7 +6,7 @@ export * from './usage-payloads.js';
 export * from './thumbnail-payloads.js';
 export { STREAMS, SUBJECTS, BUCKETS, CONSUMERS, INDEX_METHODS, MATCHER_METHODS, RECORDER_METHODS, TRANSCODER_METHODS, type IndexMethod, type MatcherMethod, type RecorderMethod, type TranscoderMethod, streamToken, streamLabel } from './subjects.js';
 export { connectBus, ensureTopology, bucket, publishDurable, traceHeaders, headerCarrier, type Bus, type BusOptions, type MediaRetention } from './connection.js';
-export { consumeDurable, RetryLater, type DurableConsumerOptions, type Running } from './consume.js';
+export { consumeDurable, handleDelivery, RetryLater, type DurableConsumerOptions, type Running } from './consume.js';
 export { subscribeJson } from './subscribe.js';
 export { isWrongRevision } from './kv-revision.js';
 export { ReopenBackoff } from './reopen-backoff.js';

@@ -5,8 +5,8 @@
 // alive with in-progress acks; a worker that dies stops those, and the job is redelivered to
 // another worker once the ack wait runs out.
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
-import { RetryLater, headerCarrier, type Bus, type Running } from '../../../libs/bus/index.js';
-import { extractTrace, inSpan, type Logger } from '../../../libs/telemetry/index.js';
+import { handleDelivery, type Bus, type Running } from '../../../libs/bus/index.js';
+import type { Logger } from '../../../libs/telemetry/index.js';
 
 export interface JobQueueOptions {
   stream: string;
@@ -23,7 +23,11 @@ const PULL_EXPIRES_MS = 1000;
 
 export async function consumeJobs<T>(bus: Bus, opts: JobQueueOptions, handler: (payload: T) => Promise<void>): Promise<Running> {
   const ackWait = opts.ackWaitMs * 1e6;
-  const existing = await bus.jsm.consumers.info(opts.stream, opts.durable).catch(() => null);
+  const existing = await bus.jsm.consumers.info(opts.stream, opts.durable).catch((err: unknown) => {
+    // Only a missing queue is made here; any other failure is the caller's (the service does not start).
+    if (/consumer not found|10014/i.test(String((err as Error)?.message ?? err))) return null;
+    throw err;
+  });
   if (!existing) {
     await bus.jsm.consumers.add(opts.stream, {
       durable_name: opts.durable, ack_policy: AckPolicy.Explicit, filter_subject: opts.filterSubject, ack_wait: ackWait,
@@ -45,17 +49,7 @@ export async function consumeJobs<T>(bus: Bus, opts: JobQueueOptions, handler: (
       msg.term();
       return;
     }
-    const working = setInterval(() => msg.working(), Math.max(200, opts.ackWaitMs / 3));
-    try {
-      await inSpan(opts.component, `handle ${msg.subject}`, extractTrace(headerCarrier(msg.headers)), () => handler(payload));
-      msg.ack();
-    } catch (err) {
-      const delay = err instanceof RetryLater ? err.delayMs : Math.min(30000, 500 * 2 ** Math.min(msg.info.deliveryCount, 6));
-      opts.log.warn({ subject: msg.subject, seq: msg.seq, attempt: msg.info.deliveryCount, retryInMs: delay, err: (err as Error).message }, 'job failed; will retry');
-      msg.nak(delay);
-    } finally {
-      clearInterval(working);
-    }
+    await handleDelivery(msg, { component: opts.component, log: opts.log, workingEveryMs: Math.max(200, opts.ackWaitMs / 3), what: 'job' }, () => handler(payload));
   };
 
   const loop = (async () => {
