@@ -9,18 +9,14 @@
 // copy, spool write, storage put, event — is not): `npm run bench:transcode` measures the whole
 // server with thumbnails on, for comparison.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeSpriteSheets, keyframeToJpeg } from '../libs/media/index.js';
 import { tileSize } from '../services/recorder/src/thumbnails/webvtt-track.js';
 import { REPO_ROOT } from '../test-kit/index.js';
 import { eachFlag, frameSize, positiveInt, positiveNumber } from './bench-flags.js';
+import { readProcStat } from './capacity/process-tree-sampler.js';
 import { machineInfo } from './bench-machine.js';
-
-const TICKS = (() => {
-  const v = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
-  return Number.isFinite(v) && v > 0 ? v : 100; // USER_HZ
-})();
 
 /** What the recorder does (thumbnail-track.ts): sheets of 10 x up to 10 tiles, at most 1000 thumbnails per file. */
 const COLUMNS = 10;
@@ -55,10 +51,9 @@ function parseOptions(argv: string[]): Options {
 
 /** CPU seconds of this process's waited-for children (cutime + cstime). */
 function childCpuSeconds(): number {
-  const text = readFileSync('/proc/self/stat', 'utf8');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state) of proc(5): cutime (16) and cstime (17) are at 13 and 14.
-  return (Number(fields[13]) + Number(fields[14])) / TICKS;
+  const s = readProcStat('self');
+  if (!s) throw new Error('/proc/self/stat is not readable');
+  return s.childrenSeconds;
 }
 
 /** One H.264 keyframe (Annex-B) of the test pattern, as a 25 fps stream at `kbps` would carry it. */

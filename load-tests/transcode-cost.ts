@@ -18,7 +18,7 @@ import {
 } from '../libs/proto/index.js';
 import { REPO_ROOT, grpcClient, startSystem, tempDir, unary, type RunningSystem } from '../test-kit/index.js';
 import { startLoadGenerator, type LoadGeneratorResult, type RunningLoadGenerator } from './capacity/load-generator.js';
-import { ProcessTreeSampler, killLeftovers, readTree, type TreeUsage } from './capacity/process-tree-sampler.js';
+import { ProcessTreeSampler, killLeftovers, readProcStat, readTree, type TreeUsage } from './capacity/process-tree-sampler.js';
 import { checkFile, checkReference, mapLimited, probeablePlaylist, type FileCheck, type PushedReference } from './capacity/recording-check.js';
 import { sourceMediaAt } from './capacity/source-media.js';
 import { filesBelow, sleep } from './capacity/system-under-test.js';
@@ -102,11 +102,6 @@ function renditionsOf(kind: PhaseKind): Rendition[] {
 // ---------------------------------------------------------------------------------------------
 // Per-process CPU inside the server's tree (which ffmpeg is which)
 
-const CLOCK_TICKS = (() => {
-  const v = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
-  return Number.isFinite(v) && v > 0 ? v : 100;
-})();
-
 interface ProcCpu {
   /** utime + stime, seconds. */
   self: number;
@@ -115,23 +110,15 @@ interface ProcCpu {
 }
 
 function readCpu(pid: number): (ProcCpu & { startTicks: number; comm: string }) | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  const close = text.lastIndexOf(')');
-  const comm = text.slice(text.indexOf('(') + 1, close);
-  const f = text.slice(close + 2).split(' ');
-  return { comm, self: (Number(f[11]) + Number(f[12])) / CLOCK_TICKS, children: (Number(f[13]) + Number(f[14])) / CLOCK_TICKS, startTicks: Number(f[19]) };
+  const s = readProcStat(pid);
+  return s && { comm: s.comm, self: s.selfSeconds, children: s.childrenSeconds, startTicks: s.startTicks };
 }
 
 function readCmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
   } catch {
-    return '';
+    return ''; // exited meanwhile
   }
 }
 
@@ -623,7 +610,7 @@ async function main(): Promise<void> {
     seen.halt();
     if (sys) {
       seen.sample();
-      await sys.stop().catch(() => null);
+      await sys.stop().catch((err: unknown) => console.error(`the system did not stop cleanly: ${(err as Error).message}`));
       report.leftoverProcessesKilled = killLeftovers(seen.seen);
       if (!o.keep) rmSync(sys.dataDir, { recursive: true, force: true });
       else console.log(`data kept in ${sys.dataDir}`);

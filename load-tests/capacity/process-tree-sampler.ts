@@ -12,13 +12,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
 /** Kernel clock ticks per second (USER_HZ); 100 on every common Linux, asked once anyway. */
-const CLOCK_TICKS_PER_SECOND = (() => {
+export const CLOCK_TICKS_PER_SECOND = (() => {
   const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
   const v = Number(r.stdout?.trim());
   return Number.isFinite(v) && v > 0 ? v : 100;
 })();
 
-interface ProcStat {
+export interface ProcStat {
   pid: number;
   ppid: number;
   comm: string;
@@ -26,11 +26,16 @@ interface ProcStat {
   state: string;
   /** utime + stime + cutime + cstime, in seconds. */
   cpuSeconds: number;
+  /** utime + stime: the process's own, in seconds. */
+  selfSeconds: number;
+  /** cutime + cstime: its children that exited and were reaped, in seconds. */
+  childrenSeconds: number;
   /** Start time after boot, in ticks: with the pid, identifies a process even if the pid is reused. */
   startTicks: number;
 }
 
-function readProcStat(pid: number): ProcStat | null {
+/** A process's /proc/{pid}/stat (pid 'self': this process), or null once it has exited. */
+export function readProcStat(pid: number | 'self'): ProcStat | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -44,8 +49,12 @@ function readProcStat(pid: number): ProcStat | null {
   const fields = text.slice(close + 2).split(' ');
   // fields[0] is field 3 (state) of proc(5); field N is fields[N - 3].
   const ppid = Number(fields[1]);
-  const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-  return { pid, ppid, comm, state: fields[0], cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, startTicks: Number(fields[19]) };
+  const self = Number(fields[11]) + Number(fields[12]);
+  const children = Number(fields[13]) + Number(fields[14]);
+  return {
+    pid: pid === 'self' ? process.pid : pid, ppid, comm, state: fields[0], cpuSeconds: (self + children) / CLOCK_TICKS_PER_SECOND,
+    selfSeconds: self / CLOCK_TICKS_PER_SECOND, childrenSeconds: children / CLOCK_TICKS_PER_SECOND, startTicks: Number(fields[19]),
+  };
 }
 
 function readRssBytes(pid: number): number {
