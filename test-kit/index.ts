@@ -58,7 +58,7 @@ export interface RunningSystem {
   storageRoot: string;
   ports: { rtmp: number; grpc: number; http: number; nats: number };
   natsUrl: string;
-  /** The admin API key the system wrote to {dataDir}/admin.key at its first start. */
+  /** The admin API key the system wrote to {dataDir}/admin.key at its first start ('' when it runs no api). */
   adminKey: string;
   logs(): string;
   process: ChildProcess;
@@ -101,7 +101,9 @@ export async function startSystem(env: Record<string, string> = {}, dataDir = te
     if (child.exitCode !== null) throw new Error(`system exited with ${child.exitCode}:\n${out.slice(-3000)}`);
     return out.includes('liverecord is up');
   }, 60000, 100);
-  const adminKey = readFileSync(join(dataDir, 'admin.key'), 'utf8').trim();
+  const keyFile = join(dataDir, 'admin.key');
+  // The api writes the key; a system started without it (LR_EMBEDDED_SERVICES) has none.
+  const adminKey = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '';
   return {
     dataDir,
     adminKey,

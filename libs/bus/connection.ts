@@ -7,6 +7,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { context } from '@opentelemetry/api';
 import { injectTrace, type HeaderCarrier } from '../telemetry/index.js';
 import { BUCKETS, STREAMS, SUBJECTS } from './subjects.js';
+import { MediaHub } from './media-hub.js';
 
 export interface Bus {
   nc: NatsConnection;
@@ -15,6 +16,8 @@ export interface Bus {
   kvm: Kvm;
   /** Replica count for streams and buckets (a service creating its own bucket uses it too). */
   replicas: number;
+  /** Media-plane messages published over this connection, handed to its own readers (libs/bus/media-hub.ts). */
+  media: MediaHub;
   close(): Promise<void>;
 }
 
@@ -56,7 +59,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
   const kvm = new Kvm(js);
   const replicas = opts.replicas ?? 1;
   const bus: Bus = {
-    nc, js, jsm, kvm, replicas,
+    nc, js, jsm, kvm, replicas, media: new MediaHub(),
     async close() {
       if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
     },

@@ -41,8 +41,14 @@ export async function readOrdered(bus: Bus, stream: string, opts: Partial<Ordere
   return reader;
 }
 
+/** A consumer and its message flow; the consumer is deleted when the flow is stopped. */
+interface Reading {
+  messages: ConsumerMessages;
+  end(): void;
+}
+
 class ResilientReader implements OrderedMessages {
-  private current: ConsumerMessages | null = null;
+  private current: Reading | null = null;
   private stopped = false;
   private checking = false;
   private timer: NodeJS.Timeout | null = null;
@@ -80,14 +86,14 @@ class ResilientReader implements OrderedMessages {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    this.current?.stop();
+    this.current?.end();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<JsMsg> {
     try {
       while (!this.stopped && this.current) {
         const consumer = this.current;
-        for await (const m of consumer) {
+        for await (const m of consumer.messages) {
           // A replaced consumer may still hand over what its successor delivers again.
           if (m.seq <= this.lastSeq && this.delivered) continue;
           this.delivered = true;
@@ -105,13 +111,22 @@ class ResilientReader implements OrderedMessages {
   }
 
   /** Creates an ordered consumer, retrying what a lost node or an election makes fail. */
-  private create(opts: Partial<OrderedConsumerOptions>): Promise<ConsumerMessages> {
+  private create(opts: Partial<OrderedConsumerOptions>): Promise<Reading> {
     return this.retried(async () => {
       // A fresh name each time (the client writes its name prefix into the options it is given):
       // retrying under the old name would ask for the very consumer placed on the dead node.
       const { name_prefix: _named, ...fresh } = opts;
       const consumer = await this.js.consumers.get(this.stream, fresh);
-      return consumer.consume({ max_messages: this.o.maxMessages });
+      const messages = await consumer.consume({ max_messages: this.o.maxMessages });
+      return {
+        messages,
+        end: () => {
+          messages.stop();
+          // Otherwise it stays on the broker for its 5-minute inactivity limit, counted at every message of the stream.
+          // That limit is the fallback when deleting fails (a lost node, a closed connection): nothing to report.
+          if (!this.bus.nc.isClosed()) consumer.delete().catch(() => undefined);
+        },
+      };
     });
   }
 
@@ -149,13 +164,13 @@ class ResilientReader implements OrderedMessages {
         : this.opts;
       const next = await this.create(from);
       if (this.stopped) {
-        next.stop();
+        next.end();
         return;
       }
       const old = this.current;
       this.current = next;
       this.lastAt = Date.now();
-      old?.stop();
+      old?.end();
     } catch {
       // The broker is still electing or the creation failed: the next check tries again.
     } finally {

@@ -10,7 +10,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../../test-kit/index.js';
 import { printTable, writeReport, type BenchOptions, type CapacityReport } from './capacity-report.js';
-import { startLiverecord } from './liverecord-target.js';
+import { startLiverecord, startLiverecordIngestOnly } from './liverecord-target.js';
 import { DEFAULT_OUTPUTS_PER_PROCESS, startLoadGenerator, type RunningLoadGenerator } from './load-generator.js';
 import { ensureNginxRtmp, startNginxRtmp } from './nginx-rtmp-target.js';
 import { ProcessTreeSampler, killLeftovers } from './process-tree-sampler.js';
@@ -21,7 +21,7 @@ import { CHECKED_FORMATS, sleep, type SystemUnderTest } from './system-under-tes
 import { eachFlag, knownList, positiveInt } from '../bench-flags.js';
 import { machineInfo } from '../bench-machine.js';
 
-const SYSTEMS = ['liverecord', 'nginx-rtmp'] as const;
+const SYSTEMS = ['liverecord', 'nginx-rtmp', 'liverecord-ingest'] as const;
 type SystemName = (typeof SYSTEMS)[number];
 
 /** Lets a freshly started server finish its start-up work before the idle baseline is taken. */
@@ -93,7 +93,9 @@ async function runOnce(system: SystemName, n: number, opts: BenchOptions, source
     console.log(`\n[${system} N=${n}] starting the server ...`);
     sut = system === 'liverecord'
       ? await startLiverecord({ sliceSeconds: opts.sliceSeconds, delaySeconds: opts.delaySeconds, settleSeconds: opts.settleSeconds })
-      : await startNginxRtmp({ settleSeconds: opts.settleSeconds, pushSeconds: opts.seconds });
+      : system === 'liverecord-ingest'
+        ? await startLiverecordIngestOnly({ settleSeconds: opts.settleSeconds })
+        : await startNginxRtmp({ settleSeconds: opts.settleSeconds, pushSeconds: opts.seconds });
     const server = sut;
     await sleep(WARMUP_SECONDS * 1000);
     const idleSampler = new ProcessTreeSampler(() => server.rootPids(), 1000, IDLE_SECONDS + 10);
@@ -118,7 +120,9 @@ async function runOnce(system: SystemName, n: number, opts: BenchOptions, source
     const settle = await server.waitForRecordings(streams, publishersEndedAtMs);
     const usage = sampler.stop();
     assertAlive(server, 'while the recordings were finalized');
-    console.log(`[${system} N=${n}] recordings ${settle.complete ? 'complete' : 'NOT complete'} ${settle.waitedSeconds.toFixed(1)} s after the push; reading timings, stopping, checking files ...`);
+    console.log(server.records
+      ? `[${system} N=${n}] recordings ${settle.complete ? 'complete' : 'NOT complete'} ${settle.waitedSeconds.toFixed(1)} s after the push; reading timings, stopping, checking files ...`
+      : `[${system} N=${n}] the media stream took the last packets ${settle.waitedSeconds.toFixed(1)} s after the push; stopping (nothing recorded to check) ...`);
 
     const timings = await server.collectTimings(streams, publishersEndedAtMs).catch((err: Error) => {
       console.warn(`[${system} N=${n}] could not read timings: ${err.message}`);
@@ -136,7 +140,7 @@ async function runOnce(system: SystemName, n: number, opts: BenchOptions, source
     jobs.forEach((j, i) => checks.get(j.stream)![j.fmt].push(results[i]));
 
     const result = runResult({
-      system, n, seconds: opts.seconds, startedAt,
+      system, records: server.records, n, seconds: opts.seconds, startedAt,
       idle: { cpuSeconds: idle.cpuSeconds, wallSeconds: idle.wallSeconds, rssBytes: idle.endRssBytes },
       usage, generator: pushed, settle, timings, leftoverProcessesKilled: leftovers, references, checks,
     });
@@ -208,7 +212,7 @@ async function main(): Promise<void> {
       try {
         const run = await runOnce(system, n, opts, source);
         report.runs.push(run);
-        console.log(`[${system} N=${n}] ${run.server.cpuSecondsPerStreamMinute.toFixed(3)} CPU-s/stream-min, ${run.server.rssPerStreamMB.toFixed(2)} MB/stream, lossless ${run.losslessStreams}/${n}`);
+        console.log(`[${system} N=${n}] ${run.server.cpuSecondsPerStreamMinute.toFixed(3)} CPU-s/stream-min, ${run.server.rssPerStreamMB.toFixed(2)} MB/stream${run.records ? `, lossless ${run.losslessStreams}/${n}` : ' (records nothing)'}`);
       } catch (err) {
         const e = err as Error;
         console.error(`[${system} N=${n}] failed: ${e.stack ?? e.message}`);

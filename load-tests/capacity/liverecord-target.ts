@@ -1,6 +1,9 @@
 // liverecord as `npm start` runs it (deploy/embedded/main.ts in its own process, with its
 // own nats-server and whatever it spawns), on free loopback ports and a fresh data folder.
 import { rmSync } from 'node:fs';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { STREAMS } from '../../libs/bus/index.js';
 import { join } from 'node:path';
 import { DescribeLiveStreamRecordIndexFilesRequest, type DescribeLiveStreamRecordIndexFilesResponse } from '../../libs/proto/index.js';
 import { grpcClient, startSystem, unary } from '../../test-kit/index.js';
@@ -37,6 +40,7 @@ export async function startLiverecord(opts: LiverecordOptions): Promise<SystemUn
 
   return {
     name: 'liverecord',
+    records: true,
     rtmpBase: `rtmp://127.0.0.1:${sys.ports.rtmp}/${APP}`,
     dataDir: sys.dataDir,
     rootPids: () => (sys.process.pid && sys.process.exitCode === null ? [sys.process.pid] : []),
@@ -99,6 +103,61 @@ export async function startLiverecord(opts: LiverecordOptions): Promise<SystemUn
         fileCataloguedAfterWindowEnd: byFormat(cataloguedAfter),
         streamsFullyCatalogued,
       };
+    },
+
+    async stop() {
+      await sys.stop();
+    },
+
+    removeData() {
+      rmSync(sys.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The floor of the design the media-plane issue prescribes, measured on the same load:
+ * `npm start`'s system running its ingest alone (LR_EMBEDDED_SERVICES=ingest) with its
+ * nats-server. node-media-server parses every stream and the ingest publishes every
+ * packet to the JetStream media stream (with no matcher, nothing is purged), and nothing
+ * else happens: no decision, no consumer, no muxing, no storage. Whatever the whole system
+ * costs on top of this is the recording itself.
+ */
+export async function startLiverecordIngestOnly(opts: { settleSeconds: number }): Promise<SystemUnderTest> {
+  const sys = await startSystem({ LR_EMBEDDED_SERVICES: 'ingest' }, undefined, { compiled: true });
+  return {
+    name: 'liverecord-ingest',
+    records: false,
+    rtmpBase: `rtmp://127.0.0.1:${sys.ports.rtmp}/${APP}`,
+    dataDir: sys.dataDir,
+    rootPids: () => (sys.process.pid && sys.process.exitCode === null ? [sys.process.pid] : []),
+    alive: () => sys.process.exitCode === null && sys.process.signalCode === null,
+    logTail: () => sys.logs().slice(-4000),
+
+    async waitForRecordings(streams, publishersEndedAtMs): Promise<SettleResult> {
+      // Done when the media stream took the last batches: its message count holds still for a second.
+      const nc = await connect({ servers: sys.natsUrl });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const deadline = publishersEndedAtMs + opts.settleSeconds * 1000;
+        let last = -1;
+        let stillSince = Date.now();
+        while (Date.now() < deadline) {
+          const { messages } = (await jsm.streams.info(STREAMS.media)).state;
+          if (messages !== last) {
+            last = messages;
+            stillSince = Date.now();
+          } else if (Date.now() - stillSince >= 1000) break;
+          await sleep(250);
+        }
+        return { files: new Map(streams.map((s) => [s, { m3u8: [], flv: [] }])), complete: true, waitedSeconds: (Date.now() - publishersEndedAtMs) / 1000 };
+      } finally {
+        await nc.close();
+      }
+    },
+
+    async collectTimings() {
+      return null;
     },
 
     async stop() {

@@ -149,6 +149,7 @@ export async function startNginxRtmp(opts: NginxOptions): Promise<SystemUnderTes
 
   return {
     name: 'nginx-rtmp',
+    records: true,
     rtmpBase: `rtmp://127.0.0.1:${port}/${APP}`,
     dataDir: prefix,
     rootPids: () => (child.pid && child.exitCode === null ? [child.pid] : []),

@@ -152,6 +152,8 @@ export interface TreeUsage {
   peakProcessCount: number;
   /** Largest count of each command name seen in one sample. */
   peakByCommand: Record<string, number>;
+  /** Largest RSS of each command name (all its processes together) seen in one sample: where the memory is. */
+  peakRssBytesByCommand: Record<string, number>;
   /**
    * CPU seconds per command name between start() and stop(): which kind of process the
    * cost is (node, nats-server, ffmpeg, ...). Kinds present at both ends are exact; one
@@ -172,6 +174,7 @@ export class ProcessTreeSampler {
   private peakRss = 0;
   private peakCount = 0;
   private peakByCommand: Record<string, number> = {};
+  private peakRssByCommand: Record<string, number> = {};
   private samples = 0;
   private timer: NodeJS.Timeout | null = null;
   private deadline = 0;
@@ -188,6 +191,7 @@ export class ProcessTreeSampler {
     this.peakRss = Math.max(this.peakRss, r.rssBytes);
     this.peakCount = Math.max(this.peakCount, r.processCount);
     for (const [comm, n] of Object.entries(r.byCommand)) this.peakByCommand[comm] = Math.max(this.peakByCommand[comm] ?? 0, n);
+    for (const [comm, rss] of Object.entries(r.rssBytesByCommand)) this.peakRssByCommand[comm] = Math.max(this.peakRssByCommand[comm] ?? 0, rss);
     for (const p of r.processes) this.seen.set(p.pid, p.startTicks);
     return r;
   }
@@ -221,6 +225,7 @@ export class ProcessTreeSampler {
       peakRssBytes: this.peakRss,
       peakProcessCount: this.peakCount,
       peakByCommand: this.peakByCommand,
+      peakRssBytesByCommand: this.peakRssByCommand,
       cpuSecondsByCommand: Object.fromEntries(Object.entries(last.cpuSecondsByCommand).map(([comm, cpu]) => [comm, Math.max(0, cpu - (first.cpuSecondsByCommand[comm] ?? 0))])),
       samples: this.samples,
     };

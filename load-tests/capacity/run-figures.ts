@@ -46,6 +46,8 @@ export interface Spread {
 
 export interface RunResult {
   system: string;
+  /** False for a reference point that records nothing (liverecord-ingest): only its cost counts. */
+  records: boolean;
   n: number;
   seconds: number;
   startedAt: string;
@@ -62,6 +64,8 @@ export interface RunResult {
     incrementalRssPerStreamMB: number;
     peakProcessCount: number;
     peakByCommand: Record<string, number>;
+    /** Peak RSS in MB by process kind (each kind's own peak, so they need not add up to peakRssMB). */
+    peakRssMBByCommand: Record<string, number>;
     /** CPU-s per stream-minute by process kind (node, nats-server, nginx, ...): where the cost is. */
     cpuSecondsPerStreamMinuteByCommand: Record<string, number>;
   };
@@ -161,6 +165,8 @@ export function streamResult(stream: string, pushed: PushedReference, checks: Re
 
 export interface RunInputs {
   system: string;
+  /** False for a reference point that records nothing: cost figures only, no streams checked. */
+  records: boolean;
   n: number;
   seconds: number;
   startedAt: string;
@@ -176,7 +182,7 @@ export interface RunInputs {
 
 export function runResult(i: RunInputs): RunResult {
   const failed = failedStreams(i.generator);
-  const streams = [...i.checks.entries()].map(([stream, checks]) =>
+  const streams = !i.records ? [] : [...i.checks.entries()].map(([stream, checks]) =>
     streamResult(stream, i.references.get(i.generator.referenceFileOf(stream))!, checks, failed.has(stream)));
   const streamMinutes = (i.n * i.seconds) / 60;
   const idleCores = i.idle.wallSeconds > 0 ? i.idle.cpuSeconds / i.idle.wallSeconds : 0;
@@ -188,6 +194,7 @@ export function runResult(i: RunInputs): RunResult {
   const maxRss = i.generator.processes.every((p) => p.maxRssBytes !== null) ? i.generator.processes.reduce((a, p) => a + p.maxRssBytes!, 0) / MB : null;
   return {
     system: i.system,
+    records: i.records,
     n: i.n,
     seconds: i.seconds,
     startedAt: i.startedAt,
@@ -202,6 +209,7 @@ export function runResult(i: RunInputs): RunResult {
       incrementalRssPerStreamMB: Math.max(0, i.usage.peakRssBytes - i.idle.rssBytes) / MB / i.n,
       peakProcessCount: i.usage.peakProcessCount,
       peakByCommand: i.usage.peakByCommand,
+      peakRssMBByCommand: Object.fromEntries(Object.entries(i.usage.peakRssBytesByCommand ?? {}).map(([comm, rss]) => [comm, rss / MB])),
       cpuSecondsPerStreamMinuteByCommand: Object.fromEntries(Object.entries(i.usage.cpuSecondsByCommand).map(([comm, cpu]) => [comm, cpu / streamMinutes])),
     },
     generator: {

@@ -38,6 +38,8 @@ export interface TimingReport {
 
 export interface SystemUnderTest {
   readonly name: string;
+  /** False for a reference point that records nothing (its runs have cost figures only). */
+  readonly records: boolean;
   /** rtmp://host:port/app, streams are published under it. */
   readonly rtmpBase: string;
   /** Root pids of the server; everything below them is the server. */

@@ -8,7 +8,7 @@
 // a burst (an encoder catching up, a busy broker) costs half the round trips.
 // A stream only thumbnailed (not recorded) publishes its keyframes only.
 import { headers } from '@nats-io/transport-node';
-import type { Bus } from '../../../libs/bus/index.js';
+import { storeMedia, type Bus } from '../../../libs/bus/index.js';
 import { BatchBuilder, MEDIA_HEADERS, TAG_AUDIO, TAG_VIDEO, parseAudioTag, parseVideoTag } from '../../../libs/media/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
 
@@ -50,6 +50,8 @@ const PUBLISH_ATTEMPTS = 8;
  */
 export class SubjectOrder {
   tail: Promise<void> = Promise.resolve();
+  /** Sequence of the last message this process stored on the subject: the next one expects it (null: not known). */
+  lastSeq: number | null = null;
 }
 
 export class MediaPublisher {
@@ -180,8 +182,9 @@ export class MediaPublisher {
       if (out.entry) h.set(MEDIA_HEADERS.entry, '1');
       if (out.end) h.set(MEDIA_HEADERS.end, '1');
       try {
-        const ack = await this.publish(bytes, h, `${this.sessionId}:${no}`);
-        if (no === 0) this.firstSeqResolve(ack);
+        const seq = await this.publish(bytes, h, `${this.sessionId}:${no}`);
+        this.order.lastSeq = seq;
+        if (no === 0) this.firstSeqResolve(seq);
         this.counters.batches(1);
         this.counters.bytes(bytes.byteLength);
       } catch (err) {
@@ -194,11 +197,11 @@ export class MediaPublisher {
     });
   }
 
+  /** Stores one message; readers of the subject in this process get it from the bus's media hub (libs/bus/media-hub.ts). */
   private async publish(bytes: Uint8Array, h: ReturnType<typeof headers>, msgID: string): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const ack = await this.bus.js.publish(this.subject, bytes, { headers: h, msgID, timeout: 5000 });
-        return ack.seq;
+        return (await storeMedia(this.bus, this.subject, bytes, h, { msgID, timeoutMs: 5000, after: this.order.lastSeq })).seq;
       } catch (err) {
         if (attempt >= PUBLISH_ATTEMPTS || this.bus.nc.isClosed()) throw err;
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
-import { STREAMS, readOrdered, type Bus, type OrderedMessages } from '../../../libs/bus/index.js';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { STREAMS, readMedia, type Bus, type MediaMessages, type MediaMsg } from '../../../libs/bus/index.js';
 import {
   FlvTagBuffer, MEDIA_HEADERS, SegmentWriter, TAG_AUDIO, TAG_VIDEO, aacTrackConfig, avcTrackConfig, decodeBatch, hevcTrackConfig,
   mp3TrackConfig, parseAudioTag, parseVideoTag, type AudioTrackConfig, type BatchPacket, type VideoTrackConfig,
@@ -97,7 +97,7 @@ export function startMediaSegmenter(opts: SegmenterOptions): MediaSegmenterHandl
 }
 
 class MediaSegmenter implements MediaSegmenterHandle {
-  private messages: OrderedMessages | null = null;
+  private messages: MediaMessages | null = null;
   private stopMode: StopMode | null = null;
   private cutAtSeq: number | null = null;
   private lastSeq = 0;
@@ -155,7 +155,8 @@ class MediaSegmenter implements MediaSegmenterHandle {
         : { deliver_policy: DeliverPolicy.New };
     // A live stream has about one batch a second: a few in flight keep the reader busy without holding seconds of media.
     // The reader survives losing the broker node that holds its consumer (libs/bus/ordered-reader.ts).
-    this.messages = await readOrdered(this.o.bus, STREAMS.media, { filter_subjects: this.o.subject, ...policy }, { maxMessages: 4 });
+    // Batches the ingest of this process publishes come from it directly once the reader has caught up (libs/bus/media-reader.ts).
+    this.messages = await readMedia(this.o.bus, STREAMS.media, this.o.subject, policy, { maxMessages: 4 });
     if (this.stopping('abandon')) this.messages.stop();
     // Cut before anything was read: nothing of the subject lies at or after the start, so there is nothing to read.
     if (this.stopping('cut') && this.cutAtSeq !== null && 'seq' in from && this.cutAtSeq < from.seq) this.messages.stop();
@@ -193,7 +194,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
   }
 
   /** Handles one media-plane message; returns an exit reason when the recording of the session is over. */
-  private async onMessage(m: JsMsg): Promise<SegmenterExit | null> {
+  private async onMessage(m: MediaMsg): Promise<SegmenterExit | null> {
     if (this.expectGapCheck !== null) {
       // The first message is later than asked for: the media plane dropped what was in between.
       if (m.seq > this.expectGapCheck) this.pendingGap = true;
@@ -222,7 +223,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
    * the duplicate window) is skipped, a hole (a batch the broker never took)
    * marks the segment after it as discontinuous.
    */
-  private inSequence(m: JsMsg): boolean {
+  private inSequence(m: MediaMsg): boolean {
     const raw = m.headers?.get(MEDIA_HEADERS.batch);
     const no = raw ? Number(raw) : NaN;
     if (!Number.isInteger(no)) return true;
@@ -252,7 +253,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
     return info.isKey && !info.isConfig;
   }
 
-  private enter(m: JsMsg, session: string, packets: BatchPacket[]): void {
+  private enter(m: MediaMsg, session: string, packets: BatchPacket[]): void {
     this.started = true;
     this.inSequence(m);
     this.sessionId = session;
@@ -288,7 +289,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
     }
   }
 
-  private async onBatch(m: JsMsg, packets: BatchPacket[]): Promise<void> {
+  private async onBatch(m: MediaMsg, packets: BatchPacket[]): Promise<void> {
     const offset = this.offsetMs!;
     const first = packets.find((p) => !p.repeated);
     if (!first) return;
@@ -318,7 +319,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
     }
   }
 
-  private async openSegment(m: JsMsg, firstMs: number): Promise<OpenSegment> {
+  private async openSegment(m: MediaMsg, firstMs: number): Promise<OpenSegment> {
     const number = this.nextNumber++;
     const base = join(this.o.dir, `seg${String(number).padStart(6, '0')}-g${this.o.generation}`);
     const ext = this.o.container === 'ts' ? '.ts' : '.m4s';

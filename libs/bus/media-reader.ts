@@ -1,0 +1,244 @@
+// Reads one media-plane subject in order, from the broker or, when the ingest
+// publishing it shares this connection, from the connection's media hub.
+//
+// Reading starts at the broker (what was stored before the reader came: the
+// start of a session, a takeover's replay). Once the hub offers the message that
+// directly follows the last one handed out (its `prevSeq`, confirmed by the broker,
+// is that message's sequence), the broker's consumer is stopped and the hub feeds
+// the reader: same messages, same sequences, no second delivery by the broker.
+// Anything that breaks that chain (another ingest published on the subject, the
+// reader fell behind and the hub's queue overflowed, the publisher went quiet while
+// the subject moved on) sends the reader back to the broker from the message after
+// the last one handed out, so no message is skipped or repeated.
+import { DeliverPolicy, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import type { Bus } from './connection.js';
+import type { LocalMediaMsg, MediaMsg } from './media-hub.js';
+import { readOrdered, type OrderedMessages, type OrderedReadOptions } from './ordered-reader.js';
+
+export interface MediaMessages extends AsyncIterable<MediaMsg> {
+  /** Ends the iteration (also from outside the loop). */
+  stop(): void;
+}
+
+/** Hub messages held for a reader that is busy or still reading the broker; the oldest go first past it. */
+const LOCAL_QUEUE_BYTES = 8 * 1024 * 1024;
+const STALL_MS = 4000;
+
+/** Reads `subject` of `stream` in order from where `start` says (StartSequence, StartTime or New). */
+export async function readMedia(bus: Bus, stream: string, subject: string, start: Partial<OrderedConsumerOptions>, read: OrderedReadOptions = {}): Promise<MediaMessages> {
+  const reader = new LocalFirstReader(bus, stream, subject, start, read);
+  await reader.open();
+  return reader;
+}
+
+class LocalFirstReader implements MediaMessages {
+  private broker: OrderedMessages | null = null;
+  private brokerIter: AsyncIterator<JsMsg> | null = null;
+  /** Bumped whenever the broker reader is replaced: a late answer of an old one is dropped. */
+  private generation = 0;
+  private pulling = false;
+  private opening = false;
+  private brokerHead: JsMsg | null = null;
+  private readonly local: LocalMediaMsg[] = [];
+  private localBytes = 0;
+  private lastSeq: number | null = null;
+  private readonly startSeq: number | null;
+  private failure: Error | null = null;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private unlisten: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  /** Since when the caller has been waiting for a message (null while it works on one). */
+  private waitingSince: number | null = null;
+  private checking = false;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly stream: string,
+    private readonly subject: string,
+    private readonly start: Partial<OrderedConsumerOptions>,
+    private readonly read: OrderedReadOptions,
+  ) {
+    this.startSeq = start.deliver_policy === DeliverPolicy.StartSequence && start.opt_start_seq ? start.opt_start_seq : null;
+  }
+
+  async open(): Promise<void> {
+    // Listening first: what is published while the broker's consumer is created is not missed.
+    this.unlisten = this.bus.media.listen(this.subject, (m) => this.onLocal(m));
+    try {
+      this.useBroker(await readOrdered(this.bus, this.stream, { filter_subjects: this.subject, ...this.start }, this.read));
+    } catch (err) {
+      this.stop();
+      throw err;
+    }
+    this.timer = setInterval(() => void this.checkQuiet(), STALL_MS / 2);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unlisten?.();
+    if (this.timer) clearInterval(this.timer);
+    this.closeBroker();
+    this.local.length = 0;
+    this.localBytes = 0;
+    this.wakeUp();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<MediaMsg> {
+    try {
+      while (!this.stopped) {
+        const m = this.next();
+        if (m) {
+          this.lastSeq = m.seq;
+          this.waitingSince = null;
+          yield m;
+          continue;
+        }
+        if (this.failure) throw this.failure;
+        this.waitingSince ??= Date.now();
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = null;
+      }
+    } finally {
+      this.stop();
+    }
+  }
+
+  /** The next message to hand out, if one is at hand; starts whatever must bring the next otherwise. */
+  private next(): MediaMsg | null {
+    const last = this.lastSeq ?? 0;
+    while (this.local.length && this.local[0].seq <= last) this.shiftLocal();
+    if (this.brokerHead && this.brokerHead.seq <= last) this.brokerHead = null;
+    const head = this.local[0];
+    if (head && this.follows(head)) {
+      this.shiftLocal();
+      // The hub has caught up with the broker: the broker need not send this subject again.
+      if (this.broker) this.closeBroker();
+      return head;
+    }
+    if (this.brokerHead) {
+      const m = this.brokerHead;
+      this.brokerHead = null;
+      this.pull();
+      return m;
+    }
+    if (this.broker) this.pull();
+    // The hub holds later messages, but not the one after the last: read the hole from the broker.
+    else if (head && !this.opening) this.reopenBroker();
+    return null;
+  }
+
+  /** A hub message is next when it directly follows the last one handed out, or is the very one asked for first. */
+  private follows(m: LocalMediaMsg): boolean {
+    if (this.lastSeq === null) return this.startSeq !== null && m.seq === this.startSeq;
+    return m.prevSeq !== null && m.prevSeq === this.lastSeq;
+  }
+
+  private onLocal(m: LocalMediaMsg): void {
+    if (this.stopped) return;
+    this.local.push(m);
+    this.localBytes += m.data.byteLength;
+    // The broker has them too: past the bound, the oldest are read from there instead of being held here.
+    while (this.localBytes > LOCAL_QUEUE_BYTES && this.local.length > 1) this.shiftLocal();
+    this.wakeUp();
+  }
+
+  private shiftLocal(): void {
+    const m = this.local.shift();
+    if (m) this.localBytes -= m.data.byteLength;
+  }
+
+  private useBroker(reader: OrderedMessages): void {
+    this.generation++;
+    this.broker = reader;
+    this.brokerIter = reader[Symbol.asyncIterator]();
+    this.brokerHead = null;
+    this.pulling = false;
+  }
+
+  private closeBroker(): void {
+    this.generation++;
+    this.broker?.stop();
+    this.broker = null;
+    this.brokerIter = null;
+    this.brokerHead = null;
+    this.pulling = false;
+  }
+
+  /** Asks the broker's reader for one message ahead (one at a time: it holds a few more itself). */
+  private pull(): void {
+    if (this.pulling || this.brokerHead || !this.brokerIter) return;
+    this.pulling = true;
+    const gen = this.generation;
+    this.brokerIter.next().then(
+      (r) => {
+        if (gen !== this.generation) return;
+        this.pulling = false;
+        if (r.done) {
+          // Ended without being asked to (it gave up on a lost consumer): the hub or a new reader carries on.
+          this.broker = null;
+          this.brokerIter = null;
+        } else this.brokerHead = r.value;
+        this.wakeUp();
+      },
+      (err: unknown) => {
+        if (gen !== this.generation) return;
+        this.pulling = false;
+        this.failure = err as Error;
+        this.wakeUp();
+      },
+    );
+  }
+
+  /** Reads from the broker again, from the message after the last one handed out. */
+  private reopenBroker(): void {
+    if (this.stopped || this.opening) return;
+    this.opening = true;
+    const from: Partial<OrderedConsumerOptions> = this.lastSeq === null
+      ? this.start
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 };
+    readOrdered(this.bus, this.stream, { filter_subjects: this.subject, ...from }, this.read).then(
+      (reader) => {
+        this.opening = false;
+        if (this.stopped) reader.stop();
+        else {
+          this.closeBroker();
+          this.useBroker(reader);
+        }
+        this.wakeUp();
+      },
+      (err: unknown) => {
+        this.opening = false;
+        this.failure = err as Error;
+        this.wakeUp();
+      },
+    );
+  }
+
+  /**
+   * Fed by the hub alone and waiting: if the subject moved on meanwhile (its publisher is
+   * another ingest now), the hub will never bring it, so read it from the broker.
+   */
+  private async checkQuiet(): Promise<void> {
+    if (this.stopped || this.broker || this.opening || this.checking) return;
+    if (this.waitingSince === null || Date.now() - this.waitingSince < STALL_MS) return;
+    this.checking = true;
+    try {
+      const last = await this.bus.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject }).catch((err: Error) => {
+        if (/no message found/i.test(err.message)) return null;
+        throw err;
+      });
+      if (last && last.seq > (this.lastSeq ?? 0) && !this.broker && !this.stopped) this.reopenBroker();
+    } catch {
+      // The broker is away: the next round asks again (the caller's idle limit ends a reader that stays stuck).
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private wakeUp(): void {
+    this.wake?.();
+  }
+}
