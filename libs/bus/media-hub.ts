@@ -10,6 +10,7 @@
 // as the broker confirmed when storing it (expected last subject sequence): a
 // reader uses it only when that is the message it handed out last, so it never
 // skips one another publisher put in between (libs/bus/media-reader.ts).
+import type { PubAck } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { Bus } from './connection.js';
 import { isWrongRevision } from './kv-revision.js';
@@ -52,7 +53,7 @@ export class MediaHub {
     return this.listeners.has(subject);
   }
 
-  /** Hands a message the broker just stored to this process's readers of its subject. */
+  /** Hands a message the broker just stored to this process's readers of its subject (listeners do not throw: they queue it). */
   deliver(subject: string, m: LocalMediaMsg): void {
     const set = this.listeners.get(subject);
     if (!set) return;
@@ -71,19 +72,24 @@ export interface StoreMediaOptions {
  * Stores one media-plane message (one attempt; the caller retries under the same msgID)
  * and hands it to this connection's readers of the subject. It claims to follow
  * `after`; the broker checks the claim, and when another publisher stored on the subject
- * since, the message is stored without it and says so (`prevSeq` null).
+ * since, the message is stored without it and says so (`prevSeq` null). A repeat the
+ * broker recognises by its msgID was never checked against the claim: `prevSeq` null too.
+ * `timestampNanos` of a hub message is this host's clock at the acknowledgement (the
+ * broker does not return its store time); a replay from the broker has the broker's.
  */
 export async function storeMedia(bus: Bus, subject: string, data: Uint8Array, headers: MsgHdrs, o: StoreMediaOptions): Promise<{ seq: number; prevSeq: number | null }> {
   let prevSeq = o.after;
-  let seq: number;
+  let ack: PubAck;
   try {
-    seq = (await bus.js.publish(subject, data, { headers, msgID: o.msgID, timeout: o.timeoutMs, ...(prevSeq !== null ? { expect: { lastSubjectSequence: prevSeq } } : {}) })).seq;
+    ack = await bus.js.publish(subject, data, { headers, msgID: o.msgID, timeout: o.timeoutMs, ...(prevSeq !== null ? { expect: { lastSubjectSequence: prevSeq } } : {}) });
   } catch (err) {
     if (prevSeq === null || !isWrongRevision(err)) throw err;
     headers.delete(EXPECTED_LAST_SUBJECT_SEQUENCE);
     prevSeq = null;
-    seq = (await bus.js.publish(subject, data, { headers, msgID: o.msgID, timeout: o.timeoutMs })).seq;
+    ack = await bus.js.publish(subject, data, { headers, msgID: o.msgID, timeout: o.timeoutMs });
   }
+  if (ack.duplicate) prevSeq = null;
+  const seq = ack.seq;
   if (bus.media.listened(subject)) bus.media.deliver(subject, { seq, prevSeq, headers, data, info: { timestampNanos: Date.now() * 1e6 } });
   return { seq, prevSeq };
 }

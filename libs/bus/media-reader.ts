@@ -11,6 +11,7 @@
 // the subject moved on) sends the reader back to the broker from the message after
 // the last one handed out, so no message is skipped or repeated.
 import { DeliverPolicy, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import type { Logger } from '../telemetry/index.js';
 import type { Bus } from './connection.js';
 import type { LocalMediaMsg, MediaMsg } from './media-hub.js';
 import { readOrdered, type OrderedMessages, type OrderedReadOptions } from './ordered-reader.js';
@@ -24,9 +25,9 @@ export interface MediaMessages extends AsyncIterable<MediaMsg> {
 const LOCAL_QUEUE_BYTES = 8 * 1024 * 1024;
 const STALL_MS = 4000;
 
-/** Reads `subject` of `stream` in order from where `start` says (StartSequence, StartTime or New). */
-export async function readMedia(bus: Bus, stream: string, subject: string, start: Partial<OrderedConsumerOptions>, read: OrderedReadOptions = {}): Promise<MediaMessages> {
-  const reader = new LocalFirstReader(bus, stream, subject, start, read);
+/** Reads `subject` of `stream` in order from where `start` says (StartSequence, StartTime or New); `log` hears of every return to the broker. */
+export async function readMedia(bus: Bus, stream: string, subject: string, start: Partial<OrderedConsumerOptions>, read: OrderedReadOptions, log: Logger): Promise<MediaMessages> {
+  const reader = new LocalFirstReader(bus, stream, subject, start, read, log);
   await reader.open();
   return reader;
 }
@@ -42,7 +43,8 @@ class LocalFirstReader implements MediaMessages {
   private readonly local: LocalMediaMsg[] = [];
   private localBytes = 0;
   private lastSeq: number | null = null;
-  private readonly startSeq: number | null;
+  private startSeq: number | null;
+  private start: Partial<OrderedConsumerOptions>;
   private failure: Error | null = null;
   private stopped = false;
   private wake: (() => void) | null = null;
@@ -56,23 +58,47 @@ class LocalFirstReader implements MediaMessages {
     private readonly bus: Bus,
     private readonly stream: string,
     private readonly subject: string,
-    private readonly start: Partial<OrderedConsumerOptions>,
+    start: Partial<OrderedConsumerOptions>,
     private readonly read: OrderedReadOptions,
+    private readonly log: Logger,
   ) {
+    this.start = start;
     this.startSeq = start.deliver_policy === DeliverPolicy.StartSequence && start.opt_start_seq ? start.opt_start_seq : null;
   }
 
   async open(): Promise<void> {
-    // Listening first: what is published while the broker's consumer is created is not missed.
+    // Listening first: what is published while the broker's consumer is created is queued, not missed.
     this.unlisten = this.bus.media.listen(this.subject, (m) => this.onLocal(m));
     try {
-      this.useBroker(await readOrdered(this.bus, this.stream, { filter_subjects: this.subject, ...this.start }, this.read));
+      // "Only what comes next" becomes a sequence: a reader that has to start over must not skip what came meanwhile.
+      if (this.start.deliver_policy === DeliverPolicy.New) await this.pinNew();
+      this.useBroker(await readOrdered(this.bus, this.stream, { filter_subjects: this.subject, ...this.start }, { ...this.read, log: this.log }));
     } catch (err) {
       this.stop();
       throw err;
     }
     this.timer = setInterval(() => void this.checkQuiet(), STALL_MS / 2);
     this.timer.unref();
+  }
+
+  /** New → after the subject's last message (handed out already, as it were), or from the stream's next sequence. */
+  private async pinNew(): Promise<void> {
+    const last = await this.lastOnSubject();
+    if (last) {
+      this.lastSeq = last.seq;
+      this.start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: last.seq + 1 };
+      return;
+    }
+    const next = (await this.bus.jsm.streams.info(this.stream)).state.last_seq + 1;
+    this.startSeq = next;
+    this.start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next };
+  }
+
+  private lastOnSubject() {
+    return this.bus.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject }).catch((err: Error) => {
+      if (/no message found/i.test(err.message)) return null;
+      throw err;
+    });
   }
 
   stop(): void {
@@ -126,7 +152,10 @@ class LocalFirstReader implements MediaMessages {
     }
     if (this.broker) this.pull();
     // The hub holds later messages, but not the one after the last: read the hole from the broker.
-    else if (head && !this.opening) this.reopenBroker();
+    else if (head && !this.opening) {
+      this.log.debug({ subject: this.subject, lastSeq: this.lastSeq, hubSeq: head.seq, hubPrev: head.prevSeq }, 'media read: back to the broker for a message the hub does not hold');
+      this.reopenBroker();
+    }
     return null;
   }
 
@@ -137,7 +166,7 @@ class LocalFirstReader implements MediaMessages {
   }
 
   private onLocal(m: LocalMediaMsg): void {
-    if (this.stopped) return;
+    if (this.stopped || m.seq <= (this.lastSeq ?? 0)) return;
     this.local.push(m);
     this.localBytes += m.data.byteLength;
     // The broker has them too: past the bound, the oldest are read from there instead of being held here.
@@ -177,9 +206,14 @@ class LocalFirstReader implements MediaMessages {
         if (gen !== this.generation) return;
         this.pulling = false;
         if (r.done) {
-          // Ended without being asked to (it gave up on a lost consumer): the hub or a new reader carries on.
+          // Ended without being asked to: on a closed connection the read is over; otherwise a new reader carries on.
           this.broker = null;
           this.brokerIter = null;
+          if (this.bus.nc.isClosed()) this.failure = new Error(`media read of ${this.subject} ended: the connection is closed`);
+          else {
+            this.log.warn({ subject: this.subject, lastSeq: this.lastSeq }, 'media read: the broker\'s reader ended by itself; reading again from the last message');
+            this.reopenBroker();
+          }
         } else this.brokerHead = r.value;
         this.wakeUp();
       },
@@ -196,13 +230,15 @@ class LocalFirstReader implements MediaMessages {
   private reopenBroker(): void {
     if (this.stopped || this.opening) return;
     this.opening = true;
-    const from: Partial<OrderedConsumerOptions> = this.lastSeq === null
+    const fromSeq = this.lastSeq;
+    const from: Partial<OrderedConsumerOptions> = fromSeq === null
       ? this.start
-      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 };
-    readOrdered(this.bus, this.stream, { filter_subjects: this.subject, ...from }, this.read).then(
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq + 1 };
+    readOrdered(this.bus, this.stream, { filter_subjects: this.subject, ...from }, { ...this.read, log: this.log }).then(
       (reader) => {
         this.opening = false;
-        if (this.stopped) reader.stop();
+        // The hub moved the reader on meanwhile: this one would send again what was handed out; next() reopens if needed.
+        if (this.stopped || this.lastSeq !== fromSeq) reader.stop();
         else {
           this.closeBroker();
           this.useBroker(reader);
@@ -211,7 +247,9 @@ class LocalFirstReader implements MediaMessages {
       },
       (err: unknown) => {
         this.opening = false;
-        this.failure = err as Error;
+        if (this.lastSeq !== fromSeq && !this.stopped) {
+          this.log.warn({ subject: this.subject, err: (err as Error).message }, 'media read: reading from the broker failed while the hub fed the reader; trying again when needed');
+        } else this.failure = err as Error;
         this.wakeUp();
       },
     );
@@ -226,13 +264,14 @@ class LocalFirstReader implements MediaMessages {
     if (this.waitingSince === null || Date.now() - this.waitingSince < STALL_MS) return;
     this.checking = true;
     try {
-      const last = await this.bus.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject }).catch((err: Error) => {
-        if (/no message found/i.test(err.message)) return null;
-        throw err;
-      });
-      if (last && last.seq > (this.lastSeq ?? 0) && !this.broker && !this.stopped) this.reopenBroker();
-    } catch {
-      // The broker is away: the next round asks again (the caller's idle limit ends a reader that stays stuck).
+      const last = await this.lastOnSubject();
+      if (last && last.seq > (this.lastSeq ?? 0) && !this.broker && !this.stopped) {
+        this.log.info({ subject: this.subject, lastSeq: this.lastSeq, brokerLast: last.seq }, 'media read: the subject moved on without this process\'s ingest; reading from the broker');
+        this.reopenBroker();
+      }
+    } catch (err) {
+      // The next round asks again; the caller's idle limit ends a reader that stays stuck.
+      this.log.warn({ subject: this.subject, err: (err as Error).message }, 'media read: could not ask the broker for the subject\'s last message');
     } finally {
       this.checking = false;
     }

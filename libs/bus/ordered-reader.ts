@@ -12,6 +12,7 @@
 import {
   DeliverPolicy, jetstream, type ConsumerMessages, type JetStreamClient, type JsMsg, type OrderedConsumerOptions,
 } from '@nats-io/jetstream';
+import type { Logger } from '../telemetry/index.js';
 import type { Bus } from './connection.js';
 
 export interface OrderedMessages extends AsyncIterable<JsMsg> {
@@ -28,9 +29,11 @@ export interface OrderedReadOptions {
   createTimeoutMs?: number;
   /** Creation attempts before the read fails. */
   createAttempts?: number;
+  /** Hears of consumers that could not be deleted (they then stay until the broker's inactivity limit). */
+  log?: Logger;
 }
 
-const DEFAULTS = { maxMessages: 64, stallMs: 4000, createTimeoutMs: 2000, createAttempts: 8 };
+const DEFAULTS: Required<Omit<OrderedReadOptions, 'log'>> & { log?: Logger } = { maxMessages: 64, stallMs: 4000, createTimeoutMs: 2000, createAttempts: 8 };
 
 /** Reads `opts.filter_subjects` (one subject) of `stream` in order, from where `opts` says. */
 export async function readOrdered(bus: Bus, stream: string, opts: Partial<OrderedConsumerOptions>, read: OrderedReadOptions = {}): Promise<OrderedMessages> {
@@ -122,9 +125,11 @@ class ResilientReader implements OrderedMessages {
         messages,
         end: () => {
           messages.stop();
-          // Otherwise it stays on the broker for its 5-minute inactivity limit, counted at every message of the stream.
-          // That limit is the fallback when deleting fails (a lost node, a closed connection): nothing to report.
-          if (!this.bus.nc.isClosed()) consumer.delete().catch(() => undefined);
+          // Otherwise it stays on the broker for its 5-minute inactivity limit, counted at every message of the stream;
+          // that limit is what remains when deleting fails (a lost node).
+          if (!this.bus.nc.isClosed()) {
+            consumer.delete().catch((err: Error) => this.o.log?.warn({ stream: this.stream, err: err.message }, 'ordered read: could not delete its consumer; the broker drops it after 5 minutes of inactivity'));
+          }
         },
       };
     });

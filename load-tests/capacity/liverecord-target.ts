@@ -135,22 +135,29 @@ export async function startLiverecordIngestOnly(opts: { settleSeconds: number })
     logTail: () => sys.logs().slice(-4000),
 
     async waitForRecordings(streams, publishersEndedAtMs): Promise<SettleResult> {
-      // Done when the media stream took the last batches: its message count holds still for a second.
+      // Done when the media stream took the last batches: its last sequence holds still for a second
+      // (not its message count, which expiry lowers), and the ingest lost none of them.
       const nc = await connect({ servers: sys.natsUrl });
       try {
         const jsm = await jetstreamManager(nc);
         const deadline = publishersEndedAtMs + opts.settleSeconds * 1000;
         let last = -1;
         let stillSince = Date.now();
+        let still = false;
         while (Date.now() < deadline) {
-          const { messages } = (await jsm.streams.info(STREAMS.media)).state;
-          if (messages !== last) {
-            last = messages;
+          const seq = (await jsm.streams.info(STREAMS.media)).state.last_seq;
+          if (seq !== last) {
+            last = seq;
             stillSince = Date.now();
-          } else if (Date.now() - stillSince >= 1000) break;
+          } else if (Date.now() - stillSince >= 1000) {
+            still = true;
+            break;
+          }
           await sleep(250);
         }
-        return { files: new Map(streams.map((s) => [s, { m3u8: [], flv: [] }])), complete: true, waitedSeconds: (Date.now() - publishersEndedAtMs) / 1000 };
+        const lost = sys.logs().includes('media batch lost');
+        if (lost) console.error('liverecord-ingest: the ingest lost media batches (see its log): its cost is not the whole floor');
+        return { files: new Map(streams.map((s) => [s, { m3u8: [], flv: [] }])), complete: still && !lost, waitedSeconds: (Date.now() - publishersEndedAtMs) / 1000 };
       } finally {
         await nc.close();
       }

@@ -201,7 +201,11 @@ export class MediaPublisher {
   private async publish(bytes: Uint8Array, h: ReturnType<typeof headers>, msgID: string): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await storeMedia(this.bus, this.subject, bytes, h, { msgID, timeoutMs: 5000, after: this.order.lastSeq })).seq;
+        const after = this.order.lastSeq;
+        const { seq, prevSeq } = await storeMedia(this.bus, this.subject, bytes, h, { msgID, timeoutMs: 5000, after });
+        // Readers in this process then read it from the broker instead of the hub: visible, not an error.
+        if (after !== null && prevSeq === null) this.log.info({ subject: this.subject, sessionId: this.sessionId, seq, after }, 'media batch stored without following this ingest\'s last one (another publisher in between, or a repeat)');
+        return seq;
       } catch (err) {
         if (attempt >= PUBLISH_ATTEMPTS || this.bus.nc.isClosed()) throw err;
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));

@@ -156,7 +156,7 @@ class MediaSegmenter implements MediaSegmenterHandle {
     // A live stream has about one batch a second: a few in flight keep the reader busy without holding seconds of media.
     // The reader survives losing the broker node that holds its consumer (libs/bus/ordered-reader.ts).
     // Batches the ingest of this process publishes come from it directly once the reader has caught up (libs/bus/media-reader.ts).
-    this.messages = await readMedia(this.o.bus, STREAMS.media, this.o.subject, policy, { maxMessages: 4 });
+    this.messages = await readMedia(this.o.bus, STREAMS.media, this.o.subject, policy, { maxMessages: 4 }, this.o.log);
     if (this.stopping('abandon')) this.messages.stop();
     // Cut before anything was read: nothing of the subject lies at or after the start, so there is nothing to read.
     if (this.stopping('cut') && this.cutAtSeq !== null && 'seq' in from && this.cutAtSeq < from.seq) this.messages.stop();
