@@ -6,7 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { STREAMS } from '../../libs/bus/index.js';
 import { join } from 'node:path';
 import { DescribeLiveStreamRecordIndexFilesRequest, type DescribeLiveStreamRecordIndexFilesResponse } from '../../libs/proto/index.js';
-import { grpcClient, startSystem, unary } from '../../test-kit/index.js';
+import { grpcClient, startSystem, unary, type RunningSystem } from '../../test-kit/index.js';
 import { readEventLog } from './liverecord-events.js';
 import {
   CHECKED_FORMATS, filesBelow, percentiles, sleep,
@@ -25,6 +25,23 @@ export interface LiverecordOptions {
 const DEFAULT_DOMAIN = process.env.LR_DEFAULT_DOMAIN || 'localhost';
 const APP = 'live';
 
+/** What both liverecord targets share: the process of `npm start`'s system and its data. */
+function processOf(sys: RunningSystem): Pick<SystemUnderTest, 'rtmpBase' | 'dataDir' | 'rootPids' | 'alive' | 'logTail' | 'stop' | 'removeData'> {
+  return {
+    rtmpBase: `rtmp://127.0.0.1:${sys.ports.rtmp}/${APP}`,
+    dataDir: sys.dataDir,
+    rootPids: () => (sys.process.pid && sys.process.exitCode === null ? [sys.process.pid] : []),
+    alive: () => sys.process.exitCode === null && sys.process.signalCode === null,
+    logTail: () => sys.logs().slice(-4000),
+    async stop() {
+      await sys.stop();
+    },
+    removeData() {
+      rmSync(sys.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startLiverecord(opts: LiverecordOptions): Promise<SystemUnderTest> {
   const sys = await startSystem({
     LR_DEFAULT_TEMPLATE_SLICE_SECONDS: String(opts.sliceSeconds),
@@ -41,11 +58,7 @@ export async function startLiverecord(opts: LiverecordOptions): Promise<SystemUn
   return {
     name: 'liverecord',
     records: true,
-    rtmpBase: `rtmp://127.0.0.1:${sys.ports.rtmp}/${APP}`,
-    dataDir: sys.dataDir,
-    rootPids: () => (sys.process.pid && sys.process.exitCode === null ? [sys.process.pid] : []),
-    alive: () => sys.process.exitCode === null && sys.process.signalCode === null,
-    logTail: () => sys.logs().slice(-4000),
+    ...processOf(sys),
 
     async waitForRecordings(streams, publishersEndedAtMs): Promise<SettleResult> {
       // Files are finalized only after the reconnect window: poll storage (no load on the
@@ -104,14 +117,6 @@ export async function startLiverecord(opts: LiverecordOptions): Promise<SystemUn
         streamsFullyCatalogued,
       };
     },
-
-    async stop() {
-      await sys.stop();
-    },
-
-    removeData() {
-      rmSync(sys.dataDir, { recursive: true, force: true });
-    },
   };
 }
 
@@ -128,11 +133,7 @@ export async function startLiverecordIngestOnly(opts: { settleSeconds: number })
   return {
     name: 'liverecord-ingest',
     records: false,
-    rtmpBase: `rtmp://127.0.0.1:${sys.ports.rtmp}/${APP}`,
-    dataDir: sys.dataDir,
-    rootPids: () => (sys.process.pid && sys.process.exitCode === null ? [sys.process.pid] : []),
-    alive: () => sys.process.exitCode === null && sys.process.signalCode === null,
-    logTail: () => sys.logs().slice(-4000),
+    ...processOf(sys),
 
     async waitForRecordings(streams, publishersEndedAtMs): Promise<SettleResult> {
       // Done when the media stream took the last batches: its last sequence holds still for a second
@@ -165,14 +166,6 @@ export async function startLiverecordIngestOnly(opts: { settleSeconds: number })
 
     async collectTimings() {
       return null;
-    },
-
-    async stop() {
-      await sys.stop();
-    },
-
-    removeData() {
-      rmSync(sys.dataDir, { recursive: true, force: true });
     },
   };
 }

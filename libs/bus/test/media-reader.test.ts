@@ -55,6 +55,13 @@ function collect(reader: MediaMessages) {
   };
 }
 
+/** Stops the reader and returns the labels it handed out. */
+async function finish(reader: MediaMessages, c: ReturnType<typeof collect>): Promise<string[]> {
+  reader.stop();
+  await c.done;
+  return c.got.map(labelOf);
+}
+
 describe('media reader: broker first, then the hub', () => {
   let nats: NatsServerProcess;
   let bus: Bus;
@@ -65,6 +72,29 @@ describe('media reader: broker first, then the hub', () => {
     let count = 0;
     for await (const c of bus.jsm.consumers.list(STREAMS.media)) if (c.config.filter_subject === s) count++;
     return count;
+  };
+
+  /** A reader from the first message `pub` stores on `s`, labelled `${prefix}1`. */
+  const readingFromFirst = async (s: string, pub: Publisher, prefix: string) => {
+    const first = await pub.send(`${prefix}1`);
+    const reader = await readMedia(bus, STREAMS.media, s, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first }, {}, log);
+    return { reader, c: collect(reader) };
+  };
+
+  /**
+   * Which of the broker's delivery and its acknowledgement comes first is a race: publishes
+   * `${prefix}{n}` from `from` on until one came from the hub and the broker consumer is gone.
+   * Returns the last n published.
+   */
+  const untilHubFeeds = async (s: string, pub: Publisher, c: ReturnType<typeof collect>, prefix: string, from: number) => {
+    let i = from;
+    await waitFor('the hub to feed the reader', async () => {
+      await pub.send(`${prefix}${++i}`);
+      await within(`${prefix}${i}`, c.until(`${prefix}${i}`), 10000);
+      return fromHub(c.got.at(-1)!);
+    }, 20000, 0);
+    await waitFor('the broker consumer to be deleted', async () => (await consumersOn(s)) === 0, 10000);
+    return i;
   };
 
   before(async () => {
@@ -88,19 +118,10 @@ describe('media reader: broker first, then the hub', () => {
     const reader = await readMedia(bus, STREAMS.media, s, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first }, {}, log);
     const c = collect(reader);
     await within('the stored messages', c.until('m3'), 10000);
-    // Which of the broker's delivery and its acknowledgement comes first is a race: publish until the hub won it once.
-    let i = 3;
-    await waitFor('the hub to feed the reader', async () => {
-      await pub.send(`m${++i}`);
-      await within(`m${i}`, c.until(`m${i}`), 10000);
-      return fromHub(c.got.at(-1)!);
-    }, 20000, 0);
-    await waitFor('the broker consumer to be deleted', async () => (await consumersOn(s)) === 0, 10000);
+    let i = await untilHubFeeds(s, pub, c, 'm', 3);
     await pub.send(`m${++i}`);
     await within('the last message', c.until(`m${i}`), 10000);
-    reader.stop();
-    await c.done;
-    assert.deepEqual(c.got.map(labelOf), Array.from({ length: i }, (_, k) => `m${k + 1}`));
+    assert.deepEqual(await finish(reader, c), Array.from({ length: i }, (_, k) => `m${k + 1}`));
     assert.ok(c.got.slice(0, 3).every((m) => !fromHub(m)), 'what was stored before the reader came is read from the broker');
     assert.ok(fromHub(c.got.at(-1)!), 'once caught up, the hub feeds the reader');
     assert.equal(await consumersOn(s), 0);
@@ -118,9 +139,7 @@ describe('media reader: broker first, then the hub', () => {
     await within('e1', c.until('e1'), 10000);
     await pub.send('e2');
     await within('e2', c.until('e2'), 10000);
-    reader.stop();
-    await c.done;
-    assert.deepEqual(c.got.map(labelOf), ['e1', 'e2']);
+    assert.deepEqual(await finish(reader, c), ['e1', 'e2']);
   });
 
   it('a repeat recognised by its msgID never claims a predecessor the broker did not check', async () => {
@@ -146,46 +165,32 @@ describe('media reader: broker first, then the hub', () => {
     await pub.send('a1');
     await pub.send('a2');
     await within('both messages', c.until('a2'), 10000);
-    reader.stop();
-    await c.done;
-    assert.deepEqual(c.got.map(labelOf), ['a1', 'a2']);
+    assert.deepEqual(await finish(reader, c), ['a1', 'a2']);
   });
 
   it('reads from the broker what another publisher stored in between, then the hub again', async () => {
     const s = subject();
     const pub = publisher(bus, s);
-    const elsewhere = publisher(other, s);
-    const first = await pub.send('b1');
-    const reader = await readMedia(bus, STREAMS.media, s, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first }, {}, log);
-    const c = collect(reader);
-    await pub.send('b2');
-    await within('b2', c.until('b2'), 10000);
-    await elsewhere.send('x1');
-    await elsewhere.send('x2');
-    await pub.send('b3'); // its claim to follow b2 fails: stored without one
-    await pub.send('b4');
-    await within('b4', c.until('b4'), 10000);
-    reader.stop();
-    await c.done;
-    assert.deepEqual(c.got.map(labelOf), ['b1', 'b2', 'x1', 'x2', 'b3', 'b4']);
-    assert.ok(!fromHub(c.got[2]) && !fromHub(c.got[3]), 'the other publisher\'s messages come from the broker');
+    const { reader, c } = await readingFromFirst(s, pub, 'b');
+    const n = await untilHubFeeds(s, pub, c, 'b', 1);
+    await publisher(other, s).send('x1');
+    await publisher(other, s).send('x2');
+    await pub.send(`b${n + 1}`); // its claim to follow b{n} fails: stored without one
+    await pub.send(`b${n + 2}`);
+    await within('the last', c.until(`b${n + 2}`), 10000);
+    const labels = Array.from({ length: n }, (_, k) => `b${k + 1}`);
+    assert.deepEqual(await finish(reader, c), [...labels, 'x1', 'x2', `b${n + 1}`, `b${n + 2}`]);
+    assert.ok(!fromHub(c.got[n]) && !fromHub(c.got[n + 1]), 'the other publisher\'s messages come from the broker');
   });
 
   it('finds the subject moving on elsewhere while the hub is quiet', async () => {
     const s = subject();
     const pub = publisher(bus, s);
-    const elsewhere = publisher(other, s);
-    const first = await pub.send('c1');
-    const reader = await readMedia(bus, STREAMS.media, s, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first }, {}, log);
-    const c = collect(reader);
-    await pub.send('c2');
-    await within('c2 from the hub', c.until('c2'), 10000);
-    assert.ok(fromHub(c.got[1]));
-    await elsewhere.send('y1');
+    const { reader, c } = await readingFromFirst(s, pub, 'c');
+    const n = await untilHubFeeds(s, pub, c, 'c', 1);
+    await publisher(other, s).send('y1');
     await within('y1, which only the broker has', c.until('y1'), 20000);
-    reader.stop();
-    await c.done;
-    assert.deepEqual(c.got.map(labelOf), ['c1', 'c2', 'y1']);
+    assert.deepEqual(await finish(reader, c), [...Array.from({ length: n }, (_, k) => `c${k + 1}`), 'y1']);
   });
 
   it('a reader that falls behind by more than the hub holds gets the rest from the broker, in order', async () => {
