@@ -24,6 +24,7 @@ export interface MediaMessages extends AsyncIterable<MediaMsg> {
 /** Hub messages held for a reader that is busy or still reading the broker; the oldest go first past it. */
 const LOCAL_QUEUE_BYTES = 8 * 1024 * 1024;
 const STALL_MS = 4000;
+const MAX_BROKER_ENDS = 5;
 
 /** Reads `subject` of `stream` in order from where `start` says (StartSequence, StartTime or New); `log` hears of every return to the broker. */
 export async function readMedia(bus: Bus, stream: string, subject: string, start: Partial<OrderedConsumerOptions>, read: OrderedReadOptions, log: Logger): Promise<MediaMessages> {
@@ -46,6 +47,10 @@ class LocalFirstReader implements MediaMessages {
   private startSeq: number | null;
   private start: Partial<OrderedConsumerOptions>;
   private failure: Error | null = null;
+  /** Times in a row the broker's reader ended by itself without handing out a message. */
+  private brokerEnds = 0;
+  /** A question to the broker failed and was logged; further failures in a row are logged quietly. */
+  private askFailing = false;
   private stopped = false;
   private wake: (() => void) | null = null;
   private unlisten: (() => void) | null = null;
@@ -83,13 +88,14 @@ class LocalFirstReader implements MediaMessages {
 
   /** New → after the subject's last message (handed out already, as it were), or from the stream's next sequence. */
   private async pinNew(): Promise<void> {
+    // The stream's end first: a message stored on the subject between the two questions is then after it, not skipped.
+    const next = (await this.bus.jsm.streams.info(this.stream)).state.last_seq + 1;
     const last = await this.lastOnSubject();
     if (last) {
       this.lastSeq = last.seq;
       this.start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: last.seq + 1 };
       return;
     }
-    const next = (await this.bus.jsm.streams.info(this.stream)).state.last_seq + 1;
     this.startSeq = next;
     this.start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next };
   }
@@ -140,6 +146,8 @@ class LocalFirstReader implements MediaMessages {
     const head = this.local[0];
     if (head && this.follows(head)) {
       this.shiftLocal();
+      // A failed return to the broker is moot once the hub carries the reader on.
+      this.failure = null;
       // The hub has caught up with the broker: the broker need not send this subject again.
       if (this.broker) this.closeBroker();
       return head;
@@ -147,6 +155,7 @@ class LocalFirstReader implements MediaMessages {
     if (this.brokerHead) {
       const m = this.brokerHead;
       this.brokerHead = null;
+      this.brokerEnds = 0;
       this.pull();
       return m;
     }
@@ -210,6 +219,7 @@ class LocalFirstReader implements MediaMessages {
           this.broker = null;
           this.brokerIter = null;
           if (this.bus.nc.isClosed()) this.failure = new Error(`media read of ${this.subject} ended: the connection is closed`);
+          else if (++this.brokerEnds > MAX_BROKER_ENDS) this.failure = new Error(`media read of ${this.subject}: the broker's reader ended ${this.brokerEnds} times in a row without a message`);
           else {
             this.log.warn({ subject: this.subject, lastSeq: this.lastSeq }, 'media read: the broker\'s reader ended by itself; reading again from the last message');
             this.reopenBroker();
@@ -265,13 +275,17 @@ class LocalFirstReader implements MediaMessages {
     this.checking = true;
     try {
       const last = await this.lastOnSubject();
+      if (this.askFailing) this.log.info({ subject: this.subject }, 'media read: the broker answers again');
+      this.askFailing = false;
       if (last && last.seq > (this.lastSeq ?? 0) && !this.broker && !this.stopped) {
         this.log.info({ subject: this.subject, lastSeq: this.lastSeq, brokerLast: last.seq }, 'media read: the subject moved on without this process\'s ingest; reading from the broker');
         this.reopenBroker();
       }
     } catch (err) {
       // The next round asks again; the caller's idle limit ends a reader that stays stuck.
-      this.log.warn({ subject: this.subject, err: (err as Error).message }, 'media read: could not ask the broker for the subject\'s last message');
+      // Once per outage at warn: every waiting reader asks every 2 s.
+      this.log[this.askFailing ? 'debug' : 'warn']({ subject: this.subject, err: (err as Error).message }, 'media read: could not ask the broker for the subject\'s last message');
+      this.askFailing = true;
     } finally {
       this.checking = false;
     }

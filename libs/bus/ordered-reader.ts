@@ -128,7 +128,11 @@ class ResilientReader implements OrderedMessages {
           // Otherwise it stays on the broker for its 5-minute inactivity limit, counted at every message of the stream;
           // that limit is what remains when deleting fails (a lost node).
           if (!this.bus.nc.isClosed()) {
-            consumer.delete().catch((err: Error) => this.o.log?.warn({ stream: this.stream, err: err.message }, 'ordered read: could not delete its consumer; the broker drops it after 5 minutes of inactivity'));
+            consumer.delete().catch((err: Error) => {
+              // Gone already (the client replaced it, or the broker dropped it): that is what was asked for.
+              if (/consumer not found/i.test(err.message)) return;
+              this.o.log?.warn({ stream: this.stream, err: err.message }, 'ordered read: could not delete its consumer; the broker drops it after 5 minutes of inactivity');
+            });
           }
         },
       };
@@ -176,8 +180,9 @@ class ResilientReader implements OrderedMessages {
       this.current = next;
       this.lastAt = Date.now();
       old?.end();
-    } catch {
+    } catch (err) {
       // The broker is still electing or the creation failed: the next check tries again.
+      this.o.log?.debug({ stream: this.stream, err: (err as Error).message }, 'ordered read: replacing a silent consumer failed; trying again');
     } finally {
       this.checking = false;
     }

@@ -1,9 +1,10 @@
 // liverecord as `npm start` runs it (deploy/embedded/main.ts in its own process, with its
 // own nats-server and whatever it spawns), on free loopback ports and a fresh data folder.
 import { rmSync } from 'node:fs';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { STREAMS } from '../../libs/bus/index.js';
+import { STREAMS, SUBJECTS, streamToken } from '../../libs/bus/index.js';
+import { MEDIA_HEADERS } from '../../libs/media/index.js';
 import { join } from 'node:path';
 import { DescribeLiveStreamRecordIndexFilesRequest, type DescribeLiveStreamRecordIndexFilesResponse } from '../../libs/proto/index.js';
 import { grpcClient, startSystem, unary, type RunningSystem } from '../../test-kit/index.js';
@@ -24,6 +25,17 @@ export interface LiverecordOptions {
 /** The streams are pushed to 127.0.0.1, which always maps to the default domain (LR_DEFAULT_DOMAIN, default localhost). */
 const DEFAULT_DOMAIN = process.env.LR_DEFAULT_DOMAIN || 'localhost';
 const APP = 'live';
+
+/** Every stream's subject on the media plane ends with a session's end marker (Lr-End). */
+async function everySessionEnded(jsm: JetStreamManager, streams: readonly string[]): Promise<boolean> {
+  for (const stream of streams) {
+    const subject = SUBJECTS.media(streamToken({ domain: DEFAULT_DOMAIN, app: APP, stream }));
+    // Not answered (yet): asked again at the next poll, until the wait's deadline.
+    const last = await jsm.streams.getMessage(STREAMS.media, { last_by_subj: subject }).catch(() => null);
+    if (!last?.header?.has(MEDIA_HEADERS.end)) return false;
+  }
+  return true;
+}
 
 /** What both liverecord targets share: the process of `npm start`'s system and its data. */
 function processOf(sys: RunningSystem): Pick<SystemUnderTest, 'rtmpBase' | 'dataDir' | 'rootPids' | 'alive' | 'logTail' | 'stop' | 'removeData'> {
@@ -136,8 +148,10 @@ export async function startLiverecordIngestOnly(opts: { settleSeconds: number })
     ...processOf(sys),
 
     async waitForRecordings(streams, publishersEndedAtMs): Promise<SettleResult> {
-      // Done when the media stream took the last batches: its last sequence holds still for a second
-      // (not its message count, which expiry lowers), and the ingest lost none of them.
+      // Done when the media stream took the last batches: every stream's subject ends with its session's
+      // end marker (the ingest sends it after the session's last batch, retries included), its last
+      // sequence holds still for a second (not its message count, which expiry lowers), and the
+      // ingest lost no batch.
       const nc = await connect({ servers: sys.natsUrl });
       try {
         const jsm = await jetstreamManager(nc);
@@ -150,7 +164,7 @@ export async function startLiverecordIngestOnly(opts: { settleSeconds: number })
           if (seq !== last) {
             last = seq;
             stillSince = Date.now();
-          } else if (Date.now() - stillSince >= 1000) {
+          } else if (Date.now() - stillSince >= 1000 && await everySessionEnded(jsm, streams)) {
             still = true;
             break;
           }
