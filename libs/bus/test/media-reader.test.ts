@@ -168,6 +168,17 @@ describe('media reader: broker first, then the hub', () => {
     assert.deepEqual(await finish(reader, c), ['a1', 'a2']);
   });
 
+  it('reads what comes next on a subject with no message yet', async () => {
+    const s = subject();
+    const pub = publisher(bus, s);
+    const reader = await readMedia(bus, STREAMS.media, s, { deliver_policy: DeliverPolicy.New }, {}, log);
+    const c = collect(reader);
+    await pub.send('g1');
+    await pub.send('g2');
+    await within('both messages', c.until('g2'), 10000);
+    assert.deepEqual(await finish(reader, c), ['g1', 'g2']);
+  });
+
   it('reads from the broker what another publisher stored in between, then the hub again', async () => {
     const s = subject();
     const pub = publisher(bus, s);
