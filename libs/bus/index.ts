@@ -10,7 +10,7 @@ export { consumeDurable, handleDelivery, RetryLater, type DurableConsumerOptions
 export { subscribeJson } from './subscribe.js';
 export { isWrongRevision } from './kv-revision.js';
 export { ReopenBackoff } from './reopen-backoff.js';
-export { readOrdered, type OrderedMessages, type OrderedReadOptions } from './ordered-reader.js';
+export { readOrdered, lastMessageOn, type OrderedMessages, type OrderedReadOptions } from './ordered-reader.js';
 export { MediaHub, storeMedia, type MediaMsg, type LocalMediaMsg, type StoreMediaOptions } from './media-hub.js';
 export { readMedia, type MediaMessages } from './media-reader.js';
 export { request, call, serve, RpcFailure, RpcTimeout, isNoResponders, type PageQuery, type Page } from './rpc.js';

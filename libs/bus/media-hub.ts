@@ -10,13 +10,10 @@
 // as the broker confirmed when storing it (expected last subject sequence): a
 // reader uses it only when that is the message it handed out last, so it never
 // skips one another publisher put in between (libs/bus/media-reader.ts).
-import type { PubAck } from '@nats-io/jetstream';
+import { PubHeaders, type PubAck } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { Bus } from './connection.js';
 import { isWrongRevision } from './kv-revision.js';
-
-/** Set by the client from `expect.lastSubjectSequence` on the headers it is given (nats.js writes into them). */
-const EXPECTED_LAST_SUBJECT_SEQUENCE = 'Nats-Expected-Last-Subject-Sequence';
 
 /** What a media reader needs of a message, whether it came from the broker or from the hub. */
 export interface MediaMsg {
@@ -46,11 +43,6 @@ export class MediaHub {
       set.delete(fn);
       if (set.size === 0 && this.listeners.get(subject) === set) this.listeners.delete(subject);
     };
-  }
-
-  /** Somebody in this process reads `subject`. */
-  listened(subject: string): boolean {
-    return this.listeners.has(subject);
   }
 
   /** Hands a message the broker just stored to this process's readers of its subject (listeners do not throw: they queue it). */
@@ -84,12 +76,13 @@ export async function storeMedia(bus: Bus, subject: string, data: Uint8Array, he
     ack = await bus.js.publish(subject, data, { headers, msgID: o.msgID, timeout: o.timeoutMs, ...(prevSeq !== null ? { expect: { lastSubjectSequence: prevSeq } } : {}) });
   } catch (err) {
     if (prevSeq === null || !isWrongRevision(err)) throw err;
-    headers.delete(EXPECTED_LAST_SUBJECT_SEQUENCE);
+    // The client wrote the claim into the headers it was given.
+    headers.delete(PubHeaders.ExpectedLastSubjectSequenceHdr);
     prevSeq = null;
     ack = await bus.js.publish(subject, data, { headers, msgID: o.msgID, timeout: o.timeoutMs });
   }
   if (ack.duplicate) prevSeq = null;
   const seq = ack.seq;
-  if (bus.media.listened(subject)) bus.media.deliver(subject, { seq, prevSeq, headers, data, info: { timestampNanos: Date.now() * 1e6 } });
+  bus.media.deliver(subject, { seq, prevSeq, headers, data, info: { timestampNanos: Date.now() * 1e6 } });
   return { seq, prevSeq };
 }

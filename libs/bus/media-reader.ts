@@ -14,7 +14,7 @@ import { DeliverPolicy, type JsMsg, type OrderedConsumerOptions } from '@nats-io
 import type { Logger } from '../telemetry/index.js';
 import type { Bus } from './connection.js';
 import type { LocalMediaMsg, MediaMsg } from './media-hub.js';
-import { readOrdered, type OrderedMessages, type OrderedReadOptions } from './ordered-reader.js';
+import { lastMessageOn, readOrdered, type OrderedMessages, type OrderedReadOptions } from './ordered-reader.js';
 
 export interface MediaMessages extends AsyncIterable<MediaMsg> {
   /** Ends the iteration (also from outside the loop). */
@@ -44,8 +44,6 @@ class LocalFirstReader implements MediaMessages {
   private readonly local: LocalMediaMsg[] = [];
   private localBytes = 0;
   private lastSeq: number | null = null;
-  private startSeq: number | null;
-  private start: Partial<OrderedConsumerOptions>;
   private failure: Error | null = null;
   /** Times in a row the broker's reader ended by itself without handing out a message. */
   private brokerEnds = 0;
@@ -63,13 +61,11 @@ class LocalFirstReader implements MediaMessages {
     private readonly bus: Bus,
     private readonly stream: string,
     private readonly subject: string,
-    start: Partial<OrderedConsumerOptions>,
+    /** Where to begin; a New start is pinned to a sequence at open. */
+    private start: Partial<OrderedConsumerOptions>,
     private readonly read: OrderedReadOptions,
     private readonly log: Logger,
-  ) {
-    this.start = start;
-    this.startSeq = start.deliver_policy === DeliverPolicy.StartSequence && start.opt_start_seq ? start.opt_start_seq : null;
-  }
+  ) {}
 
   async open(): Promise<void> {
     // Listening first: what is published while the broker's consumer is created is queued, not missed.
@@ -77,7 +73,7 @@ class LocalFirstReader implements MediaMessages {
     try {
       // "Only what comes next" becomes a sequence: a reader that has to start over must not skip what came meanwhile.
       if (this.start.deliver_policy === DeliverPolicy.New) await this.pinNew();
-      this.useBroker(await readOrdered(this.bus, this.stream, { filter_subjects: this.subject, ...this.start }, { ...this.read, log: this.log }));
+      this.useBroker(await this.openBroker(this.start));
     } catch (err) {
       this.stop();
       throw err;
@@ -90,21 +86,13 @@ class LocalFirstReader implements MediaMessages {
   private async pinNew(): Promise<void> {
     // The stream's end first: a message stored on the subject between the two questions is then after it, not skipped.
     const next = (await this.bus.jsm.streams.info(this.stream)).state.last_seq + 1;
-    const last = await this.lastOnSubject();
-    if (last) {
-      this.lastSeq = last.seq;
-      this.start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: last.seq + 1 };
-      return;
-    }
-    this.startSeq = next;
-    this.start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next };
+    const last = await lastMessageOn(this.bus.jsm, this.stream, this.subject);
+    if (last) this.lastSeq = last.seq;
+    this.start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: last ? last.seq + 1 : next };
   }
 
-  private lastOnSubject() {
-    return this.bus.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject }).catch((err: Error) => {
-      if (/no message found/i.test(err.message)) return null;
-      throw err;
-    });
+  private openBroker(from: Partial<OrderedConsumerOptions>): Promise<OrderedMessages> {
+    return readOrdered(this.bus, this.stream, { filter_subjects: this.subject, ...from }, { ...this.read, log: this.log });
   }
 
   stop(): void {
@@ -170,7 +158,7 @@ class LocalFirstReader implements MediaMessages {
 
   /** A hub message is next when it directly follows the last one handed out, or is the very one asked for first. */
   private follows(m: LocalMediaMsg): boolean {
-    if (this.lastSeq === null) return this.startSeq !== null && m.seq === this.startSeq;
+    if (this.lastSeq === null) return this.start.deliver_policy === DeliverPolicy.StartSequence && m.seq === this.start.opt_start_seq;
     return m.prevSeq !== null && m.prevSeq === this.lastSeq;
   }
 
@@ -244,7 +232,7 @@ class LocalFirstReader implements MediaMessages {
     const from: Partial<OrderedConsumerOptions> = fromSeq === null
       ? this.start
       : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq + 1 };
-    readOrdered(this.bus, this.stream, { filter_subjects: this.subject, ...from }, { ...this.read, log: this.log }).then(
+    this.openBroker(from).then(
       (reader) => {
         this.opening = false;
         // The hub moved the reader on meanwhile: this one would send again what was handed out; next() reopens if needed.
@@ -274,7 +262,7 @@ class LocalFirstReader implements MediaMessages {
     if (this.waitingSince === null || Date.now() - this.waitingSince < STALL_MS) return;
     this.checking = true;
     try {
-      const last = await this.lastOnSubject();
+      const last = await lastMessageOn(this.bus.jsm, this.stream, this.subject);
       if (this.askFailing) this.log.info({ subject: this.subject }, 'media read: the broker answers again');
       this.askFailing = false;
       if (last && last.seq > (this.lastSeq ?? 0) && !this.broker && !this.stopped) {

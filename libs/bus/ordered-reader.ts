@@ -10,7 +10,7 @@
 // nothing while its subject has newer messages replaces its consumer with one
 // starting after the last message delivered: no message lost or repeated.
 import {
-  DeliverPolicy, jetstream, type ConsumerMessages, type JetStreamClient, type JsMsg, type OrderedConsumerOptions,
+  DeliverPolicy, jetstream, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type OrderedConsumerOptions, type StoredMsg,
 } from '@nats-io/jetstream';
 import type { Logger } from '../telemetry/index.js';
 import type { Bus } from './connection.js';
@@ -34,6 +34,14 @@ export interface OrderedReadOptions {
 }
 
 const DEFAULTS: Required<Omit<OrderedReadOptions, 'log'>> & { log?: Logger } = { maxMessages: 64, stallMs: 4000, createTimeoutMs: 2000, createAttempts: 8 };
+
+/** The last message of `subject` in `stream`; null when the subject has none. */
+export function lastMessageOn(jsm: JetStreamManager, stream: string, subject: string): Promise<StoredMsg | null> {
+  return jsm.streams.getMessage(stream, { last_by_subj: subject }).catch((err: Error) => {
+    if (/no message found/i.test(err.message)) return null;
+    throw err;
+  });
+}
 
 /** Reads `opts.filter_subjects` (one subject) of `stream` in order, from where `opts` says. */
 export async function readOrdered(bus: Bus, stream: string, opts: Partial<OrderedConsumerOptions>, read: OrderedReadOptions = {}): Promise<OrderedMessages> {
@@ -151,10 +159,7 @@ class ResilientReader implements OrderedMessages {
   }
 
   private lastOnSubject() {
-    return this.bus.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject! }).catch((err: Error) => {
-      if (/no message found/i.test(err.message)) return null;
-      throw err;
-    });
+    return lastMessageOn(this.bus.jsm, this.stream, this.subject!);
   }
 
   /** Silent while the subject moved on: the consumer is gone with its node; continue after the last message. */

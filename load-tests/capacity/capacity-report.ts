@@ -40,7 +40,7 @@ export function summarize(report: CapacityReport): void {
   const largest = (pred: (r: RunResult) => boolean) => {
     const out: Record<string, number | null> = {};
     for (const r of report.runs) {
-      if (r.records === false) continue;
+      if (!r.records) continue;
       out[r.system] ??= null;
       if (pred(r)) out[r.system] = Math.max(out[r.system] ?? 0, r.n);
     }
@@ -69,7 +69,7 @@ function table(head: string[], rows: string[][]): string {
 export function mainTable(runs: RunResult[]): { head: string[]; rows: string[][] } {
   const head = ['system', 'N', 'CPU-s/stream-min', 'net of idle', 'MB/stream (peak÷N)', 'MB/stream over idle', 'procs', 'video cov. worst (m3u8, flv)', 'files m3u8/flv', 'ffprobe err', 'video ts gaps', 'lossless streams', 'zero loss', 'generator CPU-s/stream-min'];
   const rows = runs.map((r) => {
-    const recorded = r.records === false
+    const recorded = !r.records
       ? ['records nothing', '–', '–', '–', '–', '–']
       : [`${pct(r.coverage.m3u8.video.worst)}, ${pct(r.coverage.flv.video.worst)}`, `${r.filesPresent.m3u8}/${r.filesPresent.flv} of ${r.n}`, String(r.filesWithProbeErrors), String(r.videoGaps),
         `${r.losslessStreams}/${r.n}`, r.zeroLoss ? 'yes' : 'no'];
@@ -98,13 +98,13 @@ export function renderMarkdown(report: CapacityReport): string {
   }
 
   out.push('## Summary', '');
-  const systems = [...new Set(report.runs.filter((r) => r.records !== false).map((r) => r.system))];
+  const systems = [...new Set(report.runs.filter((r) => r.records).map((r) => r.system))];
   const largestOf = (m: Record<string, number | null>, s: string) => String(m[s] ?? 'none');
   out.push(table(['system', 'largest N with zero loss', '… and no video timestamp gap', 'largest N with zero video loss'],
     systems.map((s) => [s, largestOf(report.summary.largestZeroLossN, s), largestOf(report.summary.largestZeroLossNoGapsN, s), largestOf(report.summary.largestZeroVideoLossN, s)])), '');
   const ratios = Object.entries(report.summary.cpuRatioToNginx);
   if (ratios.length) out.push(`CPU-s per stream-minute relative to nginx-rtmp in the same run: ${ratios.map(([k, v]) => `${k} ${v.toFixed(2)}×`).join(', ')}.`, '');
-  if (report.runs.some((r) => r.records === false)) {
+  if (report.runs.some((r) => !r.records)) {
     out.push('liverecord-ingest records nothing: it is `npm start`\'s system with its ingest alone (node-media-server parsing every stream, every packet '
       + 'published to the JetStream media stream, no consumer), the floor of the media-plane design; liverecord minus it is what recording costs.', '');
   }
@@ -116,7 +116,7 @@ export function renderMarkdown(report: CapacityReport): string {
   out.push('## Coverage (recorded ÷ pushed packets, worst / median stream)', '');
   out.push(table(
     ['system', 'N', ...CHECKED_FORMATS.flatMap((f) => [`${f} video`, `${f} audio`]), 'discontinuity tags', 'wait after push (s)', 'all files before deadline'],
-    report.runs.filter((r) => r.records !== false).map((r) => [r.system, String(r.n), ...CHECKED_FORMATS.flatMap((f) => [sp(r.coverage[f].video), sp(r.coverage[f].audio)]),
+    report.runs.filter((r) => r.records).map((r) => [r.system, String(r.n), ...CHECKED_FORMATS.flatMap((f) => [sp(r.coverage[f].video), sp(r.coverage[f].audio)]),
       String(r.streams.reduce((a, s) => a + s.formats.m3u8.discontinuityTags, 0)), f2(r.settle.waitedSeconds), r.settle.complete ? 'yes' : 'no']),
   ), '');
 
@@ -124,7 +124,7 @@ export function renderMarkdown(report: CapacityReport): string {
   out.push(table(['system', 'N', 'CPU-s', 'wall s', 'idle cores', 'idle MB', 'peak MB', 'peak processes by name', 'peak MB by name', 'CPU-s/stream-min by name', 'generator CPU-s', 'generator MB', 'failed outputs', 'leftovers killed'],
     report.runs.map((r) => [r.system, String(r.n), f2(r.server.cpuSeconds), f2(r.server.wallSeconds), f3(r.idle.cpuCores), f2(r.idle.rssMB), f2(r.server.peakRssMB),
       Object.entries(r.server.peakByCommand).map(([k, v]) => `${k}×${v}`).join(' '),
-      Object.entries(r.server.peakRssMBByCommand ?? {}).map(([k, v]) => `${k} ${f2(v)}`).join(', '),
+      Object.entries(r.server.peakRssMBByCommand).map(([k, v]) => `${k} ${f2(v)}`).join(', '),
       Object.entries(r.server.cpuSecondsPerStreamMinuteByCommand).map(([k, v]) => `${k} ${f3(v)}`).join(', '),
       f2(r.generator.cpuSeconds), f2(r.generator.maxRssMB),
       String(r.generator.failedOutputs), String(r.leftoverProcessesKilled)])), '');

@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { STREAMS, SUBJECTS, streamToken } from '../../libs/bus/index.js';
+import { STREAMS, SUBJECTS, lastMessageOn, streamToken } from '../../libs/bus/index.js';
 import { MEDIA_HEADERS } from '../../libs/media/index.js';
 import { join } from 'node:path';
 import { DescribeLiveStreamRecordIndexFilesRequest, type DescribeLiveStreamRecordIndexFilesResponse } from '../../libs/proto/index.js';
@@ -31,7 +31,7 @@ async function everySessionEnded(jsm: JetStreamManager, streams: readonly string
   for (const stream of streams) {
     const subject = SUBJECTS.media(streamToken({ domain: DEFAULT_DOMAIN, app: APP, stream }));
     // Not answered (yet): asked again at the next poll, until the wait's deadline.
-    const last = await jsm.streams.getMessage(STREAMS.media, { last_by_subj: subject }).catch(() => null);
+    const last = await lastMessageOn(jsm, STREAMS.media, subject).catch(() => null);
     if (!last?.header?.has(MEDIA_HEADERS.end)) return false;
   }
   return true;

@@ -209,7 +209,7 @@ export function runResult(i: RunInputs): RunResult {
       incrementalRssPerStreamMB: Math.max(0, i.usage.peakRssBytes - i.idle.rssBytes) / MB / i.n,
       peakProcessCount: i.usage.peakProcessCount,
       peakByCommand: i.usage.peakByCommand,
-      peakRssMBByCommand: Object.fromEntries(Object.entries(i.usage.peakRssBytesByCommand ?? {}).map(([comm, rss]) => [comm, rss / MB])),
+      peakRssMBByCommand: Object.fromEntries(Object.entries(i.usage.peakRssBytesByCommand).map(([comm, rss]) => [comm, rss / MB])),
       cpuSecondsPerStreamMinuteByCommand: Object.fromEntries(Object.entries(i.usage.cpuSecondsByCommand).map(([comm, cpu]) => [comm, cpu / streamMinutes])),
     },
     generator: {

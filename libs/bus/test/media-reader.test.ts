@@ -5,7 +5,7 @@
 // gone quiet while the subject moved on): every message once, in order.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DeliverPolicy } from '@nats-io/jetstream';
+import { DeliverPolicy, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import { STREAMS, SUBJECTS, connectBus, readMedia, storeMedia, type Bus, type MediaMessages, type MediaMsg } from '../index.js';
 import { startNatsServer, type NatsServerProcess } from '../../runtime/index.js';
@@ -74,11 +74,15 @@ describe('media reader: broker first, then the hub', () => {
     return count;
   };
 
-  /** A reader from the first message `pub` stores on `s`, labelled `${prefix}1`. */
-  const readingFromFirst = async (s: string, pub: Publisher, prefix: string) => {
+  /** A new subject, a reader from its first message `${prefix}1`, fed by the hub; `sent` are the labels published so far. */
+  const readerFedByHub = async (prefix: string) => {
+    const s = subject();
+    const pub = publisher(bus, s);
     const first = await pub.send(`${prefix}1`);
     const reader = await readMedia(bus, STREAMS.media, s, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first }, {}, log);
-    return { reader, c: collect(reader) };
+    const c = collect(reader);
+    const n = await untilHubFeeds(s, pub, c, prefix, 1);
+    return { s, pub, reader, c, n, sent: Array.from({ length: n }, (_, k) => `${prefix}${k + 1}`) };
   };
 
   /**
@@ -95,6 +99,16 @@ describe('media reader: broker first, then the hub', () => {
     }, 20000, 0);
     await waitFor('the broker consumer to be deleted', async () => (await consumersOn(s)) === 0, 10000);
     return i;
+  };
+
+  /** A reader of `s` from `start`; then `pub` stores each of `labels`. Returns what the reader handed out, and the labels' sequences. */
+  const readWhatComes = async (s: string, pub: Publisher, start: Partial<OrderedConsumerOptions>, labels: string[]) => {
+    const reader = await readMedia(bus, STREAMS.media, s, start, {}, log);
+    const c = collect(reader);
+    const seqs: number[] = [];
+    for (const label of labels) seqs.push(await pub.send(label));
+    await within('every message', c.until(labels.at(-1)!), 10000);
+    return { got: await finish(reader, c), seqs };
   };
 
   before(async () => {
@@ -131,15 +145,10 @@ describe('media reader: broker first, then the hub', () => {
     const s = subject();
     const pub = publisher(bus, s);
     const next = (await bus.jsm.streams.info(STREAMS.media)).state.last_seq + 1;
-    const reader = await readMedia(bus, STREAMS.media, s, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next }, {}, log);
-    const c = collect(reader);
     // The broker consumer was created before: it may deliver it too, so the hub's copy is only awaited, not required first.
-    const seq = await pub.send('e1');
-    assert.equal(seq, next, 'nothing else was stored meanwhile');
-    await within('e1', c.until('e1'), 10000);
-    await pub.send('e2');
-    await within('e2', c.until('e2'), 10000);
-    assert.deepEqual(await finish(reader, c), ['e1', 'e2']);
+    const { got, seqs } = await readWhatComes(s, pub, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next }, ['e1', 'e2']);
+    assert.equal(seqs[0], next, 'nothing else was stored meanwhile');
+    assert.deepEqual(got, ['e1', 'e2']);
   });
 
   it('a repeat recognised by its msgID never claims a predecessor the broker did not check', async () => {
@@ -161,38 +170,27 @@ describe('media reader: broker first, then the hub', () => {
       const s = subject();
       const pub = publisher(bus, s);
       if (earlier) await pub.send('a0'); // before the reader: not for it
-      const reader = await readMedia(bus, STREAMS.media, s, { deliver_policy: DeliverPolicy.New }, {}, log);
-      const c = collect(reader);
-      await pub.send('a1');
-      await pub.send('a2');
-      await within('both messages', c.until('a2'), 10000);
-      assert.deepEqual(await finish(reader, c), ['a1', 'a2']);
+      const { got } = await readWhatComes(s, pub, { deliver_policy: DeliverPolicy.New }, ['a1', 'a2']);
+      assert.deepEqual(got, ['a1', 'a2']);
     });
   }
 
   it('reads from the broker what another publisher stored in between, then the hub again', async () => {
-    const s = subject();
-    const pub = publisher(bus, s);
-    const { reader, c } = await readingFromFirst(s, pub, 'b');
-    const n = await untilHubFeeds(s, pub, c, 'b', 1);
+    const { s, pub, reader, c, n, sent } = await readerFedByHub('b');
     await publisher(other, s).send('x1');
     await publisher(other, s).send('x2');
     await pub.send(`b${n + 1}`); // its claim to follow b{n} fails: stored without one
     await pub.send(`b${n + 2}`);
     await within('the last', c.until(`b${n + 2}`), 10000);
-    const labels = Array.from({ length: n }, (_, k) => `b${k + 1}`);
-    assert.deepEqual(await finish(reader, c), [...labels, 'x1', 'x2', `b${n + 1}`, `b${n + 2}`]);
+    assert.deepEqual(await finish(reader, c), [...sent, 'x1', 'x2', `b${n + 1}`, `b${n + 2}`]);
     assert.ok(!fromHub(c.got[n]) && !fromHub(c.got[n + 1]), 'the other publisher\'s messages come from the broker');
   });
 
   it('finds the subject moving on elsewhere while the hub is quiet', async () => {
-    const s = subject();
-    const pub = publisher(bus, s);
-    const { reader, c } = await readingFromFirst(s, pub, 'c');
-    const n = await untilHubFeeds(s, pub, c, 'c', 1);
+    const { s, reader, c, sent } = await readerFedByHub('c');
     await publisher(other, s).send('y1');
     await within('y1, which only the broker has', c.until('y1'), 20000);
-    assert.deepEqual(await finish(reader, c), [...Array.from({ length: n }, (_, k) => `c${k + 1}`), 'y1']);
+    assert.deepEqual(await finish(reader, c), [...sent, 'y1']);
   });
 
   it('a reader that falls behind by more than the hub holds gets the rest from the broker, in order', async () => {

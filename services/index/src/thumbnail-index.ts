@@ -4,8 +4,8 @@
 // the segment retention.
 import {
   CONSUMERS, INDEX_METHODS, STREAMS, SUBJECTS, consumeDurable, serve, streamToken,
-  type Bus, type CatalogFile, type Running, type SnapshotInfoQuery, type SnapshotInfoResult, type StorageTarget, type StreamRef,
-  type ThumbnailStored, type ThumbnailTrackStored,
+  lastMessageOn, type Bus, type CatalogFile, type Running, type SnapshotInfoQuery, type SnapshotInfoResult, type StorageTarget, type StreamRef,
+  type ThumbnailStored, type ThumbnailTrackStored
 } from '../../../libs/bus/index.js';
 import type { StorageBackend } from '../../../libs/storage/index.js';
 import type { Logger } from '../../../libs/telemetry/index.js';
@@ -19,10 +19,7 @@ import { sweepThumbnails, type ThumbnailSweepResult } from './thumbnail-retentio
  * LR_MEDIA_MAX_AGE_SECONDS; a live stream that is recorded or snapshotted publishes there).
  */
 export async function onMediaPlane(bus: Bus, stream: StreamRef): Promise<boolean> {
-  const last = await bus.jsm.streams.getMessage(STREAMS.media, { last_by_subj: SUBJECTS.media(streamToken(stream)) }).catch((err: unknown) => {
-    if (/no message found/i.test(String((err as Error).message))) return null;
-    throw err;
-  });
+  const last = await lastMessageOn(bus.jsm, STREAMS.media, SUBJECTS.media(streamToken(stream)));
   return last !== null;
 }
 

@@ -5,8 +5,8 @@ import type { KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
 import {
   BUCKETS, CONSUMERS, RECORDER_METHODS, RetryLater, STREAMS, SUBJECTS, bucket, consumeDurable, publishDurable, request, serve, streamLabel, streamToken,
-  type ActorLookup, type ActorMessage, type ActorReply, type Bus, type RecordAssignment, type RecordingStateChanged, type Running,
-  type SpoolPressure, type StreamRef, subscribeJson,
+  lastMessageOn, type ActorLookup, type ActorMessage, type ActorReply, type Bus, type RecordAssignment, type RecordingStateChanged, type Running,
+  type SpoolPressure, type StreamRef, subscribeJson
 } from '../../../libs/bus/index.js';
 import { MEDIA_HEADERS } from '../../../libs/media/index.js';
 import type { Config } from '../../../libs/config/index.js';
@@ -270,10 +270,7 @@ export class RecorderService {
       const s = hosted.actor.state;
       if (s.phase !== 'idle' || !s.live || !s.sessionId || !s.media || this.bus.nc.isClosed()) continue;
       try {
-        const last = await this.bus.jsm.streams.getMessage(STREAMS.media, { last_by_subj: s.media.subject }).catch((err: unknown) => {
-          if (/no message found/i.test(String((err as Error).message))) return null;
-          throw err;
-        });
+        const last = await lastMessageOn(this.bus.jsm, STREAMS.media, s.media.subject);
         const over = !last || last.header?.get(MEDIA_HEADERS.session) !== s.sessionId || last.header?.has(MEDIA_HEADERS.end) === true;
         if (!over) continue;
         this.log.warn({ stream: streamLabel(s.stream), sessionId: s.sessionId }, 'the session of an idle actor is over without an unpublish reaching it; ending it');

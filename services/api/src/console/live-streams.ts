@@ -6,8 +6,8 @@
 // its newest session, live until that session's unpublish.
 import { DeliverPolicy } from '@nats-io/jetstream';
 import {
-  STREAMS, SUBJECTS, readOrdered, streamToken,
-  type Bus, type CodecInfo, type IngestPublished, type IngestUnpublished, type OrderedMessages, type StreamRef,
+  STREAMS, SUBJECTS, lastMessageOn, readOrdered, streamToken,
+  type Bus, type CodecInfo, type IngestPublished, type IngestUnpublished, type OrderedMessages, type StreamRef
 } from '../../../../libs/bus/index.js';
 import type { Logger } from '../../../../libs/telemetry/index.js';
 
@@ -44,10 +44,7 @@ export class LiveStreamsView {
 
   async start(): Promise<void> {
     // The newest ingest event now: the replay has caught up once it has read that far.
-    const last = await this.bus.jsm.streams.getMessage(STREAMS.events, { last_by_subj: SUBJECTS.ingestAll }).catch((err: Error) => {
-      if (/no message found/i.test(err.message)) return null;
-      throw err;
-    });
+    const last = await lastMessageOn(this.bus.jsm, STREAMS.events, SUBJECTS.ingestAll);
     this.target = last?.seq ?? 0;
     if (this.target === 0) this.setCaughtUp();
     await this.open();

@@ -9,8 +9,8 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
 import {
-  CONSUMERS, STREAMS, SUBJECTS, consumeDurable, readOrdered, request, streamLabel, streamToken, subscribeJson,
-  type ActorMessage, type ActorReply, type Bus, type IngestPublished, type MatchDecision, type OrderedMessages, type RecordingStateChanged, type Running,
+  CONSUMERS, STREAMS, SUBJECTS, consumeDurable, lastMessageOn, readOrdered, request, streamLabel, streamToken, subscribeJson,
+  type ActorMessage, type ActorReply, type Bus, type IngestPublished, type MatchDecision, type OrderedMessages, type RecordingStateChanged, type Running
 } from '../../../../libs/bus/index.js';
 import { MEDIA_HEADERS, TAG_VIDEO, decodeBatch, parseVideoTag } from '../../../../libs/media/index.js';
 import { meter, type Logger } from '../../../../libs/telemetry/index.js';
@@ -100,10 +100,7 @@ export class LiveSnapshots {
 
   /** Reads on from the stream's newest message, if the session is still what the media plane holds. */
   private async resume(s: SnapshotSession): Promise<void> {
-    const last = await this.bus.jsm.streams.getMessage(STREAMS.media, { last_by_subj: s.publish.media.subject }).catch((err: unknown) => {
-      if (/no message found/i.test(String((err as Error).message))) return null;
-      throw err;
-    });
+    const last = await lastMessageOn(this.bus.jsm, STREAMS.media, s.publish.media.subject);
     if (s.over || s.reader || s.recording) return;
     if (!last || last.header?.get(MEDIA_HEADERS.session) !== s.publish.sessionId || last.header?.has(MEDIA_HEADERS.end)) {
       this.drop(s);
